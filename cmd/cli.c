@@ -1,0 +1,295 @@
+#include "config.h"
+
+#include <err.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "mls_buf.h"
+#include "mls_error.h"
+#include "mls_log.h"
+#include "mls_record.h"
+
+int cli_verbosity;
+
+static void
+log_handler(int level, const char *msg, void *arg)
+{
+	(void)arg;
+	if (level == MLS_LOG_DEBUG && cli_verbosity < 1)
+		return;
+	if (level == MLS_LOG_INFO && cli_verbosity < 0)
+		return;
+	if (level == MLS_LOG_WARN)
+		warnx("%s", msg);
+	else
+		fprintf(stderr, "%s: %s\n", program_invocation_short_name, msg);
+}
+
+void
+cli_init(int argc, char *argv[])
+{
+	const char *d = getenv("MLS_DEBUG");
+
+	(void)argc;
+	(void)argv;
+	if (d != NULL && *d != '\0' && strcmp(d, "0") != 0)
+		cli_verbosity = 1;
+	mls_log_set_handler(log_handler, NULL);
+}
+
+void
+cli_set_verbosity(int v)
+{
+	cli_verbosity = v;
+}
+
+int
+cli_exit_code(int rc)
+{
+	switch (rc) {
+	case MLS_OK: return EX_OK;
+	case MLS_ENOMEM: return EX_SOFTWARE;
+	case MLS_EIO: return EX_IOERR;
+	case MLS_EINPUT: return EX_DATAERR;
+	case MLS_ENOTFOUND: return EX_NOINPUT;
+	case MLS_ENET: return EX_TEMPFAIL;
+	case MLS_EPROTO: return EX_PROTOCOL;
+	case MLS_EAUTH: return EX_NOPERM;
+	case MLS_ECONFIG: return EX_CONFIG;
+	case MLS_EUNAVAIL: return EX_UNAVAILABLE;
+	case MLS_EAMBIG: return EX_DATAERR;
+	default: return rc > 0 ? rc : EX_SOFTWARE;
+	}
+}
+
+void
+cli_version(void)
+{
+	printf("%s (mls) %s\n", program_invocation_short_name, PACKAGE_VERSION);
+	exit(cli_close_stdout() == 0 ? EX_OK : EX_IOERR);
+}
+
+void
+cli_usage(FILE *fp, const char *synopsis, int status)
+{
+	fputs(synopsis, fp);
+	if (fp == stdout)
+		fprintf(fp, "\nSee %s(1) for the options.\n",
+		    program_invocation_short_name);
+	else
+		fprintf(fp, "Try '%s --help' for more information.\n",
+		    program_invocation_short_name);
+	exit(status);
+}
+
+enum cli_format
+cli_parse_format(const char *s)
+{
+	if (strcmp(s, "table") == 0)
+		return CLI_FMT_TABLE;
+	if (strcmp(s, "json") == 0)
+		return CLI_FMT_JSON;
+	if (strcmp(s, "jsonl") == 0)
+		return CLI_FMT_JSONL;
+	if (strcmp(s, "auto") == 0)
+		return CLI_FMT_AUTO;
+	warnx("--format: '%s' is not one of table, json, jsonl", s);
+	exit(EX_USAGE);
+}
+
+enum cli_format
+cli_resolve_format(enum cli_format f)
+{
+	if (f != CLI_FMT_AUTO)
+		return f;
+	return isatty(STDOUT_FILENO) ? CLI_FMT_TABLE : CLI_FMT_JSONL;
+}
+
+int
+cli_close_stdout(void)
+{
+	int bad = ferror(stdout);
+
+	if (fflush(stdout) == EOF)
+		bad = 1;
+	if (fclose(stdout) == EOF && errno != EBADF)
+		bad = 1;
+	return bad ? -1 : 0;
+}
+
+int
+cli_color(FILE *fp)
+{
+	const char *nc = getenv("NO_COLOR");
+	const char *term = getenv("TERM");
+
+	if (nc != NULL && *nc != '\0')
+		return 0;
+	if (term != NULL && strcmp(term, "dumb") == 0)
+		return 0;
+	return isatty(fileno(fp));
+}
+
+int
+cli_progress(void)
+{
+	return cli_verbosity >= 0 && isatty(STDERR_FILENO);
+}
+
+void
+cli_out_init(struct cli_out *o, enum cli_format fmt, const char *columns)
+{
+	o->fmt = cli_resolve_format(fmt);
+	o->columns = columns;
+	o->rows = json_array();
+	o->err = 0;
+}
+
+int
+cli_out_record(struct cli_out *o, const json_t *rec)
+{
+	if (o->fmt == CLI_FMT_JSONL) {
+		if (mls_jsonl_write(stdout, rec) < 0 || fflush(stdout) == EOF) {
+			o->err = 1;
+			return -1;
+		}
+		return 0;
+	}
+	json_array_append_new(o->rows, json_deep_copy(rec));
+	return 0;
+}
+
+char *
+cli_cell(const json_t *rec, const char *path)
+{
+	struct mls_buf b = MLS_BUF_INIT;
+	const json_t *v = rec;
+	char *p, *tok, *save = NULL;
+	char *s;
+
+	if ((p = strdup(path)) == NULL)
+		return NULL;
+	for (tok = strtok_r(p, ".", &save); tok && v; tok = strtok_r(NULL, ".", &save))
+		v = json_object_get(v, tok);
+	free(p);
+	if (v == NULL || json_is_null(v))
+		return strdup("-");
+	if (json_is_string(v))
+		return strdup(json_string_value(v));
+	if (json_is_real(v)) {
+		mls_buf_addf(&b, "%.6g", json_real_value(v));
+		return mls_buf_detach(&b);
+	}
+	if (json_is_array(v) && json_array_size(v) > 0 &&
+	    json_is_string(json_array_get(v, 0))) {
+		size_t i;
+		json_t *x;
+		json_array_foreach(v, i, x)
+			mls_buf_addf(&b, "%s%s", i ? " " : "",
+			    json_is_string(x) ? json_string_value(x) : "?");
+		return mls_buf_detach(&b);
+	}
+	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	return s;
+}
+
+static int
+print_table(struct cli_out *o)
+{
+	char *cols, *tok, *save = NULL;
+	size_t ncol = 0, i, j, *w;
+	const char *names[32];
+	char ***cells;
+	size_t nrow = json_array_size(o->rows);
+	int color = cli_color(stdout);
+
+	if ((cols = strdup(o->columns)) == NULL)
+		return -1;
+	for (tok = strtok_r(cols, ",", &save); tok && ncol < 32;
+	    tok = strtok_r(NULL, ",", &save))
+		names[ncol++] = tok;
+	w = calloc(ncol, sizeof(*w));
+	cells = calloc(nrow + 1, sizeof(*cells));
+	if (w == NULL || cells == NULL) {
+		free(w);
+		free(cells);
+		free(cols);
+		return -1;
+	}
+	for (j = 0; j < ncol; j++) {
+		const char *h = strrchr(names[j], '.') ? strrchr(names[j], '.') + 1 : names[j];
+		w[j] = strlen(h);
+	}
+	for (i = 0; i < nrow; i++) {
+		cells[i] = calloc(ncol, sizeof(char *));
+		for (j = 0; cells[i] && j < ncol; j++) {
+			cells[i][j] = cli_cell(json_array_get(o->rows, i), names[j]);
+			if (cells[i][j] && strlen(cells[i][j]) > w[j])
+				w[j] = strlen(cells[i][j]);
+		}
+	}
+	if (color)
+		fputs("\033[1m", stdout);
+	for (j = 0; j < ncol; j++) {
+		const char *h = strrchr(names[j], '.') ? strrchr(names[j], '.') + 1 : names[j];
+		char up[64];
+		size_t k;
+		for (k = 0; h[k] && k < sizeof(up) - 1; k++)
+			up[k] = (char)(h[k] >= 'a' && h[k] <= 'z' ? h[k] - 32 : h[k]);
+		up[k] = '\0';
+		printf("%-*s%s", j + 1 < ncol ? (int)w[j] : 0, up, j + 1 < ncol ? "  " : "");
+	}
+	if (color)
+		fputs("\033[0m", stdout);
+	putchar('\n');
+	for (i = 0; i < nrow; i++) {
+		for (j = 0; cells[i] && j < ncol; j++) {
+			const char *c = cells[i][j] ? cells[i][j] : "?";
+			const char *col = NULL;
+			if (color && strcmp(names[j], "state") == 0) {
+				if (strcmp(c, "succeeded") == 0) col = "\033[32m";
+				else if (strcmp(c, "failed") == 0 || strcmp(c, "lost") == 0) col = "\033[31m";
+				else if (strcmp(c, "running") == 0) col = "\033[33m";
+			}
+			if (col)
+				fputs(col, stdout);
+			printf("%-*s", j + 1 < ncol ? (int)w[j] : 0, c);
+			if (col)
+				fputs("\033[0m", stdout);
+			if (j + 1 < ncol)
+				fputs("  ", stdout);
+			free(cells[i][j]);
+		}
+		putchar('\n');
+		free(cells[i]);
+	}
+	free(cells);
+	free(w);
+	free(cols);
+	return ferror(stdout) ? -1 : 0;
+}
+
+int
+cli_out_finish(struct cli_out *o)
+{
+	int rc = o->err ? -1 : 0;
+
+	if (o->fmt == CLI_FMT_JSON) {
+		if (json_dumpf(o->rows, stdout, JSON_INDENT(2)) == -1 ||
+		    fputc('\n', stdout) == EOF)
+			rc = -1;
+	} else if (o->fmt == CLI_FMT_TABLE && json_array_size(o->rows) > 0) {
+		if (print_table(o) < 0)
+			rc = -1;
+	}
+	json_decref(o->rows);
+	o->rows = NULL;
+	return rc;
+}

@@ -1,0 +1,74 @@
+/*
+ * cli.h - front-end helpers shared by the tools: the exit-code table,
+ * output formats, the stdout close check, verbosity and colour.
+ * This is the one file in cmd/ that is not a tool; it may print and exit.
+ */
+#ifndef MLS_CLI_H
+#define MLS_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+/* sysexits-style statuses (STYLE.md section 2, mls(7)) */
+#define EX_WORKFAILED	1
+#define EX_TIMEOUT	124
+#define EX_INTERRUPTED	130
+
+enum cli_format { CLI_FMT_AUTO = 0, CLI_FMT_TABLE, CLI_FMT_JSON, CLI_FMT_JSONL };
+
+/* Long options every tool has; their short letters: h V s: q v */
+#define CLI_OPT_FORMAT	0x1001
+#define CLI_COMMON_LONGOPTS \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "version", no_argument, NULL, 'V' }, \
+	{ "site", required_argument, NULL, 's' }, \
+	{ "format", required_argument, NULL, CLI_OPT_FORMAT }, \
+	{ "quiet", no_argument, NULL, 'q' }, \
+	{ "verbose", no_argument, NULL, 'v' }
+
+extern int cli_verbosity;	/* -1 quiet, 0 normal, 1+ verbose */
+
+/* Call first in main: installs the log handler (MLS_DEBUG=1 or -v). */
+void	 cli_init(int argc, char *argv[]);
+/* Raise or lower verbosity (for -v / -q). */
+void	 cli_set_verbosity(int v);
+/* Map a lib/ code (<0) to an exit status; 0 stays 0. */
+int	 cli_exit_code(int rc);
+/* Print "PROG (mls) VERSION" and exit 0. */
+void	 cli_version(void) __attribute__((noreturn));
+/* Parse a --format value; exits 64 on a bad one. */
+enum cli_format cli_parse_format(const char *s);
+/* Resolve AUTO: table when stdout is a terminal, JSON lines otherwise. */
+enum cli_format cli_resolve_format(enum cli_format f);
+/* fflush + fclose(stdout) check: -1 when a write failed (disk full, EPIPE). */
+int	 cli_close_stdout(void);
+/* Colour on stderr/stdout allowed (a terminal and NO_COLOR unset). */
+int	 cli_color(FILE *fp);
+/* Progress on stderr allowed (a terminal and not -q). */
+int	 cli_progress(void);
+/* Print a usage message to fp (synopsis lines) and exit with status. */
+void	 cli_usage(FILE *fp, const char *synopsis, int status)
+	    __attribute__((noreturn));
+
+/*
+ * Record output in the chosen format.  JSON lines are written as they
+ * come; "json" writes one array at the end; "table" collects the records
+ * and prints the given columns (comma-separated dotted paths) at the end.
+ */
+struct cli_out {
+	enum cli_format	 fmt;
+	const char	*columns;
+	json_t		*rows;
+	int		 err;
+};
+void	 cli_out_init(struct cli_out *o, enum cli_format fmt, const char *columns);
+/* Emit rec (borrowed); returns -1 on a write error. */
+int	 cli_out_record(struct cli_out *o, const json_t *rec);
+/* Flush a table or JSON array; returns -1 on a write error. */
+int	 cli_out_finish(struct cli_out *o);
+/* Render a value for a table cell (new string). */
+char	*cli_cell(const json_t *rec, const char *path);
+
+#endif

@@ -1,0 +1,366 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ini.h>
+#include <jansson.h>
+
+#include "mls_buf.h"
+#include "mls_config.h"
+#include "mls_error.h"
+
+struct parse_ctx {
+	json_t		*sections;
+	const char	*path;
+	char		 bad[512];
+};
+
+static int
+section_key(const char *section, struct mls_buf *key)
+{
+	const char *q, *e;
+	size_t n;
+
+	/* [site "name"] becomes "site.name"; [store] stays "store". */
+	if ((q = strchr(section, '"')) == NULL) {
+		mls_buf_adds(key, section);
+		return 0;
+	}
+	n = (size_t)(q - section);
+	while (n > 0 && section[n - 1] == ' ')
+		n--;
+	if ((e = strrchr(q + 1, '"')) == NULL || e[1] != '\0')
+		return -1;
+	mls_buf_add(key, section, n);
+	mls_buf_addc(key, '.');
+	mls_buf_add(key, q + 1, (size_t)(e - q - 1));
+	return 0;
+}
+
+static int
+on_ini_value(void *user, const char *section, const char *name,
+    const char *value)
+{
+	struct parse_ctx *ctx = user;
+	struct mls_buf key = MLS_BUF_INIT;
+	json_t *sec;
+	int ok = 0;
+
+	if (name == NULL) {
+		ok = 1;		/* a section header alone */
+		goto out;
+	}
+	if (*section == '\0') {
+		snprintf(ctx->bad, sizeof(ctx->bad), "'%s' outside of any section", name);
+		goto out;
+	}
+	if (section_key(section, &key) < 0) {
+		snprintf(ctx->bad, sizeof(ctx->bad), "bad section name [%s]", section);
+		goto out;
+	}
+	if (mls_buf_error(&key) < 0)
+		goto out;
+	if ((sec = json_object_get(ctx->sections, key.buf)) == NULL) {
+		sec = json_object();
+		json_object_set_new(ctx->sections, key.buf, sec);
+	}
+	json_object_set_new(sec, name, json_string(value));
+	ok = 1;
+out:
+	mls_buf_release(&key);
+	return ok;
+}
+
+char *
+mls_config_expand(const char *path)
+{
+	struct mls_buf b = MLS_BUF_INIT;
+	const char *home;
+
+	if (path[0] == '~' && (path[1] == '/' || path[1] == '\0') &&
+	    (home = getenv("HOME")) != NULL) {
+		mls_buf_adds(&b, home);
+		mls_buf_adds(&b, path + 1);
+	} else {
+		mls_buf_adds(&b, path);
+	}
+	return mls_buf_detach(&b);
+}
+
+int
+mls_mkdirs(const char *path, int mode)
+{
+	char *p, *s;
+	int rc = 0;
+
+	if ((p = strdup(path)) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	for (s = p + 1; ; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+			*s = '\0';
+			if (mkdir(p, (mode_t)mode) == -1 && errno != EEXIST) {
+				rc = mls_error_set_errno(MLS_EIO, "mkdir '%s'", p);
+				break;
+			}
+			*s = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	free(p);
+	return rc;
+}
+
+static char *
+env_or(const char *var)
+{
+	const char *v = getenv(var);
+
+	return v != NULL && *v != '\0' ? mls_config_expand(v) : NULL;
+}
+
+static int
+set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = NULL;
+	if (v == NULL)
+		return 0;
+	if ((*dst = mls_config_expand(v)) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	return 0;
+}
+
+static void
+config_init(struct mls_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+void
+mls_config_release(struct mls_config *cfg)
+{
+	free(cfg->path);
+	free(cfg->data_home);
+	free(cfg->default_site);
+	free(cfg->store_url);
+	free(cfg->store_token_file);
+	free(cfg->store_ca_file);
+	json_decref(cfg->sections);
+	config_init(cfg);
+}
+
+int
+mls_config_load_file(struct mls_config *cfg, const char *path)
+{
+	struct parse_ctx ctx = { 0 };
+	struct mls_buf b = MLS_BUF_INIT;
+	const char *v;
+	char *e;
+	int rc;
+
+	config_init(cfg);
+	if ((cfg->sections = json_object()) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	if (path != NULL && access(path, F_OK) == 0) {
+		ctx.sections = cfg->sections;
+		ctx.path = path;
+		rc = ini_parse(path, on_ini_value, &ctx);
+		if (rc == -1)
+			return mls_error_set_errno(MLS_ECONFIG, "open '%s'", path);
+		if (rc == -2)
+			return mls_error_set(MLS_ENOMEM, "out of memory");
+		if (rc > 0)
+			return mls_error_set(MLS_ECONFIG, "%s:%d: %s", path, rc,
+			    ctx.bad[0] ? ctx.bad : "syntax error");
+		if ((cfg->path = strdup(path)) == NULL)
+			return mls_error_set(MLS_ENOMEM, "out of memory");
+	}
+
+	/* data home: MLS_DATA_HOME, [mls] data_home, $XDG_DATA_HOME/mls */
+	if ((e = env_or("MLS_DATA_HOME")) != NULL) {
+		cfg->data_home = e;
+	} else if ((v = mls_config_get(cfg, "mls", NULL, "data_home")) != NULL) {
+		if ((rc = set_str(&cfg->data_home, v)) < 0)
+			return rc;
+	} else {
+		if ((e = env_or("XDG_DATA_HOME")) != NULL) {
+			mls_buf_adds(&b, e);
+			free(e);
+		} else {
+			mls_buf_adds(&b, getenv("HOME") ? getenv("HOME") : "/tmp");
+			mls_buf_adds(&b, "/.local/share");
+		}
+		mls_buf_adds(&b, "/mls");
+		if ((cfg->data_home = mls_buf_detach(&b)) == NULL)
+			return mls_error_set(MLS_ENOMEM, "out of memory");
+	}
+
+	if ((e = env_or("MLS_SITE")) != NULL)
+		cfg->default_site = e;
+	else if ((rc = set_str(&cfg->default_site,
+	    mls_config_get(cfg, "mls", NULL, "site") ?
+	    mls_config_get(cfg, "mls", NULL, "site") : "local")) < 0)
+		return rc;
+
+	if ((e = env_or("MLS_STORE")) != NULL) {
+		cfg->store_url = e;
+	} else if ((v = mls_config_get(cfg, "store", NULL, "url")) != NULL) {
+		if ((rc = set_str(&cfg->store_url, v)) < 0)
+			return rc;
+	} else {
+		mls_buf_addf(&b, "file://%s/store", cfg->data_home);
+		if ((cfg->store_url = mls_buf_detach(&b)) == NULL)
+			return mls_error_set(MLS_ENOMEM, "out of memory");
+	}
+	if ((e = env_or("MLS_STORE_TOKEN_FILE")) != NULL)
+		cfg->store_token_file = e;
+	else if ((rc = set_str(&cfg->store_token_file,
+	    mls_config_get(cfg, "store", NULL, "token_file"))) < 0)
+		return rc;
+	if ((e = env_or("MLS_STORE_CA_FILE")) != NULL)
+		cfg->store_ca_file = e;
+	else if ((rc = set_str(&cfg->store_ca_file,
+	    mls_config_get(cfg, "store", NULL, "ca_file"))) < 0)
+		return rc;
+	return 0;
+}
+
+int
+mls_config_load(struct mls_config *cfg)
+{
+	struct mls_buf b = MLS_BUF_INIT;
+	char *path, *e;
+	int rc;
+
+	if ((path = env_or("MLS_CONFIG")) == NULL) {
+		if ((e = env_or("XDG_CONFIG_HOME")) != NULL) {
+			mls_buf_adds(&b, e);
+			free(e);
+		} else {
+			mls_buf_adds(&b, getenv("HOME") ? getenv("HOME") : "/");
+			mls_buf_adds(&b, "/.config");
+		}
+		mls_buf_adds(&b, "/mls/config");
+		if ((path = mls_buf_detach(&b)) == NULL) {
+			config_init(cfg);
+			return mls_error_set(MLS_ENOMEM, "out of memory");
+		}
+	}
+	rc = mls_config_load_file(cfg, path);
+	free(path);
+	return rc;
+}
+
+const char *
+mls_config_get(const struct mls_config *cfg, const char *section,
+    const char *subsection, const char *key)
+{
+	struct mls_buf b = MLS_BUF_INIT;
+	const char *v;
+
+	if (cfg->sections == NULL)
+		return NULL;
+	mls_buf_adds(&b, section);
+	if (subsection != NULL) {
+		mls_buf_addc(&b, '.');
+		mls_buf_adds(&b, subsection);
+	}
+	v = json_string_value(json_object_get(json_object_get(cfg->sections,
+	    b.buf), key));
+	mls_buf_release(&b);
+	return v;
+}
+
+json_t *
+mls_config_site_names(const struct mls_config *cfg)
+{
+	json_t *names = json_array(), *v;
+	const char *k;
+
+	if (names == NULL)
+		return NULL;
+	json_array_append_new(names, json_string("local"));
+	json_object_foreach(cfg->sections, k, v) {
+		if (strncmp(k, "site.", 5) == 0 && strcmp(k + 5, "local") != 0)
+			json_array_append_new(names, json_string(k + 5));
+	}
+	return names;
+}
+
+int
+mls_config_site(const struct mls_config *cfg, const char *name, json_t **out)
+{
+	struct mls_buf key = MLS_BUF_INIT, known = MLS_BUF_INIT;
+	json_t *sec, *site = NULL, *names;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	mls_buf_addf(&key, "site.%s", name);
+	if ((rc = mls_buf_error(&key)) < 0)
+		goto out;
+	sec = json_object_get(cfg->sections, key.buf);
+	if (sec == NULL && strcmp(name, "local") != 0) {
+		names = mls_config_site_names(cfg);
+		for (i = 0; i < json_array_size(names); i++)
+			mls_buf_addf(&known, "%s%s", i ? ", " : "",
+			    json_string_value(json_array_get(names, i)));
+		json_decref(names);
+		rc = mls_error_set(MLS_ECONFIG, "site '%s': not configured "
+		    "(known sites: %s)%s%s", name, known.buf,
+		    cfg->path ? "; sites are defined in " : "",
+		    cfg->path ? cfg->path : "");
+		goto out;
+	}
+	site = sec != NULL ? json_deep_copy(sec) : json_object();
+	if (site == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	json_object_set_new(site, "name", json_string(name));
+	if (json_object_get(site, "type") == NULL) {
+		if (strcmp(name, "local") != 0) {
+			rc = mls_error_set(MLS_ECONFIG, "%s: [site \"%s\"]: "
+			    "field 'type': missing", cfg->path ? cfg->path :
+			    "config", name);
+			goto out;
+		}
+		json_object_set_new(site, "type", json_string("local"));
+	}
+	*out = site;
+	site = NULL;
+	rc = 0;
+out:
+	json_decref(site);
+	mls_buf_release(&key);
+	mls_buf_release(&known);
+	return rc;
+}
+
+int
+mls_config_data_dir(const struct mls_config *cfg, const char *sub, char **out)
+{
+	struct mls_buf b = MLS_BUF_INIT;
+	int rc;
+
+	*out = NULL;
+	mls_buf_adds(&b, cfg->data_home);
+	if (sub != NULL && *sub != '\0') {
+		mls_buf_addc(&b, '/');
+		mls_buf_adds(&b, sub);
+	}
+	if ((rc = mls_buf_error(&b)) < 0)
+		return rc;
+	if ((rc = mls_mkdirs(b.buf, 0700)) < 0) {
+		mls_buf_release(&b);
+		return rc;
+	}
+	*out = mls_buf_detach(&b);
+	return 0;
+}

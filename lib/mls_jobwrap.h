@@ -1,0 +1,4 @@
+#ifndef MLS_JOBWRAP_H
+#define MLS_JOBWRAP_H
+/* placeholder: to be written */
+#endif

@@ -1,0 +1,93 @@
+/*
+ * mls_record.h - JSON-lines records, the contract between the tools.
+ *
+ * One JSON object per line, always with "kind" (and "id" except for
+ * "params" lines).  Readers keep exact line numbers and cap lines at
+ * MLS_JSONL_MAX_LINE bytes; writers emit compact JSON and a newline.
+ * Schemas (the kinds and their required fields) live here and in mls(7).
+ */
+#ifndef MLS_RECORD_H
+#define MLS_RECORD_H
+
+#include <stdio.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#define MLS_JSONL_MAX_LINE	(16u << 20)
+
+struct mls_jsonl_reader {
+	FILE		*fp;
+	const char	*name;		/* for messages: "<stdin>" or a path */
+	unsigned long	 lineno;	/* line of the record last read */
+	char		*line;
+	size_t		 linecap;
+};
+
+void	 mls_jsonl_reader_init(struct mls_jsonl_reader *r, FILE *fp,
+	    const char *name);
+void	 mls_jsonl_reader_release(struct mls_jsonl_reader *r);
+/*
+ * Read the next record into *out (a new reference).  Returns 1 when a
+ * record was read, 0 at the end of the input, or MLS_EINPUT/MLS_EIO with
+ * a message "NAME:LINE:COL: ..." naming the line.  Blank lines are skipped.
+ */
+int	 mls_jsonl_read(struct mls_jsonl_reader *r, json_t **out);
+/* Parse one line (no newline needed); same rules and messages. */
+int	 mls_jsonl_parse(const char *line, size_t len, const char *name,
+	    unsigned long lineno, json_t **out);
+/* Write rec as one compact line. */
+int	 mls_jsonl_write(FILE *fp, const json_t *rec);
+/* Read a whole JSON-lines file into a new array (torn last line ignored). */
+int	 mls_jsonl_load_file(const char *path, json_t **out);
+
+/* The record's "kind" (borrowed), or NULL. */
+const char	*mls_record_kind(const json_t *rec);
+/* The record's "id" (borrowed), or NULL. */
+const char	*mls_record_id(const json_t *rec);
+/* A string member (borrowed), or NULL if absent or not a string. */
+const char	*mls_record_str(const json_t *rec, const char *key);
+/* An integer member, or def. */
+long long	 mls_record_int(const json_t *rec, const char *key, long long def);
+/* A number member (integer or real), or def. */
+double		 mls_record_num(const json_t *rec, const char *key, double def);
+/* Set key to a new string (or null when s is NULL). */
+int		 mls_record_set_str(json_t *rec, const char *key, const char *s);
+int		 mls_record_set_int(json_t *rec, const char *key, long long v);
+
+/*
+ * Check that rec is a well-formed record of the given kind (NULL: any kind
+ * known to mls).  Messages name the field: "job record: field 'state':
+ * expected one of queued, running, ...".
+ */
+int	 mls_record_check(const json_t *rec, const char *kind);
+
+/* Job states. */
+enum mls_state {
+	MLS_STATE_UNKNOWN = 0, MLS_STATE_QUEUED, MLS_STATE_RUNNING,
+	MLS_STATE_SUCCEEDED, MLS_STATE_FAILED, MLS_STATE_CANCELLED,
+	MLS_STATE_LOST,
+};
+const char	*mls_state_name(enum mls_state s);
+enum mls_state	 mls_state_parse(const char *s);
+/* Succeeded, failed, cancelled or lost: the job will not change again. */
+int		 mls_state_final(enum mls_state s);
+
+/*
+ * A new time-sortable id: PREFIX + 26 lowercase Crockford base32
+ * characters (a ULID: 48 bits of milliseconds, 80 random bits).
+ * out must hold at least strlen(prefix) + 27 bytes.
+ */
+int	 mls_id_new(char *out, size_t outsz, const char *prefix);
+
+/* RFC 3339 UTC time with milliseconds, e.g. 2026-11-29T01:17:29.123Z. */
+void	 mls_time_format(char out[32], double t);
+double	 mls_time_now(void);
+/* Parse RFC 3339 (Z or offset); returns seconds since the epoch or -1. */
+double	 mls_time_parse(const char *s);
+/* Parse a duration: 90, 90s, 15m, 2h, 1d, 1h30m; returns seconds or -1. */
+double	 mls_duration_parse(const char *s);
+/* Parse a size: 512, 4k, 100M, 2G (binary units); returns bytes or -1. */
+long long mls_size_parse(const char *s);
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * mls_site.h - where jobs run: a driver table per site type, batch-oriented.
+ *
+ * A job is a "job" record (json_t object, see mls(7)); drivers read the
+ * fields they need and update "state", "site_id", "exit_code", "reason",
+ * "started", "finished", "metrics" in place, keeping all other fields.
+ *
+ * The generic layer (mls_site.c) writes the job's spec into the store
+ * before the driver starts the wrapper, and on poll takes the wrapper's
+ * result.json in the store as the authority on the outcome; the driver's
+ * own view is the fallback (queued/running, or why a job died unreported).
+ */
+#ifndef MLS_SITE_H
+#define MLS_SITE_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "mls_config.h"
+#include "mls_store.h"
+
+struct mls_site;
+
+struct mls_site_ops {
+	const char	*type;
+	int	(*open)(struct mls_site *s);
+	/* Start n jobs whose spec is already in the store. */
+	int	(*submit)(struct mls_site *s, json_t **jobs, size_t n);
+	/* Set "state" (+ "reason") of jobs that have no result.json yet. */
+	int	(*poll)(struct mls_site *s, json_t **jobs, size_t n);
+	int	(*cancel)(struct mls_site *s, json_t *job);
+	void	(*close)(struct mls_site *s);
+};
+
+struct mls_site {
+	const struct mls_site_ops	*ops;
+	char				*name;
+	json_t				*conf;	/* the [site "NAME"] settings */
+	const struct mls_config		*cfg;	/* borrowed */
+	struct mls_store		*store;	/* borrowed */
+	void				*priv;	/* the driver's */
+};
+
+/* Open site NAME (NULL: the default site); cfg and st must outlive it. */
+int	 mls_site_open(struct mls_site **out, const struct mls_config *cfg,
+	    struct mls_store *st, const char *name);
+void	 mls_site_free(struct mls_site *s);
+
+/*
+ * Submit n job records: write spec.sh and params.json to the store, then
+ * start them.  On success each record has "site", "state" ("queued"),
+ * "site_id" and "submitted".  A job whose id is already known to the site
+ * (a resumed driver) is adopted, not started twice.
+ */
+int	 mls_site_submit(struct mls_site *s, json_t **jobs, size_t n);
+/* Refresh n job records in place (one batch, not one call per job). */
+int	 mls_site_poll(struct mls_site *s, json_t **jobs, size_t n);
+/* Cancel one job: the stop marker in the store, then the site's own cancel. */
+int	 mls_site_cancel(struct mls_site *s, json_t *job);
+
+/*
+ * Build a new job record (new reference in *out):
+ *   site, sandbox (id or NULL), image (or NULL), argv (array of strings
+ *   with {name} placeholders, replaced from params; {index}, {id} too),
+ *   params (object, borrowed), resources (object, borrowed, may be NULL),
+ *   env (object of strings, may be NULL), name (may be NULL).
+ * A placeholder naming no parameter is MLS_EINPUT naming it.
+ */
+int	 mls_job_new(json_t **out, const char *site, const char *sandbox,
+	    const char *image, const json_t *argv, const json_t *params,
+	    const json_t *resources, const json_t *env, const char *name);
+/* Replace {name} placeholders in tmpl from params (new string in *out). */
+int	 mls_job_expand(const char *tmpl, const json_t *params, char **out);
+
+#endif

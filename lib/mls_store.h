@@ -1,0 +1,55 @@
+/*
+ * mls_store.h - where sandboxes and results live.
+ *
+ * Drivers: file:// (the embedded default, $XDG_DATA_HOME/mls/store) and,
+ * later, http(s)://.  Keys are relative paths:
+ *   sandboxes/sha256/<2 hex>/<64 hex>.tar.zst
+ *   jobs/<job id>/{spec.sh,params.json,result.json,metrics.jsonl,stdout,
+ *                  stderr,outputs.tar.zst,stop}
+ * Writes are atomic: a reader never sees a half-written object.
+ */
+#ifndef MLS_STORE_H
+#define MLS_STORE_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "mls_buf.h"
+#include "mls_config.h"
+
+struct mls_store;
+
+/* Open the store at url (NULL: the configured one). */
+int	 mls_store_open(struct mls_store **out, const struct mls_config *cfg,
+	    const char *url);
+void	 mls_store_free(struct mls_store *st);
+/* The store's base URL, ending in '/' (borrowed). */
+const char *mls_store_url(const struct mls_store *st);
+/* The full URL of key (new string). */
+char	*mls_store_key_url(const struct mls_store *st, const char *key);
+/* For a file:// store the local path of key (new string), else NULL. */
+char	*mls_store_local_path(const struct mls_store *st, const char *key);
+
+/* Store the file at path (atomic). */
+int	 mls_store_put_file(struct mls_store *st, const char *key,
+	    const char *path);
+int	 mls_store_put_buf(struct mls_store *st, const char *key,
+	    const void *data, size_t len);
+/* Fetch key into path (atomic: written under a temp name, then renamed). */
+int	 mls_store_get_file(struct mls_store *st, const char *key,
+	    const char *path);
+/* Fetch key into out (appended); MLS_EINPUT if larger than max bytes. */
+int	 mls_store_get_buf(struct mls_store *st, const char *key,
+	    struct mls_buf *out, size_t max);
+/* 1 if key exists (its size in *size when size is not NULL), 0 if not. */
+int	 mls_store_stat(struct mls_store *st, const char *key, long long *size);
+/* Remove key (a missing key is not an error). */
+int	 mls_store_delete(struct mls_store *st, const char *key);
+/* Names one level below dir (new array of strings; empty if missing). */
+int	 mls_store_list(struct mls_store *st, const char *dir, json_t **out);
+
+/* "sandboxes/sha256/ab/abcdef....tar.zst" for a "sha256:<hex>" id. */
+int	 mls_store_sandbox_key(const char *sandbox_id, struct mls_buf *key);
+
+#endif
