@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -15,6 +16,7 @@
 #include "mls_error.h"
 #include "mls_log.h"
 #include "mls_record.h"
+#include "mls_track.h"
 
 int cli_verbosity;
 
@@ -292,4 +294,138 @@ cli_out_finish(struct cli_out *o)
 	json_decref(o->rows);
 	o->rows = NULL;
 	return rc;
+}
+
+void
+cli_sleep(double seconds)
+{
+	struct timespec ts;
+
+	if (seconds <= 0)
+		return;
+	ts.tv_sec = (time_t)seconds;
+	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+static void
+progress_line(const json_t *jobs, double t0, int final)
+{
+	size_t c[7];
+
+	mls_track_count(jobs, c);
+	fprintf(stderr, "\r\033[K%zu/%zu done: %zu succeeded, %zu failed%s%s, "
+	    "%zu running, %zu queued  %.0fs%s",
+	    c[MLS_STATE_SUCCEEDED] + c[MLS_STATE_FAILED] + c[MLS_STATE_CANCELLED] +
+	    c[MLS_STATE_LOST], json_array_size(jobs), c[MLS_STATE_SUCCEEDED],
+	    c[MLS_STATE_FAILED] + c[MLS_STATE_LOST],
+	    c[MLS_STATE_CANCELLED] ? ", cancelled " : "",
+	    c[MLS_STATE_CANCELLED] ? "some" : "",
+	    c[MLS_STATE_RUNNING], c[MLS_STATE_QUEUED], mls_time_now() - t0,
+	    final ? "\n" : "");
+	fflush(stderr);
+}
+
+static int
+all_final(const json_t *jobs)
+{
+	size_t i;
+	json_t *rec;
+
+	json_array_foreach(jobs, i, rec)
+		if (mls_track_is_job(rec) &&
+		    !mls_state_final(mls_state_parse(mls_record_str(rec, "state"))))
+			return 0;
+	return 1;
+}
+
+int
+cli_wait(struct mls_tracker *t, json_t *jobs, double timeout,
+    void (*on_change)(json_t *rec, void *arg), void *arg)
+{
+	double t0 = mls_time_now(), delay = 0.1;
+	int progress = cli_progress(), rc;
+	json_t *prev = NULL;
+	size_t i;
+
+	for (;;) {
+		prev = json_deep_copy(jobs);
+		if ((rc = mls_tracker_poll(t, jobs)) < 0) {
+			json_decref(prev);
+			return rc;
+		}
+		if (rc > 0) {
+			delay = 0.1;
+			for (i = 0; on_change != NULL && i < json_array_size(jobs); i++) {
+				json_t *a = json_array_get(prev, i), *b = json_array_get(jobs, i);
+				const char *sa = mls_record_str(a, "state");
+				const char *sb = mls_record_str(b, "state");
+				if ((sa == NULL) != (sb == NULL) ||
+				    (sa != NULL && strcmp(sa, sb) != 0))
+					on_change(b, arg);
+			}
+		}
+		json_decref(prev);
+		if (progress)
+			progress_line(jobs, t0, 0);
+		if (all_final(jobs)) {
+			if (progress)
+				progress_line(jobs, t0, 1);
+			return 0;
+		}
+		if (timeout >= 0 && mls_time_now() - t0 >= timeout) {
+			if (progress)
+				progress_line(jobs, t0, 1);
+			return EX_TIMEOUT;
+		}
+		cli_sleep(delay);
+		if (delay < 1.0)
+			delay *= 1.5;
+	}
+}
+
+int
+cli_jobs_status(const json_t *jobs)
+{
+	size_t i;
+	json_t *rec;
+
+	json_array_foreach(jobs, i, rec)
+		if (mls_track_is_job(rec) &&
+		    mls_state_parse(mls_record_str(rec, "state")) != MLS_STATE_SUCCEEDED)
+			return EX_WORKFAILED;
+	return EX_OK;
+}
+
+int
+cli_watch(struct mls_tracker *t, json_t *jobs, double timeout,
+    const char *columns)
+{
+	double t0 = mls_time_now();
+	struct cli_out out;
+	size_t i, c[7];
+	int rc;
+
+	for (;;) {
+		if ((rc = mls_tracker_poll(t, jobs)) < 0)
+			return rc;
+		mls_track_count(jobs, c);
+		fputs("\033[H\033[2J", stdout);
+		printf("%zu jobs: %zu succeeded, %zu failed, %zu running, %zu queued"
+		    "  (%.0fs, Ctrl-C to stop watching)\n\n", json_array_size(jobs),
+		    c[MLS_STATE_SUCCEEDED], c[MLS_STATE_FAILED] + c[MLS_STATE_LOST] +
+		    c[MLS_STATE_CANCELLED], c[MLS_STATE_RUNNING], c[MLS_STATE_QUEUED],
+		    mls_time_now() - t0);
+		cli_out_init(&out, CLI_FMT_TABLE, columns);
+		for (i = 0; i < json_array_size(jobs); i++)
+			cli_out_record(&out, json_array_get(jobs, i));
+		cli_out_finish(&out);
+		fflush(stdout);
+		if (all_final(jobs))
+			return 0;
+		if (timeout >= 0 && mls_time_now() - t0 >= timeout)
+			return EX_TIMEOUT;
+		cli_sleep(1.0);
+	}
 }

@@ -71,4 +71,30 @@ int	 cli_out_finish(struct cli_out *o);
 /* Render a value for a table cell (new string). */
 char	*cli_cell(const json_t *rec, const char *path);
 
+struct mls_tracker;
+/*
+ * Poll jobs (an array of job records, refreshed in place) until every one
+ * is final or timeout seconds (<0: no limit) pass.  on_change (may be NULL)
+ * is called with each record whose state changed.  A progress line goes
+ * to stderr when it is a terminal.  Returns 0, EX_TIMEOUT, or a lib code.
+ */
+int	 cli_wait(struct mls_tracker *t, json_t *jobs, double timeout,
+	    void (*on_change)(json_t *rec, void *arg), void *arg);
+/* As cli_wait, redrawing a table of columns in place on stdout. */
+int	 cli_watch(struct mls_tracker *t, json_t *jobs, double timeout,
+	    const char *columns);
+/* mls-status CAMPAIGN...: the campaign view (cmd/cli_campaign.c). */
+struct mls_config;
+struct mls_store;
+int	 cli_campaign_status(const struct mls_config *cfg, struct mls_store *st,
+	    struct mls_tracker *t, int argc, char *argv[], enum cli_format fmt,
+	    int watch);
+/* Append the trial/member records of a campaign (the best K if k > 0). */
+int	 cli_campaign_jobs(const struct mls_config *cfg, const char *id, long k,
+	    json_t *jobs);
+/* 0 when every job succeeded, EX_WORKFAILED otherwise. */
+int	 cli_jobs_status(const json_t *jobs);
+/* Sleep for seconds (fractions allowed). */
+void	 cli_sleep(double seconds);
+
 #endif

@@ -1,13 +1,255 @@
+/*
+ * mls-status - refresh the state of jobs; wait for them, watch them, cancel them.
+ */
 #include "config.h"
 
 #include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
+
+#include <jansson.h>
 
 #include "cli.h"
+#include "mls_campaign.h"
+#include "mls_config.h"
+#include "mls_error.h"
+#include "mls_record.h"
+#include "mls_registry.h"
+#include "mls_store.h"
+#include "mls_track.h"
+
+static const char synopsis[] =
+    "usage: mls-status [-kqvw] [--cancel] [--format FMT] [-n COUNT] [-s SITE]\n"
+    "                  [--timeout DURATION] [--watch] [ID ...]\n";
+
+enum { OPT_CANCEL = 0x100, OPT_TIMEOUT, OPT_WATCH };
+
+struct opts {
+	const char	*site;
+	enum cli_format	 fmt;
+	int		 wait, watch, cancel, keep_going;
+	long		 count;
+	double		 timeout;
+};
+
+static const char columns[] = "id,state,site,exit_code,reason,command";
+
+static void
+parse_options(int argc, char *argv[], struct opts *o)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{ "cancel", no_argument, NULL, OPT_CANCEL },
+		{ "keep-going", no_argument, NULL, 'k' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "wait", no_argument, NULL, 'w' },
+		{ "watch", no_argument, NULL, OPT_WATCH },
+		{ NULL, 0, NULL, 0 }
+	};
+	char *end;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "hkn:qs:vVw", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h': cli_usage(stdout, synopsis, EX_OK);
+		case 'V': cli_version();
+		case 's': o->site = optarg; break;
+		case CLI_OPT_FORMAT: o->fmt = cli_parse_format(optarg); break;
+		case 'q': cli_set_verbosity(-1); break;
+		case 'v': cli_set_verbosity(cli_verbosity + 1); break;
+		case 'k': o->keep_going = 1; break;
+		case 'w': o->wait = 1; break;
+		case OPT_WATCH: o->watch = 1; break;
+		case OPT_CANCEL: o->cancel = 1; break;
+		case 'n':
+			errno = 0;
+			o->count = strtol(optarg, &end, 10);
+			if (errno || *end != '\0' || end == optarg || o->count < 1) {
+				warnx("--count: '%s' is not a whole number >= 1", optarg);
+				cli_usage(stderr, synopsis, EX_USAGE);
+			}
+			break;
+		case OPT_TIMEOUT:
+			if ((o->timeout = mls_duration_parse(optarg)) < 0) {
+				warnx("--timeout: '%s' is not a duration like 90s, 15m or 2h", optarg);
+				cli_usage(stderr, synopsis, EX_USAGE);
+			}
+			break;
+		default:
+			cli_usage(stderr, synopsis, EX_USAGE);
+		}
+	}
+	if (o->cancel && (o->wait || o->watch)) {
+		warnx("--cancel excludes --wait and --watch");
+		cli_usage(stderr, synopsis, EX_USAGE);
+	}
+}
+
+struct watch_ctx {
+	struct cli_out	*out;
+	int		 err;
+};
+
+static void
+emit_change(json_t *rec, void *arg)
+{
+	struct watch_ctx *w = arg;
+
+	if (mls_jsonl_write(stdout, rec) < 0 || fflush(stdout) == EOF)
+		w->err = 1;
+}
+
+static int
+is_campaign_id(const char *s)
+{
+	return (s[0] == 'c' || s[0] == 'e') && s[1] == '-';
+}
 
 int
 main(int argc, char *argv[])
 {
+	struct opts o = { .count = 20, .timeout = -1 };
+	struct mls_config cfg = { 0 };
+	struct mls_store *st = NULL;
+	struct mls_tracker *tr = NULL;
+	struct mls_jsonl_reader in;
+	struct cli_out out;
+	json_t *recs = NULL, *rec = NULL;
+	int ex = EX_OK, rc, more, i;
+	size_t k;
+
 	cli_init(argc, argv);
-	errx(EX_SOFTWARE, "not written yet");
+	parse_options(argc, argv, &o);
+	argc -= optind;
+	argv += optind;
+
+	if ((rc = mls_config_load(&cfg)) < 0)
+		errx(cli_exit_code(rc), "%s", mls_error_last());
+	if ((rc = mls_store_open(&st, &cfg, NULL)) < 0)
+		errx(cli_exit_code(rc), "%s", mls_error_last());
+	if ((rc = mls_tracker_new(&tr, &cfg, st)) < 0)
+		errx(cli_exit_code(rc), "%s", mls_error_last());
+	if (o.site != NULL) {
+		struct mls_site *s;
+		if ((rc = mls_tracker_site(tr, o.site, &s)) < 0)
+			errx(cli_exit_code(rc), "%s", mls_error_last());
+	}
+
+	/* Campaigns and ensembles have their own view. */
+	if (argc >= 1 && is_campaign_id(argv[0])) {
+		rc = cli_campaign_status(&cfg, st, tr, argc, argv, o.fmt, o.watch);
+		mls_tracker_free(tr);
+		mls_store_free(st);
+		mls_config_release(&cfg);
+		if (cli_close_stdout() == -1 && rc == 0)
+			rc = EX_IOERR;
+		return rc;
+	}
+
+	recs = json_array();
+	if (argc > 0) {
+		for (i = 0; i < argc; i++) {
+			if ((rc = mls_registry_get(&cfg, argv[i], &rec)) < 0) {
+				warnx("%s", mls_error_last());
+				if (ex == EX_OK)
+					ex = cli_exit_code(rc);
+				if (o.keep_going)
+					continue;
+				goto done;
+			}
+			json_array_append_new(recs, rec);
+		}
+	} else if (!isatty(STDIN_FILENO)) {
+		mls_jsonl_reader_init(&in, stdin, "<stdin>");
+		while ((more = mls_jsonl_read(&in, &rec)) > 0) {
+			if (mls_track_is_job(rec) &&
+			    (rc = mls_record_check(rec, NULL)) < 0) {
+				warnx("<stdin>:%lu: %s", in.lineno, mls_error_last());
+				json_decref(rec);
+				if (ex == EX_OK)
+					ex = cli_exit_code(rc);
+				if (o.keep_going)
+					continue;
+				mls_jsonl_reader_release(&in);
+				goto done;
+			}
+			json_array_append_new(recs, rec);
+		}
+		mls_jsonl_reader_release(&in);
+		if (more < 0) {
+			warnx("%s", mls_error_last());
+			ex = cli_exit_code(more);
+			goto done;
+		}
+	} else {
+		if ((rc = mls_registry_recent(&cfg, (size_t)o.count, &recs)) < 0)
+			errx(cli_exit_code(rc), "%s", mls_error_last());
+	}
+
+	if (o.cancel) {
+		json_array_foreach(recs, k, rec) {
+			if (!mls_track_is_job(rec))
+				continue;
+			if ((rc = mls_tracker_cancel(tr, rec)) < 0) {
+				warnx("%s: %s", mls_record_id(rec), mls_error_last());
+				if (ex == EX_OK)
+					ex = cli_exit_code(rc);
+			}
+		}
+	} else if (o.wait || o.watch) {
+		struct watch_ctx w = { 0 };
+		int live = o.watch && cli_resolve_format(o.fmt) == CLI_FMT_JSONL;
+
+		if (o.watch && !live)
+			rc = cli_watch(tr, recs, o.timeout, columns);
+		else
+			rc = cli_wait(tr, recs, o.timeout, live ? emit_change : NULL, &w);
+		if (rc < 0) {
+			warnx("%s", mls_error_last());
+			ex = cli_exit_code(rc);
+		} else if (ex == EX_OK) {
+			ex = rc == EX_TIMEOUT ? EX_TIMEOUT : cli_jobs_status(recs);
+		}
+		if (o.watch)
+			goto save;	/* shown or streamed already */
+	} else if ((rc = mls_tracker_poll(tr, recs)) < 0) {
+		warnx("%s", mls_error_last());
+		ex = cli_exit_code(rc);
+	}
+	if (!o.wait && !o.watch && ex == EX_OK) {
+		json_array_foreach(recs, k, rec) {
+			enum mls_state s = mls_state_parse(mls_record_str(rec, "state"));
+			if (mls_track_is_job(rec) && mls_state_final(s) &&
+			    s != MLS_STATE_SUCCEEDED)
+				ex = EX_WORKFAILED;
+		}
+	}
+	cli_out_init(&out, o.fmt, columns);
+	json_array_foreach(recs, k, rec)
+		if (cli_out_record(&out, rec) < 0)
+			break;
+	if (cli_out_finish(&out) < 0) {
+		warn("stdout");
+		ex = EX_IOERR;
+	}
+save:
+	json_array_foreach(recs, k, rec)
+		if (mls_track_is_job(rec) && mls_record_id(rec) != NULL)
+			(void)mls_registry_put(&cfg, rec);
+done:
+	if (cli_close_stdout() == -1) {
+		warn("stdout");
+		ex = EX_IOERR;
+	}
+	json_decref(recs);
+	mls_tracker_free(tr);
+	mls_store_free(st);
+	mls_config_release(&cfg);
+	return ex;
 }

@@ -1,2 +1,374 @@
 #!/bin/sh
-# placeholder
+# mls job wrapper: runs one job on a worker and reports to the store.
+#
+#   sh jobwrap.sh STORE_URL JOB_ID
+#
+# Needs only a POSIX sh, tar, zstd (or gzip), sha256sum, cp/mv for a
+# file:// store and curl (or wget) for an http(s):// one.  The job's spec
+# (jobs/ID/spec.sh in the store) sets MLS_* variables, the user's -e
+# variables and the command ("set -- argv...").  The wrapper writes
+# jobs/ID/result.json last, atomically; everything else is pushed first.
+#
+# Environment read: MLS_SCRATCH (or TMPDIR), MLS_PUSH_INTERVAL (2 s),
+# MLS_KEEP_WORK=1, MLS_STORE_TOKEN_FILE, MLS_STORE_CA_FILE, CONTAINERS_CONF.
+# Every value is quoted; the token never appears in a command line.
+
+set -u
+
+if [ $# -ne 2 ]; then
+	echo "usage: jobwrap.sh STORE_URL JOB_ID" >&2
+	exit 64
+fi
+MLS_STORE_URL=$1
+MLS_JOB_ID=$2
+case $MLS_JOB_ID in
+''|*/*|.*) echo "mls-jobwrap: bad job id '$MLS_JOB_ID'" >&2; exit 64 ;;
+esac
+case $MLS_STORE_URL in
+*/) ;;
+*) MLS_STORE_URL=$MLS_STORE_URL/ ;;
+esac
+JOBKEY=jobs/$MLS_JOB_ID
+
+log() {
+	printf 'mls-jobwrap: %s: %s\n' "$MLS_JOB_ID" "$*" >&2
+}
+
+now() {
+	_t=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ 2>/dev/null)
+	case $_t in
+	*N*|'') _t=$(date -u +%Y-%m-%dT%H:%M:%S.000Z) ;;
+	esac
+	printf '%s' "$_t"
+}
+
+# JSON string body of $1 (without the quotes).
+json_esc() {
+	printf '%s' "$1" | tr '\n\r\t' '   ' | tr -d '\000-\037' |
+	    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g'
+}
+
+# ---- the store: file:// with cp/mv, http(s):// with curl or wget -----------
+
+case $MLS_STORE_URL in
+file://*) STORE_KIND=file; STORE_DIR=${MLS_STORE_URL#file://} ;;
+/*) STORE_KIND=file; STORE_DIR=$MLS_STORE_URL ;;
+http://*|https://*) STORE_KIND=http ;;
+*) log "store '$MLS_STORE_URL': unknown URL scheme"; exit 78 ;;
+esac
+
+HTTP_HDR=
+WGET_RC=
+http_setup() {
+	# The token goes into a private header file, never into argv.
+	if [ -n "${MLS_STORE_TOKEN_FILE:-}" ]; then
+		HTTP_HDR=$META/http-headers
+		WGET_RC=$META/wgetrc
+		_tok=$(cat "$MLS_STORE_TOKEN_FILE") || return 1
+		(
+			umask 077
+			printf 'Authorization: Bearer %s\n' "$_tok" >"$HTTP_HDR"
+			printf 'header = Authorization: Bearer %s\n' "$_tok" >"$WGET_RC"
+		) || return 1
+		_tok=
+	fi
+}
+
+# curl with our options; "$@" appended.
+curl_do() {
+	set -- -fsS --retry 5 --retry-delay 1 --retry-connrefused \
+	    --connect-timeout 20 "$@"
+	[ -n "$HTTP_HDR" ] && set -- -H "@$HTTP_HDR" "$@"
+	[ -n "${MLS_STORE_CA_FILE:-}" ] && set -- --cacert "$MLS_STORE_CA_FILE" "$@"
+	curl "$@"
+}
+
+wget_do() {
+	set -- -q --tries=5 "$@"
+	[ -n "${MLS_STORE_CA_FILE:-}" ] && set -- --ca-certificate="$MLS_STORE_CA_FILE" "$@"
+	if [ -n "$WGET_RC" ]; then
+		WGETRC=$WGET_RC wget "$@"
+	else
+		wget "$@"
+	fi
+}
+
+HAVE_CURL=0
+command -v curl >/dev/null 2>&1 && HAVE_CURL=1
+
+# st_get KEY DEST: fetch KEY into DEST; 1 if missing or failed.
+st_get() {
+	if [ "$STORE_KIND" = file ]; then
+		[ -f "$STORE_DIR/$1" ] || return 1
+		cp "$STORE_DIR/$1" "$2.part" && mv -f "$2.part" "$2"
+	elif [ "$HAVE_CURL" = 1 ]; then
+		curl_do -o "$2.part" "$MLS_STORE_URL$1" && mv -f "$2.part" "$2"
+	else
+		wget_do -O "$2.part" "$MLS_STORE_URL$1" && mv -f "$2.part" "$2"
+	fi
+}
+
+# st_put SRC KEY: store SRC under KEY, atomically.
+st_put() {
+	if [ "$STORE_KIND" = file ]; then
+		_d=$STORE_DIR/${2%/*}
+		mkdir -p "$_d" || return 1
+		_tmp=$_d/.mls-tmp-wrap$$
+		cp "$1" "$_tmp" && chmod 644 "$_tmp" && mv -f "$_tmp" "$STORE_DIR/$2"
+	elif [ "$HAVE_CURL" = 1 ]; then
+		curl_do -o /dev/null -T "$1" "$MLS_STORE_URL$2"
+	else
+		wget_do -O /dev/null --method=PUT --body-file="$1" "$MLS_STORE_URL$2"
+	fi
+}
+
+# st_exists KEY: 0 if KEY is in the store.
+st_exists() {
+	if [ "$STORE_KIND" = file ]; then
+		[ -f "$STORE_DIR/$1" ]
+	elif [ "$HAVE_CURL" = 1 ]; then
+		curl_do -o /dev/null -I "$MLS_STORE_URL$1" 2>/dev/null
+	else
+		wget_do -O /dev/null --spider "$MLS_STORE_URL$1" 2>/dev/null
+	fi
+}
+
+# ---- scratch space ----------------------------------------------------------
+
+TOP=${MLS_SCRATCH:-${TMPDIR:-/tmp}}/mls-$MLS_JOB_ID
+META=$TOP/meta
+work=$TOP/work
+STARTED=null
+FINISHED_DONE=0
+
+cleanup() {
+	if [ "${MLS_KEEP_WORK:-0}" != 1 ]; then
+		rm -rf "$TOP"
+	fi
+}
+
+# finish STATE EXIT_CODE REASON [SIGNAL]: push outputs and logs, then
+# result.json; exits the wrapper.
+finish() {
+	_state=$1 _code=$2 _reason=$3 _sig=${4:-}
+	[ "$FINISHED_DONE" = 1 ] && exit 0
+	FINISHED_DONE=1
+	_fin=$(now)
+	_outputs=null
+	if [ -d "$work" ]; then
+		mkdir -p "$work/outputs"
+		# phpo compatibility: the evaluation's output.json
+		[ -f "$work/output.json" ] &&
+		    st_put "$work/output.json" "$JOBKEY/output.json"
+		push_metrics
+		_ok=0 _ext=tar.zst
+		if (cd "$work/outputs" && tar -cf "$META/outputs.tar" .); then
+			if command -v zstd >/dev/null 2>&1; then
+				zstd -q -f --rm -o "$META/outputs.tar.zst" \
+				    "$META/outputs.tar" && _ok=1
+			else
+				_ext=tar.gz
+				gzip -n -f "$META/outputs.tar" && _ok=1
+			fi
+		fi
+		if [ "$_ok" = 1 ] &&
+		    st_put "$META/outputs.$_ext" "$JOBKEY/outputs.$_ext"; then
+			_dg=$(sha256sum "$META/outputs.$_ext" | cut -d' ' -f1)
+			_sz=$(($(wc -c <"$META/outputs.$_ext")))
+			_outputs="{\"key\":\"$JOBKEY/outputs.$_ext\",\"digest\":\"sha256:$_dg\",\"size\":$_sz}"
+		else
+			log "outputs: could not pack or upload"
+		fi
+	fi
+	[ -f "$META/stdout" ] && st_put "$META/stdout" "$JOBKEY/stdout"
+	[ -f "$META/stderr" ] && st_put "$META/stderr" "$JOBKEY/stderr"
+	mkdir -p "$META"
+	{
+		printf '{"kind":"result","id":"%s","state":"%s","exit_code":%s' \
+		    "$(json_esc "$MLS_JOB_ID")" "$_state" "$_code"
+		[ -n "$_sig" ] && printf ',"signal":%s' "$_sig"
+		printf ',"reason":"%s"' "$(json_esc "$_reason")"
+		if [ "$STARTED" = null ]; then
+			printf ',"started":null'
+		else
+			printf ',"started":"%s"' "$STARTED"
+		fi
+		printf ',"finished":"%s","host":"%s","outputs":%s}\n' "$_fin" \
+		    "$(json_esc "$(uname -n)")" "$_outputs"
+	} >"$META/result.json"
+	if ! st_put "$META/result.json" "$JOBKEY/result.json"; then
+		log "result.json: upload failed"
+		cleanup
+		exit 75
+	fi
+	cleanup
+	exit 0
+}
+
+# A failure of the wrapper itself, before or around the command.
+fail() {
+	log "$*"
+	finish failed null "$*"
+}
+
+METRICS_SIZE=-1
+push_metrics() {
+	_m=$work/.mls/metrics.jsonl
+	[ -f "$_m" ] || return 0
+	_s=$(wc -c <"$_m")
+	[ "$_s" -eq "$METRICS_SIZE" ] && return 0
+	cp "$_m" "$META/metrics.jsonl" &&
+	    st_put "$META/metrics.jsonl" "$JOBKEY/metrics.jsonl" &&
+	    METRICS_SIZE=$_s
+}
+
+rm -rf "$TOP"
+mkdir -p "${TOP%/*}" && mkdir -m 700 "$TOP" &&
+    mkdir -p "$META" "$work/outputs" "$work/.mls" ||
+    { log "cannot create scratch dir '$TOP'"; exit 73; }
+[ "$STORE_KIND" = http ] && { http_setup || fail "cannot read MLS_STORE_TOKEN_FILE"; }
+
+# ---- the spec, the sandbox, the parameters ------------------------------------
+
+st_get "$JOBKEY/spec.sh" "$META/spec.sh" || fail "spec.sh: not in store"
+MLS_SANDBOX= MLS_SANDBOX_KEY= MLS_IMAGE= MLS_GRACE_S=10 MLS_TIME_S=
+MLS_ENV_NAMES=
+mls_user_env() { :; }
+# shellcheck disable=SC1090
+. "$META/spec.sh" || fail "spec.sh: cannot be read"
+[ $# -gt 0 ] || fail "spec.sh: no command"
+case $MLS_GRACE_S in ''|*[!0-9]*) MLS_GRACE_S=10 ;; esac
+case $MLS_TIME_S in *[!0-9]*) MLS_TIME_S= ;; esac
+
+if [ -n "$MLS_SANDBOX" ]; then
+	st_get "$MLS_SANDBOX_KEY" "$META/sandbox.tar.zst" ||
+	    fail "sandbox '$MLS_SANDBOX': not in store"
+	_dg=$(sha256sum "$META/sandbox.tar.zst" | cut -d' ' -f1)
+	[ "sha256:$_dg" = "$MLS_SANDBOX" ] || fail "sandbox digest mismatch"
+	command -v zstd >/dev/null 2>&1 || fail "zstd: not found"
+	(cd "$work" && zstd -q -dc "$META/sandbox.tar.zst" | tar -xf -) ||
+	    fail "sandbox '$MLS_SANDBOX': cannot unpack"
+	rm -f "$META/sandbox.tar.zst"
+fi
+if st_get "$JOBKEY/params.json" "$work/params.json"; then
+	cp "$work/params.json" "$work/input.json"
+else
+	printf '{}\n' >"$work/params.json"
+	printf '{}\n' >"$work/input.json"
+fi
+st_get "$JOBKEY/input.json" "$work/input.json" 2>/dev/null || :
+
+MLS_PARAMS=$work/params.json
+MLS_METRICS=$work/.mls/metrics.jsonl
+MLS_OUTPUT_DIR=$work/outputs/
+MLS_WORK_DIR=$work
+export MLS_JOB_ID MLS_PARAMS MLS_METRICS MLS_OUTPUT_DIR MLS_WORK_DIR
+: >"$MLS_METRICS"
+
+# ---- the command ---------------------------------------------------------------
+
+USE_PODMAN=0
+if [ -n "$MLS_IMAGE" ] && [ "$MLS_IMAGE" != none ]; then
+	command -v podman >/dev/null 2>&1 ||
+	    fail "image '$MLS_IMAGE': podman not found on $(uname -n)"
+	USE_PODMAN=1
+	CTR=mls-$MLS_JOB_ID
+	set -- "$MLS_IMAGE" "$@"
+	for _n in $MLS_ENV_NAMES; do
+		set -- -e "$_n" "$@"
+	done
+	set -- podman run --rm --init --network=host --name "$CTR" \
+	    --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 \
+	    -v "$work:$work" -w "$work" \
+	    -e MLS_JOB_ID -e MLS_PARAMS -e MLS_METRICS -e MLS_OUTPUT_DIR \
+	    -e MLS_WORK_DIR -e CUDA_VISIBLE_DEVICES "$@"
+	podman_cleanup() { podman rm -f "$CTR" >/dev/null 2>&1 || :; }
+fi
+
+STOP=
+trap 'STOP=${STOP:-terminated}' TERM INT HUP
+
+STARTED=$(now)
+START_S=$(date +%s)
+# The command runs in its own session (setsid, when there is one) so that
+# one kill reaches all its processes; its pid is that group's id.
+(
+	# A caught signal is reset in the command; an ignored one would not be.
+	trap : TERM INT HUP
+	cd "$work" || exit 126
+	mls_user_env
+	if command -v setsid >/dev/null 2>&1; then
+		setsid sh -c 'echo $$ >"$0"; exec "$@"' "$META/pid" "$@" \
+		    </dev/null >"$META/stdout" 2>"$META/stderr"
+	else
+		sh -c 'echo $$ >"$0"; exec "$@"' "$META/pid" "$@" \
+		    </dev/null >"$META/stdout" 2>"$META/stderr"
+	fi
+	echo $? >"$META/rc.part" && mv -f "$META/rc.part" "$META/rc"
+) &
+RUNNER=$!
+
+INTERVAL=${MLS_PUSH_INTERVAL:-2}
+case $INTERVAL in ''|*[!0-9]*) INTERVAL=2 ;; esac
+[ "$INTERVAL" -ge 1 ] || INTERVAL=1
+TICKS=$((INTERVAL * 5))
+tick=0
+NAP=1
+sleep 0.2 2>/dev/null && NAP=0.2
+nap() { sleep "$NAP"; }
+
+signal_group() {
+	_pg=$(cat "$META/pid" 2>/dev/null)
+	[ -n "$_pg" ] || return 0
+	kill "-$1" "-$_pg" 2>/dev/null || kill "-$1" "$_pg" 2>/dev/null
+}
+
+while [ ! -f "$META/rc" ]; do
+	nap
+	tick=$((tick + 1))
+	if [ -z "$STOP" ] && [ -n "$MLS_TIME_S" ] && [ "$MLS_TIME_S" -gt 0 ] &&
+	    [ $(($(date +%s) - START_S)) -ge "$MLS_TIME_S" ]; then
+		STOP="time limit of ${MLS_TIME_S}s exceeded"
+	fi
+	# a file store is cheap to look at: check the marker every tick
+	if [ -z "$STOP" ] && { [ "$STORE_KIND" = file ] ||
+	    [ $((tick % TICKS)) -eq 0 ]; } && st_exists "$JOBKEY/stop"; then
+		STOP=stopped
+	fi
+	if [ -n "$STOP" ]; then
+		log "stopping: $STOP"
+		signal_group TERM
+		waited=0
+		while [ ! -f "$META/rc" ] && [ "$waited" -lt $((MLS_GRACE_S * 5)) ]; do
+			nap
+			waited=$((waited + 1))
+		done
+		if [ ! -f "$META/rc" ]; then
+			signal_group KILL
+			[ "$USE_PODMAN" = 1 ] && podman_cleanup
+		fi
+		while [ ! -f "$META/rc" ]; do nap; done
+		break
+	fi
+	[ $((tick % TICKS)) -eq 0 ] && push_metrics
+done
+wait "$RUNNER" 2>/dev/null
+trap - TERM INT HUP
+rc=$(cat "$META/rc")
+
+if [ -n "$STOP" ]; then
+	case $STOP in
+	time*) finish failed "$rc" "$STOP" ;;
+	*) finish cancelled "$rc" "$STOP" ;;
+	esac
+fi
+if [ "$rc" -eq 0 ]; then
+	finish succeeded 0 ""
+elif [ "$rc" -gt 128 ] && [ "$rc" -lt 193 ]; then
+	finish failed "$rc" "killed by signal $((rc - 128))" $((rc - 128))
+elif [ "$rc" -eq 127 ] && [ "$USE_PODMAN" = 0 ] &&
+    ! (cd "$work" && command -v "$1" >/dev/null 2>&1); then
+	finish failed 127 "command not found: $1"
+else
+	finish failed "$rc" "exit status $rc"
+fi

@@ -1,6 +1,1029 @@
 #include "config.h"
 
-#include "mls_campaign.h"
+#include <errno.h>
+#include <math.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
-int mls_campaign_placeholder_(void);
-int mls_campaign_placeholder_(void) { return 0; }
+#include <jansson.h>
+
+#include "mls_buf.h"
+#include "mls_campaign.h"
+#include "mls_error.h"
+#include "mls_journal.h"
+#include "mls_log.h"
+#include "mls_record.h"
+#include "mls_site.h"
+
+#define METRICS_MAX	(64u << 20)
+
+struct trial {
+	json_t	*job;		/* the trial/member record; NULL: number unused */
+	int	 sent;		/* the site acknowledged the submission */
+	int	 done;
+	int	 prune_requested;
+	long	 last_step;
+	double	 last_value;	/* last intermediate value (minimised) */
+	int	 have_last;
+};
+
+struct site_slot {
+	const char	*name;
+	long		 cap;		/* 0: no cap of its own */
+	long		 inflight;
+};
+
+struct camp {
+	const struct mls_config		*cfg;
+	struct mls_store		*st;
+	struct mls_tracker		*tr;
+	struct mls_campaign_gen		*gen;
+	struct mls_pruner		*pr;
+	const struct mls_campaign_opts	*o;
+	json_t				*spec;
+	const char			*id;
+	const char			*rkind;	/* "trial" or "member" */
+	struct mls_journal		*j;
+	struct trial			*t;
+	size_t				 nt, cap;
+	long				 next_number;
+	struct mls_campaign_progress	 p;
+	struct site_slot		*sites;
+	size_t				 nsites;
+	long				 parallel, budget, max_failures;
+	double				 timeout_s;
+	const char			*metric;
+	const char			*reduce;
+	int				 goal_max;
+	regex_t				 re;
+	int				 have_re;
+	int				 exhausted;
+	const char			*end_reason;
+	json_t				*best_so_far;	/* [[n, best], ...] */
+};
+
+static double
+minimised(const struct camp *c, double v)
+{
+	return c->goal_max ? -v : v;
+}
+
+static int
+grow(struct camp *c, long number)
+{
+	struct trial *tmp;
+	size_t want = (size_t)number + 1, cap;
+
+	if (want <= c->nt)
+		return 0;
+	if (want > c->cap) {
+		cap = c->cap ? c->cap : 64;
+		while (cap < want)
+			cap *= 2;
+		if ((tmp = realloc(c->t, cap * sizeof(*tmp))) == NULL)
+			return mls_error_set(MLS_ENOMEM, "out of memory");
+		c->t = tmp;
+		c->cap = cap;
+	}
+	memset(c->t + c->nt, 0, (want - c->nt) * sizeof(*c->t));
+	for (size_t i = c->nt; i < want; i++)
+		c->t[i].last_step = -1;
+	c->nt = want;
+	return 0;
+}
+
+static struct site_slot *
+site_of(struct camp *c, const json_t *job)
+{
+	const char *name = mls_record_str(job, "site");
+
+	for (size_t i = 0; name != NULL && i < c->nsites; i++)
+		if (strcmp(c->sites[i].name, name) == 0)
+			return &c->sites[i];
+	return NULL;
+}
+
+static int
+journal(struct camp *c, const char *ev, long number, json_t *extra)
+{
+	json_t *e = extra ? extra : json_object();
+	int rc;
+
+	json_object_set_new(e, "ev", json_string(ev));
+	if (number >= 0)
+		json_object_set_new(e, "number", json_integer(number));
+	rc = mls_journal_append(c->j, e);
+	json_decref(e);
+	return rc;
+}
+
+/* ---- objective ------------------------------------------------------ */
+
+static int
+fetch_text(struct camp *c, const json_t *job, const char *name, struct mls_buf *b)
+{
+	struct mls_buf key = MLS_BUF_INIT;
+	int rc;
+
+	mls_buf_addf(&key, "jobs/%s/%s", mls_record_id(job), name);
+	if ((rc = mls_buf_error(&key)) < 0)
+		return rc;
+	rc = mls_store_get_buf(c->st, key.buf, b, METRICS_MAX);
+	mls_buf_release(&key);
+	if (rc == MLS_ENOTFOUND) {
+		mls_error_clear();
+		return 0;
+	}
+	return rc < 0 ? rc : 1;
+}
+
+/* Values of the metric in metrics.jsonl text; steps in *steps if not NULL. */
+static void
+metric_values(const struct camp *c, const char *text, double **vals,
+    long **steps, size_t *n)
+{
+	const char *line = text, *nl;
+	size_t cap = 0;
+	json_t *rec, *v;
+
+	*vals = NULL;
+	if (steps)
+		*steps = NULL;
+	*n = 0;
+	for (; *line != '\0'; line = nl + 1) {
+		if ((nl = strchr(line, '\n')) == NULL)
+			break;		/* an unfinished line: not yet written out */
+		rec = json_loadb(line, (size_t)(nl - line), 0, NULL);
+		v = json_object_get(rec, c->metric);
+		if (json_is_number(v) && isfinite(json_number_value(v))) {
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 16;
+				*vals = realloc(*vals, cap * sizeof(**vals));
+				if (steps)
+					*steps = realloc(*steps, cap * sizeof(**steps));
+				if (*vals == NULL || (steps && *steps == NULL)) {
+					json_decref(rec);
+					*n = 0;
+					return;
+				}
+			}
+			(*vals)[*n] = json_number_value(v);
+			if (steps)
+				(*steps)[*n] = json_is_integer(json_object_get(rec, "step")) ?
+				    (long)json_integer_value(json_object_get(rec, "step")) :
+				    (long)*n;
+			(*n)++;
+		}
+		json_decref(rec);
+	}
+}
+
+/*
+ * The objective of a succeeded trial: 1 with *val set, 0 when it was not
+ * reported (reason in *why), <0 on error.  Sources in order: --metric-regex
+ * on stdout; the metric in MLS_METRICS lines (reduced); phpo's output.json.
+ */
+static int
+objective(struct camp *c, const json_t *job, double *val, struct mls_buf *why)
+{
+	struct mls_buf text = MLS_BUF_INIT;
+	regmatch_t m[2];
+	double *vals = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (c->have_re) {
+		const char *s;
+		int found = 0;
+		if ((rc = fetch_text(c, job, "stdout", &text)) < 0)
+			goto out;
+		for (s = text.buf; regexec(&c->re, s, 2, m, 0) == 0; s += m[0].rm_eo) {
+			regmatch_t *g = m[1].rm_so >= 0 ? &m[1] : &m[0];
+			char num[64];
+			size_t len = (size_t)(g->rm_eo - g->rm_so);
+			char *end;
+			if (len >= sizeof(num))
+				len = sizeof(num) - 1;
+			memcpy(num, s + g->rm_so, len);
+			num[len] = '\0';
+			*val = strtod(num, &end);
+			if (end != num)
+				found = 1;
+			if (m[0].rm_eo == 0)
+				break;
+		}
+		if (found) {
+			rc = 1;
+			goto out;
+		}
+		mls_buf_addf(why, "objective: --metric-regex matched no number in "
+		    "the stdout of trial %lld (job %s)",
+		    mls_record_int(job, "number", -1), mls_record_id(job));
+		rc = 0;
+		goto out;
+	}
+	if ((rc = fetch_text(c, job, "metrics.jsonl", &text)) < 0)
+		goto out;
+	metric_values(c, text.buf, &vals, NULL, &n);
+	if (n > 0) {
+		if (strcmp(c->reduce, "best") == 0) {
+			*val = vals[0];
+			for (size_t i = 1; i < n; i++)
+				if (c->goal_max ? vals[i] > *val : vals[i] < *val)
+					*val = vals[i];
+		} else if (strcmp(c->reduce, "mean") == 0) {
+			double s = 0;
+			for (size_t i = 0; i < n; i++)
+				s += vals[i];
+			*val = s / (double)n;
+		} else {
+			*val = vals[n - 1];
+		}
+		rc = 1;
+		goto out;
+	}
+	/* phpo payloads: output.json {"status":0,"loss":x}, loss minimised */
+	mls_buf_reset(&text);
+	if ((rc = fetch_text(c, job, "output.json", &text)) < 0)
+		goto out;
+	if (rc == 1) {
+		json_t *o = json_loads(text.buf, 0, NULL), *loss;
+		long long status = mls_record_int(o, "status", 0);
+		loss = json_object_get(o, "loss");
+		if (status != 0) {
+			mls_buf_addf(why, "output.json: status %lld", status);
+			json_decref(o);
+			rc = 0;
+			goto out;
+		}
+		if (json_is_number(loss) && (strcmp(c->metric, "loss") == 0 ||
+		    json_object_get(o, c->metric) == loss)) {
+			*val = json_number_value(loss);
+			json_decref(o);
+			rc = 1;
+			goto out;
+		}
+		json_decref(o);
+	}
+	mls_buf_addf(why, "objective '%s' was not reported by trial %lld (job %s): "
+	    "no MLS_METRICS line has '%s'%s", c->metric,
+	    mls_record_int(job, "number", -1), mls_record_id(job), c->metric,
+	    strcmp(c->metric, "loss") == 0 ? " and there is no output.json" : "");
+	rc = 0;
+out:
+	free(vals);
+	mls_buf_release(&text);
+	return rc;
+}
+
+/* ---- bookkeeping ---------------------------------------------------- */
+
+static void
+count_final(struct camp *c, const json_t *job, int up)
+{
+	long d = up ? 1 : -1;
+	enum mls_state s = mls_state_parse(mls_record_str(job, "state"));
+
+	if (json_is_true(json_object_get(job, "pruned")))
+		c->p.pruned += d;
+	else if (s == MLS_STATE_SUCCEEDED)
+		c->p.succeeded += d;
+	else if (s == MLS_STATE_CANCELLED)
+		c->p.cancelled += d;
+	else
+		c->p.failed += d;
+}
+
+static void
+note_best(struct camp *c, long number, double v)
+{
+	if (!c->p.have_best || minimised(c, v) < minimised(c, c->p.best)) {
+		c->p.have_best = 1;
+		c->p.best = v;
+		c->p.best_number = number;
+		json_array_append_new(c->best_so_far, json_pack("[I,f]",
+		    (json_int_t)number, v));
+	}
+}
+
+/* A trial reached a final state: objective, journal, generator, output. */
+static int
+finish(struct camp *c, long number)
+{
+	struct trial *t = &c->t[number];
+	struct mls_buf why = MLS_BUF_INIT;
+	enum mls_state s = mls_state_parse(mls_record_str(t->job, "state"));
+	const char *told;
+	double v = NAN;
+	int rc, got = 0;
+
+	if (t->prune_requested) {
+		json_object_set_new(t->job, "pruned", json_true());
+		if (t->have_last)
+			v = minimised(c, t->last_value);
+	} else if (s == MLS_STATE_SUCCEEDED) {
+		if ((rc = objective(c, t->job, &v, &why)) < 0)
+			goto out;
+		got = rc;
+		if (!got) {
+			/* Succeeded but unusable: a failed trial, with the reason. */
+			json_object_set_new(t->job, "state", json_string("failed"));
+			json_object_set_new(t->job, "reason", json_string(why.buf));
+			mls_warn("%s", why.buf);
+		}
+	}
+	if (got)
+		json_object_set_new(t->job, "objective", json_real(v));
+	else if (json_object_get(t->job, "objective") == NULL)
+		json_object_set_new(t->job, "objective", json_null());
+	if (json_object_get(t->job, "pruned") == NULL)
+		json_object_set_new(t->job, "pruned", json_false());
+	t->done = 1;
+	count_final(c, t->job, 1);
+	if (got)
+		note_best(c, number, v);
+	told = t->prune_requested ? "pruned" : got ? "succeeded" : "failed";
+	if ((rc = journal(c, "result", number, json_pack("{s:s,s:o,s:O}",
+	    "state", told, "value", got ? json_real(v) : json_null(),
+	    "job", t->job))) < 0)
+		goto out;
+	if ((rc = c->gen->tell(c->gen->arg, number, json_object_get(t->job, "params"),
+	    told, got ? minimised(c, v) : v)) < 0)
+		goto out;
+	if (c->pr != NULL)
+		mls_pruner_finish(c->pr, number);
+	if (c->o->on_trial != NULL)
+		c->o->on_trial(t->job, c->o->cb_arg);
+	rc = 0;
+out:
+	mls_buf_release(&why);
+	return rc;
+}
+
+/* ---- replay ---------------------------------------------------------- */
+
+static int
+replay_event(json_t *ev, void *arg)
+{
+	struct camp *c = arg;
+	const char *e = mls_record_str(ev, "ev");
+	long n = (long)mls_record_int(ev, "number", -1);
+	struct trial *t;
+	json_t *job;
+	int rc;
+
+	if (e == NULL)
+		return 0;
+	if (strcmp(e, "start") == 0) {
+		double t0 = mls_time_parse(mls_record_str(ev, "t"));
+		if (t0 > 0 && (c->p.started == 0 || t0 < c->p.started))
+			c->p.started = t0;
+		return 0;
+	}
+	if (n < 0)
+		return 0;
+	if ((rc = grow(c, n)) < 0)
+		return rc;
+	t = &c->t[n];
+	if (n >= c->next_number)
+		c->next_number = n + 1;
+	if (strcmp(e, "submit") == 0) {
+		if ((job = json_object_get(ev, "job")) == NULL)
+			return 0;
+		json_decref(t->job);
+		t->job = json_deep_copy(job);
+		c->p.total++;
+	} else if (t->job == NULL) {
+		return 0;	/* an event about a trial we never saw submitted */
+	} else if (strcmp(e, "submitted") == 0) {
+		t->sent = 1;
+		if (mls_record_str(ev, "site_id") != NULL)
+			json_object_set(t->job, "site_id", json_object_get(ev, "site_id"));
+		json_object_set_new(t->job, "state", json_string("queued"));
+	} else if (strcmp(e, "state") == 0) {
+		json_object_set(t->job, "state", json_object_get(ev, "state"));
+	} else if (strcmp(e, "report") == 0) {
+		double v = mls_record_num(ev, "value", NAN);
+		t->last_step = (long)mls_record_int(ev, "step", t->last_step);
+		t->last_value = v;
+		t->have_last = 1;
+		if (c->pr != NULL)
+			(void)mls_pruner_report(c->pr, n, t->last_step, minimised(c, v));
+	} else if (strcmp(e, "prune") == 0) {
+		t->prune_requested = 1;
+	} else if (strcmp(e, "result") == 0 && !t->done) {
+		const char *state = mls_record_str(ev, "state");
+		json_t *v = json_object_get(ev, "value");
+		if ((job = json_object_get(ev, "job")) != NULL) {
+			json_decref(t->job);
+			t->job = json_deep_copy(job);
+		}
+		t->sent = 1;
+		t->done = 1;
+		count_final(c, t->job, 1);
+		if (json_is_number(v))
+			note_best(c, n, json_number_value(v));
+		if (c->gen != NULL && (rc = c->gen->tell(c->gen->arg, n,
+		    json_object_get(t->job, "params"), state ? state : "failed",
+		    json_is_number(v) ? minimised(c, json_number_value(v)) : NAN)) < 0)
+			return rc;
+		if (c->pr != NULL)
+			mls_pruner_finish(c->pr, n);
+	}
+	return 0;
+}
+
+/* ---- the loop -------------------------------------------------------- */
+
+static int
+setup(struct camp *c)
+{
+	json_t *obj = json_object_get(c->spec, "objective");
+	json_t *budget = json_object_get(c->spec, "budget");
+	json_t *sites = json_object_get(c->spec, "sites"), *s;
+	const char *rx;
+	size_t i;
+	int rc;
+
+	c->id = mls_record_str(c->spec, "id");
+	if (c->id == NULL)
+		return mls_error_set(MLS_EINPUT, "campaign spec: field 'id': missing");
+	c->metric = mls_record_str(obj, "metric");
+	if (c->metric == NULL)
+		c->metric = "loss";
+	c->reduce = mls_record_str(obj, "reduce");
+	if (c->reduce == NULL)
+		c->reduce = "last";
+	c->goal_max = mls_record_str(obj, "goal") != NULL &&
+	    strcmp(mls_record_str(obj, "goal"), "max") == 0;
+	if ((rx = mls_record_str(obj, "regex")) != NULL) {
+		if ((rc = regcomp(&c->re, rx, REG_EXTENDED)) != 0) {
+			char msg[256];
+			regerror(rc, &c->re, msg, sizeof(msg));
+			return mls_error_set(MLS_EINPUT, "--metric-regex '%s': %s", rx, msg);
+		}
+		c->have_re = 1;
+	}
+	c->parallel = (long)mls_record_int(c->spec, "parallel", 1);
+	if (c->parallel < 1)
+		c->parallel = 1;
+	c->budget = (long)mls_record_int(budget, "trials", 0);
+	c->max_failures = (long)mls_record_int(budget, "max_failures", 0);
+	c->timeout_s = mls_record_num(budget, "timeout_s", 0);
+	c->p.budget = c->budget;
+	if (json_array_size(sites) == 0)
+		return mls_error_set(MLS_EINPUT, "campaign spec: field 'sites': empty");
+	if ((c->sites = calloc(json_array_size(sites), sizeof(*c->sites))) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	json_array_foreach(sites, i, s) {
+		c->sites[i].name = mls_record_str(s, "name");
+		c->sites[i].cap = (long)mls_record_int(s, "cap", 0);
+		if (c->sites[i].name == NULL)
+			return mls_error_set(MLS_EINPUT, "campaign spec: sites[%zu]: "
+			    "field 'name': missing", i);
+	}
+	c->nsites = json_array_size(sites);
+	if ((c->best_so_far = json_array()) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* The site with free capacity and the fewest trials in flight, or NULL. */
+static struct site_slot *
+pick_site(struct camp *c)
+{
+	struct site_slot *best = NULL;
+
+	for (size_t i = 0; i < c->nsites; i++) {
+		struct site_slot *s = &c->sites[i];
+		if (s->cap > 0 && s->inflight >= s->cap)
+			continue;
+		if (best == NULL || s->inflight < best->inflight)
+			best = s;
+	}
+	return best;
+}
+
+static long
+inflight(const struct camp *c)
+{
+	long n = 0;
+
+	for (size_t i = 0; i < c->nsites; i++)
+		n += c->sites[i].inflight;
+	return n;
+}
+
+static int
+new_trial(struct camp *c, long number, const json_t *params, const char *site,
+    json_t **out)
+{
+	json_t *job = NULL;
+	int rc;
+
+	rc = mls_job_new(&job, site, mls_record_str(c->spec, "sandbox"),
+	    mls_record_str(c->spec, "image"), json_object_get(c->spec, "command"),
+	    params, json_object_get(c->spec, "resources"),
+	    json_object_get(c->spec, "env"), mls_record_str(c->spec, "name"));
+	if (rc < 0)
+		return rc;
+	json_object_set_new(job, "kind", json_string(c->rkind));
+	json_object_set_new(job, strcmp(c->rkind, "member") == 0 ? "ensemble" :
+	    "campaign", json_string(c->id));
+	json_object_set_new(job, "number", json_integer(number));
+	*out = job;
+	return 0;
+}
+
+/* Submit the jobs of trials [from, to) in one batch per site. */
+static int
+send_batch(struct camp *c, long from, long to)
+{
+	json_t **batch = NULL;
+	size_t nb;
+	int rc = 0;
+
+	if (to <= from)
+		return 0;
+	if ((batch = calloc((size_t)(to - from), sizeof(*batch))) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	for (size_t si = 0; si < c->nsites; si++) {
+		struct mls_site *site;
+		nb = 0;
+		for (long n = from; n < to; n++) {
+			struct trial *t = &c->t[n];
+			if (t->job == NULL || t->sent || t->done)
+				continue;
+			if (strcmp(mls_record_str(t->job, "site"), c->sites[si].name) == 0)
+				batch[nb++] = t->job;
+		}
+		if (nb == 0)
+			continue;
+		if ((rc = mls_tracker_site(c->tr, c->sites[si].name, &site)) < 0)
+			goto out;
+		if ((rc = mls_site_submit(site, batch, nb)) < 0)
+			goto out;
+		for (size_t k = 0; k < nb; k++) {
+			long n = (long)mls_record_int(batch[k], "number", -1);
+			c->t[n].sent = 1;
+			json_t *ev = json_object();
+			if (mls_record_str(batch[k], "site_id") != NULL)
+				json_object_set(ev, "site_id",
+				    json_object_get(batch[k], "site_id"));
+			if ((rc = journal(c, "submitted", n, ev)) < 0)
+				goto out;
+		}
+	}
+out:
+	free(batch);
+	return rc;
+}
+
+/* Ask for and submit new trials until the parallelism or a budget is reached. */
+static int
+fill(struct camp *c)
+{
+	long first = c->next_number;
+	json_t *params = NULL, *job = NULL;
+	struct site_slot *s;
+	int rc;
+
+	while (!c->exhausted && (c->budget == 0 || c->p.total < c->budget) &&
+	    inflight(c) < c->parallel && (s = pick_site(c)) != NULL) {
+		long n = c->next_number;
+		if ((rc = c->gen->ask(c->gen->arg, n, &params)) < 0)
+			return rc;
+		if (rc == 1) {
+			c->exhausted = 1;
+			break;
+		}
+		if ((rc = new_trial(c, n, params, s->name, &job)) < 0) {
+			json_decref(params);
+			return rc;
+		}
+		json_decref(params);
+		if ((rc = grow(c, n)) < 0) {
+			json_decref(job);
+			return rc;
+		}
+		c->t[n].job = job;
+		c->next_number++;
+		c->p.total++;
+		s->inflight++;
+		/* The idempotency key (the job id) is on disk before the job is sent. */
+		if ((rc = journal(c, "submit", n, json_pack("{s:O}", "job", job))) < 0)
+			return rc;
+	}
+	if ((rc = mls_journal_sync(c->j)) < 0)
+		return rc;
+	return send_batch(c, first, c->next_number);
+}
+
+/* Feed new intermediate values of running trials to the pruner. */
+static int
+check_pruning(struct camp *c, long n)
+{
+	struct trial *t = &c->t[n];
+	struct mls_buf text = MLS_BUF_INIT;
+	double *vals = NULL;
+	long *steps = NULL;
+	size_t k, cnt = 0;
+	int rc, prune = 0;
+
+	if ((rc = fetch_text(c, t->job, "metrics.jsonl", &text)) <= 0)
+		goto out;
+	metric_values(c, text.buf, &vals, &steps, &cnt);
+	for (k = 0; k < cnt && !prune; k++) {
+		if (steps[k] <= t->last_step)
+			continue;
+		t->last_step = steps[k];
+		t->last_value = vals[k];
+		t->have_last = 1;
+		if ((rc = journal(c, "report", n, json_pack("{s:I,s:f}", "step",
+		    (json_int_t)steps[k], "value", vals[k]))) < 0)
+			goto out;
+		prune = mls_pruner_report(c->pr, n, steps[k], minimised(c, vals[k]));
+	}
+	if (prune > 0) {
+		t->prune_requested = 1;
+		if ((rc = journal(c, "prune", n, json_pack("{s:I}", "step",
+		    (json_int_t)t->last_step))) < 0 ||
+		    (rc = mls_journal_sync(c->j)) < 0)
+			goto out;
+		mls_debug("pruning trial %ld at step %ld", n, t->last_step);
+		if ((rc = mls_tracker_cancel(c->tr, t->job)) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(vals);
+	free(steps);
+	mls_buf_release(&text);
+	return rc;
+}
+
+static int
+poll_all(struct camp *c)
+{
+	json_t *arr = json_array(), *before = NULL;
+	long *nums = NULL;
+	size_t k = 0, i;
+	int rc = 0;
+
+	if (arr == NULL || (nums = calloc(c->nt + 1, sizeof(*nums))) == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < c->nt; i++) {
+		struct trial *t = &c->t[i];
+		if (t->job == NULL || t->done || !t->sent)
+			continue;
+		json_array_append(arr, t->job);
+		nums[k++] = (long)i;
+	}
+	if (k == 0)
+		goto out;
+	before = json_array();
+	for (i = 0; i < k; i++)
+		json_array_append_new(before, json_string(mls_state_name(
+		    mls_state_parse(mls_record_str(c->t[nums[i]].job, "state")))));
+	if ((rc = mls_tracker_poll(c->tr, arr)) < 0)
+		goto out;
+	for (i = 0; i < k; i++) {
+		long n = nums[i];
+		struct trial *t = &c->t[n];
+		const char *now = mls_record_str(t->job, "state");
+		enum mls_state s = mls_state_parse(now);
+		if (now != NULL && strcmp(now, json_string_value(
+		    json_array_get(before, i))) != 0 && !mls_state_final(s))
+			if ((rc = journal(c, "state", n, json_pack("{s:s}", "state",
+			    now))) < 0)
+				goto out;
+		if (mls_state_final(s)) {
+			struct site_slot *ss = site_of(c, t->job);
+			if (ss != NULL)
+				ss->inflight--;
+			if ((rc = finish(c, n)) < 0)
+				goto out;
+		} else if (s == MLS_STATE_RUNNING && c->pr != NULL &&
+		    !t->prune_requested) {
+			if ((rc = check_pruning(c, n)) < 0)
+				goto out;
+		}
+	}
+	rc = mls_journal_sync(c->j);
+out:
+	free(nums);
+	json_decref(before);
+	json_decref(arr);
+	return rc;
+}
+
+static void
+update_live_counts(struct camp *c)
+{
+	c->p.running = c->p.queued = 0;
+	for (size_t i = 0; i < c->nt; i++) {
+		struct trial *t = &c->t[i];
+		if (t->job == NULL || t->done)
+			continue;
+		if (mls_state_parse(mls_record_str(t->job, "state")) == MLS_STATE_RUNNING)
+			c->p.running++;
+		else
+			c->p.queued++;
+	}
+	{
+		double el = mls_time_now() - c->p.started;
+		long fin = c->p.succeeded + c->p.failed + c->p.pruned + c->p.cancelled;
+		c->p.rate = el > 0 ? (double)fin / el : 0;
+	}
+}
+
+static json_t *
+campaign_record(struct camp *c, const char *state)
+{
+	json_t *rec = json_deep_copy(c->spec), *best = json_null();
+	char ts[32];
+
+	json_object_set_new(rec, "kind", json_string(c->o->kind ? c->o->kind : "campaign"));
+	json_object_set_new(rec, "state", json_string(state));
+	json_object_set_new(rec, "counts", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	    "total", (json_int_t)c->p.total, "succeeded", (json_int_t)c->p.succeeded,
+	    "failed", (json_int_t)c->p.failed, "pruned", (json_int_t)c->p.pruned,
+	    "cancelled", (json_int_t)c->p.cancelled,
+	    "running", (json_int_t)c->p.running, "queued", (json_int_t)c->p.queued));
+	if (c->p.have_best && c->p.best_number >= 0 &&
+	    (size_t)c->p.best_number < c->nt && c->t[c->p.best_number].job != NULL) {
+		const json_t *bj = c->t[c->p.best_number].job;
+		best = json_pack("{s:I,s:f,s:O,s:s}", "number",
+		    (json_int_t)c->p.best_number, "value", c->p.best,
+		    "params", json_object_get(bj, "params"), "job", mls_record_id(bj));
+	}
+	json_object_set_new(rec, "best", best);
+	json_object_set(rec, "best_so_far", c->best_so_far);
+	mls_time_format(ts, c->p.started);
+	json_object_set_new(rec, "started", json_string(ts));
+	mls_time_format(ts, mls_time_now());
+	json_object_set_new(rec, "finished", json_string(ts));
+	if (c->end_reason)
+		json_object_set_new(rec, "end", json_string(c->end_reason));
+	return rec;
+}
+
+static void
+camp_release(struct camp *c)
+{
+	for (size_t i = 0; i < c->nt; i++)
+		json_decref(c->t[i].job);
+	free(c->t);
+	free(c->sites);
+	if (c->have_re)
+		regfree(&c->re);
+	json_decref(c->best_so_far);
+}
+
+int
+mls_campaign_journal_path(const struct mls_config *cfg, const char *id, char **out)
+{
+	struct mls_buf b = MLS_BUF_INIT;
+
+	mls_buf_addf(&b, "%s/campaigns/%s/journal.jsonl", cfg->data_home, id);
+	if (mls_buf_error(&b) < 0)
+		return MLS_ENOMEM;
+	*out = mls_buf_detach(&b);
+	return 0;
+}
+
+int
+mls_campaign_run(const struct mls_config *cfg, struct mls_store *st,
+    struct mls_tracker *tr, struct mls_campaign_gen *gen, struct mls_pruner *pr,
+    const struct mls_campaign_opts *o, json_t **out)
+{
+	struct camp c = { 0 };
+	char *path = NULL;
+	const char *state;
+	double delay = 0.02, last_progress = 0;
+	int rc, interrupted = 0;
+
+	*out = NULL;
+	c.cfg = cfg;
+	c.st = st;
+	c.tr = tr;
+	c.gen = gen;
+	c.pr = pr;
+	c.o = o;
+	c.spec = o->spec;
+	c.rkind = o->kind != NULL && strcmp(o->kind, "ensemble") == 0 ? "member" : "trial";
+	c.p.best_number = -1;
+	if ((rc = setup(&c)) < 0)
+		goto out;
+	if ((rc = mls_campaign_journal_path(cfg, c.id, &path)) < 0)
+		goto out;
+	if (o->resume) {
+		if ((rc = mls_journal_replay(path, replay_event, &c)) < 0)
+			goto out;
+		/* Re-attach: count in-flight trials per site, tell the generator. */
+		for (size_t i = 0; i < c.nt; i++) {
+			struct trial *t = &c.t[i];
+			struct site_slot *ss;
+			if (t->job == NULL || t->done)
+				continue;
+			if ((ss = site_of(&c, t->job)) != NULL)
+				ss->inflight++;
+			if ((rc = gen->pending(gen->arg, (long)i,
+			    json_object_get(t->job, "params"))) < 0)
+				goto out;
+		}
+	}
+	if (c.p.started == 0)
+		c.p.started = mls_time_now();
+	if ((rc = mls_journal_open(&c.j, path)) < 0)
+		goto out;
+	if (!o->resume) {
+		if ((rc = journal(&c, "start", -1, json_pack("{s:O}", "spec", c.spec))) < 0 ||
+		    (rc = mls_journal_sync(c.j)) < 0)
+			goto out;
+	} else {
+		if ((rc = journal(&c, "resume", -1, NULL)) < 0)
+			goto out;
+		/* Journalled but never acknowledged: send again (the site adopts). */
+		if ((rc = send_batch(&c, 0, (long)c.nt)) < 0)
+			goto out;
+	}
+	for (;;) {
+		long before = c.p.succeeded + c.p.failed + c.p.pruned + c.p.cancelled;
+		int stopping = 0;
+
+		if (o->stop != NULL && *o->stop) {
+			interrupted = 1;
+			break;
+		}
+		if (c.max_failures > 0 && c.p.failed >= c.max_failures) {
+			c.end_reason = "max-failures";
+			stopping = 1;
+		} else if (c.timeout_s > 0 && mls_time_now() - c.p.started >= c.timeout_s) {
+			c.end_reason = "timeout";
+			stopping = 1;
+		}
+		if (!stopping && (rc = fill(&c)) < 0)
+			goto out;
+		if ((rc = poll_all(&c)) < 0)
+			goto out;
+		update_live_counts(&c);
+		if (o->on_progress != NULL && mls_time_now() - last_progress > 0.2) {
+			o->on_progress(&c.p, o->cb_arg);
+			last_progress = mls_time_now();
+		}
+		if (inflight(&c) == 0 && (stopping || c.exhausted ||
+		    (c.budget > 0 && c.p.total >= c.budget))) {
+			if (c.end_reason == NULL)
+				c.end_reason = c.exhausted ? "exhausted" : "budget";
+			break;
+		}
+		if (c.p.succeeded + c.p.failed + c.p.pruned + c.p.cancelled != before)
+			delay = 0.02;
+		else if (delay < 0.5)
+			delay *= 1.5;
+		{
+			struct timespec ts = { 0, (long)(delay * 1e9) };
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (interrupted) {
+		c.end_reason = "interrupted";
+		if (o->cancel_on_exit) {
+			for (size_t i = 0; i < c.nt; i++) {
+				struct trial *t = &c.t[i];
+				if (t->job == NULL || t->done || !t->sent)
+					continue;
+				(void)journal(&c, "cancel", (long)i, NULL);
+				(void)mls_journal_sync(c.j);
+				if (mls_tracker_cancel(tr, t->job) < 0)
+					mls_warn("cancel trial %zu: %s", i, mls_error_last());
+			}
+		}
+	}
+	update_live_counts(&c);
+	if (o->on_progress != NULL)
+		o->on_progress(&c.p, o->cb_arg);
+	if (interrupted)
+		state = "interrupted";
+	else if (c.p.succeeded == 0 || (c.end_reason != NULL &&
+	    strcmp(c.end_reason, "max-failures") == 0))
+		state = "failed";
+	else
+		state = "finished";
+	if ((rc = journal(&c, "end", -1, json_pack("{s:s,s:s}", "state", state,
+	    "reason", c.end_reason))) < 0 || (rc = mls_journal_sync(c.j)) < 0)
+		goto out;
+	*out = campaign_record(&c, state);
+	rc = 0;
+out:
+	if (c.j != NULL) {
+		int rc2 = mls_journal_close(c.j);
+		if (rc == 0 && rc2 < 0)
+			rc = rc2;
+	}
+	camp_release(&c);
+	free(path);
+	return rc;
+}
+
+static int
+find_start(json_t *ev, void *arg)
+{
+	json_t **spec = arg;
+	const char *e = mls_record_str(ev, "ev");
+
+	if (e != NULL && strcmp(e, "start") == 0) {
+		*spec = json_deep_copy(json_object_get(ev, "spec"));
+		return 1;
+	}
+	return 0;
+}
+
+int
+mls_campaign_load_spec(const struct mls_config *cfg, const char *id, json_t **spec)
+{
+	char *path = NULL;
+	int rc;
+
+	*spec = NULL;
+	if ((rc = mls_campaign_journal_path(cfg, id, &path)) < 0)
+		return rc;
+	rc = mls_journal_replay(path, find_start, spec);
+	free(path);
+	if (rc < 0)
+		return rc;
+	if (*spec == NULL)
+		return mls_error_set(MLS_EINPUT, "campaign '%s': journal has no start event", id);
+	return 0;
+}
+
+int
+mls_campaign_load(const struct mls_config *cfg, const char *id, json_t **campaign,
+    json_t **trials)
+{
+	struct mls_campaign_opts o = { 0 };
+	struct camp c = { 0 };
+	json_t *spec = NULL, *arr = NULL, *last_end = NULL;
+	char *path = NULL;
+	int rc;
+
+	*campaign = NULL;
+	if (trials)
+		*trials = NULL;
+	if ((rc = mls_campaign_load_spec(cfg, id, &spec)) < 0)
+		return rc;
+	o.kind = mls_record_str(spec, "kind") ? mls_record_str(spec, "kind") : "campaign";
+	o.spec = spec;
+	c.o = &o;
+	c.cfg = cfg;
+	c.spec = spec;
+	c.rkind = strcmp(o.kind, "ensemble") == 0 ? "member" : "trial";
+	c.p.best_number = -1;
+	if ((rc = setup(&c)) < 0)
+		goto out;
+	if ((rc = mls_campaign_journal_path(cfg, id, &path)) < 0)
+		goto out;
+	if ((rc = mls_journal_replay(path, replay_event, &c)) < 0)
+		goto out;
+	update_live_counts(&c);
+	/* The state: from the last end event, else "running". */
+	{
+		FILE *fp = fopen(path, "r");
+		char *line = NULL;
+		size_t cap = 0;
+		while (fp != NULL && getline(&line, &cap, fp) > 0) {
+			if (strstr(line, "\"ev\":\"end\"") != NULL) {
+				json_decref(last_end);
+				last_end = json_loads(line, 0, NULL);
+			} else if (strstr(line, "\"ev\":\"resume\"") != NULL) {
+				json_decref(last_end);
+				last_end = NULL;
+			}
+		}
+		free(line);
+		if (fp)
+			fclose(fp);
+	}
+	c.end_reason = mls_record_str(last_end, "reason");
+	*campaign = campaign_record(&c, last_end ? mls_record_str(last_end, "state") :
+	    "running");
+	if (trials) {
+		arr = json_array();
+		for (size_t i = 0; i < c.nt; i++)
+			if (c.t[i].job != NULL)
+				json_array_append(arr, c.t[i].job);
+		*trials = arr;
+	}
+	rc = 0;
+out:
+	camp_release(&c);
+	json_decref(spec);
+	json_decref(last_end);
+	free(path);
+	return rc;
+}

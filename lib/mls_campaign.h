@@ -1,4 +1,102 @@
+/*
+ * mls_campaign.h - the event loop shared by mls-search and mls-ensemble.
+ *
+ * Keeps `parallel` trials in flight over one or more sites, asks a
+ * generator (a sampler, or the member list of an ensemble) for the params
+ * of each new trial, submits in batches, polls in batches, extracts the
+ * objective, consults the pruner, honours budgets and a stop flag, and
+ * journals every event before acting on it:
+ *
+ *   start      the campaign spec (first line)
+ *   submit     a trial's job record, with its id as the idempotency key,
+ *              written and fsynced BEFORE the job is sent to the site
+ *   submitted  the site accepted it (site_id)
+ *   state      a state change (running, ...)
+ *   report     an intermediate value seen by the pruner
+ *   prune      the pruner stopped the trial
+ *   result     the final job record, state and objective value
+ *   end        why the loop ended
+ *
+ * Replaying the journal (--resume) rebuilds the state: finished trials are
+ * told to the generator again, running ones are re-attached (polled, not
+ * submitted), and ones journalled as "submit" but never acknowledged are
+ * submitted again under the same id, which the site adopts if it already
+ * has it.  So no trial runs twice and the budget holds.
+ */
 #ifndef MLS_CAMPAIGN_H
 #define MLS_CAMPAIGN_H
-/* placeholder: to be written */
+
+#include <signal.h>
+
+#include <jansson.h>
+
+#include "mls_config.h"
+#include "mls_pruner.h"
+#include "mls_store.h"
+#include "mls_track.h"
+
+struct mls_campaign_gen {
+	/* Params of trial number (new ref): 0, 1 when exhausted, <0 error. */
+	int	(*ask)(void *arg, long number, json_t **params);
+	/* A replayed trial still in flight. */
+	int	(*pending)(void *arg, long number, const json_t *params);
+	/* A finished trial: state succeeded (value minimised), failed, pruned. */
+	int	(*tell)(void *arg, long number, const json_t *params,
+		    const char *state, double value);
+	void	*arg;
+};
+
+struct mls_campaign_progress {
+	long	 total;		/* trials started so far */
+	long	 succeeded, failed, pruned, cancelled, running, queued;
+	long	 budget;	/* 0: unlimited */
+	int	 have_best;
+	double	 best;		/* in the objective's own sense (not negated) */
+	long	 best_number;
+	double	 started;	/* epoch seconds */
+	double	 rate;		/* finished trials per second */
+};
+
+struct mls_campaign_opts {
+	const char	*kind;		/* "campaign" (trials) or "ensemble" (members) */
+	/*
+	 * The spec (borrowed), journalled as the start event; must hold at least
+	 * "id", "command" (argv array), "sites" ([{"name","cap"}]), "parallel",
+	 * "budget" {"trials","timeout_s","max_failures"}, "objective" {"metric",
+	 * "goal":"min"|"max","reduce":"last"|"best"|"mean","regex"} and may hold
+	 * "sandbox", "image", "resources", "env", "name".
+	 */
+	json_t		*spec;
+	int		 resume;	/* replay the journal first */
+	int		 cancel_on_exit;
+	volatile sig_atomic_t *stop;	/* set asynchronously to end the loop */
+	/* A trial finished (its trial record, borrowed). */
+	void		(*on_trial)(const json_t *trial, void *arg);
+	void		(*on_progress)(const struct mls_campaign_progress *p, void *arg);
+	void		*cb_arg;
+};
+
+/*
+ * Run the campaign to its end (budget, exhausted generator, max failures,
+ * timeout or stop).  The final campaign record is returned in *out (new
+ * reference) whenever the loop ran, with "state": "finished", "failed"
+ * (no successful trial, or max failures reached) or "interrupted".
+ */
+int	 mls_campaign_run(const struct mls_config *cfg, struct mls_store *st,
+	    struct mls_tracker *tr, struct mls_campaign_gen *gen,
+	    struct mls_pruner *pr, const struct mls_campaign_opts *o,
+	    json_t **out);
+/* DATA/campaigns/<id>/journal.jsonl (new string). */
+int	 mls_campaign_journal_path(const struct mls_config *cfg, const char *id,
+	    char **out);
+/* The spec journalled by the start event of campaign id (new reference). */
+int	 mls_campaign_load_spec(const struct mls_config *cfg, const char *id,
+	    json_t **spec);
+/*
+ * Rebuild a campaign's view from its journal: the campaign record (counts,
+ * best, "best_so_far" series) and its trial records ordered by number.
+ */
+int	 mls_campaign_load(const struct mls_config *cfg, const char *id,
+	    json_t **campaign, json_t **trials);
+
 #endif

@@ -1,6 +1,486 @@
+/*
+ * mls_pack.c - deterministic tar+zstd archives and safe extraction.
+ *
+ * Every entry gets mtime MLS_PACK_MTIME (1980-01-01, not 0: Python's
+ * zipfile, and so wheel builds from a shipped tree, refuse times before
+ * 1980), uid/gid 0 with empty names, and mode 0644 or 0755.  Nothing of
+ * the packing machine (atime, ctime, inode, owner) gets into the bytes.
+ */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <jansson.h>
+
+#include "mls_buf.h"
+#include "mls_config.h"
+#include "mls_error.h"
+#include "mls_log.h"
 #include "mls_pack.h"
 
-int mls_pack_placeholder_(void);
-int mls_pack_placeholder_(void) { return 0; }
+/* The one place libarchive errors become ours. */
+static int
+arch_error(struct archive *a, int code, const char *what, const char *name)
+{
+	const char *m = archive_error_string(a);
+
+	return mls_error_set(code, "%s '%s': %s", what, name,
+	    m != NULL ? m : "unknown libarchive error");
+}
+
+int
+mls_pack_check_name(const char *name)
+{
+	const char *p, *e;
+	size_t n;
+
+	if (name == NULL || *name == '\0')
+		return mls_error_set(MLS_EINPUT, "entry '': empty name");
+	if (*name == '/')
+		return mls_error_set(MLS_EINPUT, "entry '%s': absolute path", name);
+	for (p = name; ; p = e + 1) {
+		e = strchr(p, '/');
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return mls_error_set(MLS_EINPUT,
+			    "entry '%s': '..' in path", name);
+		if (e == NULL)
+			break;
+	}
+	return 0;
+}
+
+int
+mls_pack_link_inside(const char *path, const char *target)
+{
+	const char *p, *e;
+	long depth = 0;
+	size_t n;
+	int names = 0;
+
+	if (target == NULL || *target == '\0' || *target == '/')
+		return 0;
+	/* the directory depth of the link itself */
+	for (p = path; (e = strchr(p, '/')) != NULL; p = e + 1)
+		if (e > p && !(e - p == 1 && p[0] == '.'))
+			depth++;
+	for (p = target; ; p = e + 1) {
+		e = strchr(p, '/');
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (n == 0 || (n == 1 && p[0] == '.')) {
+			/* "a//b", "./a": nothing */
+		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
+			if (names || --depth < 0)
+				return 0;
+		} else {
+			names = 1;
+		}
+		if (e == NULL)
+			break;
+	}
+	return 1;
+}
+
+/* ---- creation --------------------------------------------------------- */
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Copy size bytes of fd into the archive. */
+static int
+add_data(struct archive *a, int fd, const char *name, long long size,
+    char *buf, size_t bufsz)
+{
+	long long left = size;
+	ssize_t n;
+	size_t want;
+
+	while (left > 0) {
+		want = left < (long long)bufsz ? (size_t)left : bufsz;
+		n = read(fd, buf, want);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return mls_error_set_errno(MLS_EIO, "read '%s'", name);
+		}
+		if (n == 0)
+			return mls_error_set(MLS_EIO,
+			    "'%s': file shrank while being packed", name);
+		if (archive_write_data(a, buf, (size_t)n) != n)
+			return arch_error(a, MLS_EIO, "write entry", name);
+		left -= n;
+	}
+	return 0;
+}
+
+static int
+add_one(struct archive *a, struct archive_entry *e, const char *root,
+    const char *rel, char *buf, size_t bufsz)
+{
+	struct mls_buf full = MLS_BUF_INIT;
+	char target[PATH_MAX];
+	struct stat sb;
+	ssize_t tn;
+	int fd = -1, rc;
+
+	if ((rc = mls_pack_check_name(rel)) < 0)
+		return rc;
+	mls_buf_addf(&full, "%s/%s", root, rel);
+	if ((rc = mls_buf_error(&full)) < 0)
+		goto out;
+	archive_entry_clear(e);
+	archive_entry_copy_pathname(e, rel);
+	archive_entry_set_mtime(e, (time_t)MLS_PACK_MTIME, 0);
+	archive_entry_set_uid(e, 0);
+	archive_entry_set_gid(e, 0);
+	if (lstat(full.buf, &sb) == -1) {
+		rc = mls_error_set_errno(errno == ENOENT ? MLS_ENOTFOUND : MLS_EIO,
+		    "stat '%s'", full.buf);
+		goto out;
+	}
+	if (S_ISLNK(sb.st_mode)) {
+		if ((tn = readlink(full.buf, target, sizeof(target) - 1)) < 0) {
+			rc = mls_error_set_errno(MLS_EIO, "readlink '%s'", full.buf);
+			goto out;
+		}
+		target[tn] = '\0';
+		if (!mls_pack_link_inside(rel, target)) {
+			rc = mls_error_set(MLS_EINPUT, "symlink '%s' -> '%s': "
+			    "target leaves the tree", rel, target);
+			goto out;
+		}
+		archive_entry_set_filetype(e, AE_IFLNK);
+		archive_entry_set_perm(e, 0777);
+		archive_entry_copy_symlink(e, target);
+		archive_entry_set_size(e, 0);
+		if (archive_write_header(a, e) != ARCHIVE_OK) {
+			rc = arch_error(a, MLS_EIO, "write entry", rel);
+			goto out;
+		}
+	} else if (S_ISDIR(sb.st_mode)) {
+		archive_entry_set_filetype(e, AE_IFDIR);
+		archive_entry_set_perm(e, 0755);
+		archive_entry_set_size(e, 0);
+		if (archive_write_header(a, e) != ARCHIVE_OK) {
+			rc = arch_error(a, MLS_EIO, "write entry", rel);
+			goto out;
+		}
+	} else if (S_ISREG(sb.st_mode)) {
+		if ((fd = open(full.buf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+			rc = mls_error_set_errno(MLS_EIO, "open '%s'", full.buf);
+			goto out;
+		}
+		if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+			rc = mls_error_set(MLS_EIO, "'%s': changed while being "
+			    "packed", full.buf);
+			goto out;
+		}
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, (sb.st_mode & 0111) ? 0755 : 0644);
+		archive_entry_set_size(e, (la_int64_t)sb.st_size);
+		if (archive_write_header(a, e) != ARCHIVE_OK) {
+			rc = arch_error(a, MLS_EIO, "write entry", rel);
+			goto out;
+		}
+		if ((rc = add_data(a, fd, full.buf, (long long)sb.st_size,
+		    buf, bufsz)) < 0)
+			goto out;
+	} else {
+		rc = mls_error_set(MLS_EINPUT, "'%s': not a regular file, "
+		    "directory or symlink", rel);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	mls_buf_release(&full);
+	return rc;
+}
+
+int
+mls_pack_create(const char *root, const json_t *files, const char *path)
+{
+	struct archive *a = NULL;
+	struct archive_entry *e = NULL;
+	const char **names = NULL;
+	const size_t bufsz = 256 * 1024;
+	char *buf = NULL;
+	const json_t *v;
+	size_t n, i;
+	int fd = -1, rc;
+
+	if (!json_is_array(files))
+		return mls_error_set(MLS_ERR, "pack: files is not an array");
+	n = json_array_size(files);
+	if ((names = calloc(n + 1, sizeof(*names))) == NULL ||
+	    (buf = malloc(bufsz)) == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	json_array_foreach(files, i, v) {
+		names[i] = json_is_string(v) ? json_string_value(v) :
+		    json_string_value(json_object_get(v, "path"));
+		if (names[i] == NULL) {
+			rc = mls_error_set(MLS_ERR, "pack: entry %zu has no path", i);
+			goto out;
+		}
+	}
+	if (n > 0)
+		qsort(names, n, sizeof(*names), cmp_str);
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+		rc = mls_error_set_errno(MLS_EIO, "create '%s'", path);
+		goto out;
+	}
+	if ((a = archive_write_new()) == NULL || (e = archive_entry_new()) == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    archive_write_add_filter_zstd(a) != ARCHIVE_OK ||
+	    archive_write_set_filter_option(a, "zstd", "compression-level",
+	    "3") != ARCHIVE_OK ||
+	    archive_write_open_fd(a, fd) != ARCHIVE_OK) {
+		rc = arch_error(a, MLS_EIO, "create archive", path);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
+			continue;	/* listed twice */
+		if ((rc = add_one(a, e, root, names[i], buf, bufsz)) < 0)
+			goto out;
+	}
+	if (archive_write_close(a) != ARCHIVE_OK) {
+		rc = arch_error(a, MLS_EIO, "write archive", path);
+		goto out;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		rc = mls_error_set_errno(MLS_EIO, "close '%s'", path);
+		goto out;
+	}
+	fd = -1;
+	mls_debug("pack: %zu entries from '%s' into '%s'", n, root, path);
+	rc = 0;
+out:
+	archive_entry_free(e);
+	archive_write_free(a);		/* NULL-safe; closes if still open */
+	if (fd >= 0)
+		close(fd);
+	free(names);
+	free(buf);
+	return rc;
+}
+
+/* ---- extraction ------------------------------------------------------- */
+
+/* Strip leading "./" components; what remains is the name to check. */
+static const char *
+skip_dot(const char *name)
+{
+	while (name[0] == '.' && name[1] == '/') {
+		name += 2;
+		while (*name == '/')
+			name++;
+	}
+	return name;
+}
+
+/* Copy the current entry's data from r to w, counting bytes. */
+static int
+copy_entry(struct archive *r, struct archive *w, const char *archive,
+    const char *name, long long *total, long long max)
+{
+	const void *buf;
+	size_t len;
+	la_int64_t off;
+	int st;
+
+	for (;;) {
+		st = archive_read_data_block(r, &buf, &len, &off);
+		if (st == ARCHIVE_EOF)
+			return 0;
+		if (st < ARCHIVE_WARN)
+			return arch_error(r, MLS_EINPUT, "archive", archive);
+		*total += (long long)len;
+		if (*total > max)
+			return mls_error_set(MLS_EINPUT, "archive '%s': entry "
+			    "'%s': more than %lld bytes in all", archive, name, max);
+		if (archive_write_data_block(w, buf, len, off) < ARCHIVE_WARN)
+			return arch_error(w, MLS_EIO, "extract", name);
+	}
+}
+
+int
+mls_pack_extract(const char *archive, const char *dest,
+    const struct mls_pack_limits *lim)
+{
+	struct archive *r = NULL, *w = NULL;
+	struct archive_entry *e;
+	struct mls_buf full = MLS_BUF_INIT, rel = MLS_BUF_INIT;
+	long long max_bytes = MLS_PACK_DEFAULT_MAX_BYTES;
+	long long max_entries = MLS_PACK_DEFAULT_MAX_ENTRIES;
+	long long total = 0, declared = 0, count = 0;
+	char *root = NULL;
+	const char *name, *link;
+	unsigned int ft;
+	int st, rc;
+
+	if (lim != NULL && lim->max_bytes > 0)
+		max_bytes = lim->max_bytes;
+	if (lim != NULL && lim->max_entries > 0)
+		max_entries = lim->max_entries;
+	if (access(archive, R_OK) == -1)
+		return mls_error_set_errno(errno == ENOENT ? MLS_ENOTFOUND :
+		    MLS_EIO, "archive '%s'", archive);
+	if ((rc = mls_mkdirs(dest, 0755)) < 0)
+		return rc;
+	/*
+	 * libarchive's SECURE_SYMLINKS refuses any symlink on the path,
+	 * including those above dest (/tmp -> /private/tmp): resolve dest.
+	 */
+	if ((root = realpath(dest, NULL)) == NULL)
+		return mls_error_set_errno(MLS_EIO, "'%s'", dest);
+
+	if ((r = archive_read_new()) == NULL || (w = archive_write_disk_new()) == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	archive_read_support_filter_all(r);
+	archive_read_support_format_tar(r);
+	archive_read_support_format_empty(r);
+	archive_write_disk_set_options(w, ARCHIVE_EXTRACT_TIME |
+	    ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS);
+	if (archive_read_open_filename(r, archive, 64 * 1024) != ARCHIVE_OK) {
+		rc = arch_error(r, MLS_EINPUT, "archive", archive);
+		goto out;
+	}
+	for (;;) {
+		st = archive_read_next_header(r, &e);
+		if (st == ARCHIVE_EOF)
+			break;
+		if (st < ARCHIVE_WARN) {
+			rc = arch_error(r, MLS_EINPUT, "archive", archive);
+			goto out;
+		}
+		name = archive_entry_pathname(e);
+		if (name == NULL) {
+			rc = mls_error_set(MLS_EINPUT, "archive '%s': entry "
+			    "without a name", archive);
+			goto out;
+		}
+		if (++count > max_entries) {
+			rc = mls_error_set(MLS_EINPUT, "archive '%s': entry '%s': "
+			    "more than %lld entries", archive, name, max_entries);
+			goto out;
+		}
+		if (*name == '/' || mls_pack_check_name(skip_dot(name)) < 0) {
+			rc = mls_error_set(MLS_EINPUT, "archive '%s': entry '%s': "
+			    "%s", archive, name, *name == '/' ? "absolute path" :
+			    "'..' in path");
+			goto out;
+		}
+		/* a copy: setting the pathname below frees the entry's own */
+		mls_buf_reset(&rel);
+		mls_buf_adds(&rel, skip_dot(name));
+		if ((rc = mls_buf_error(&rel)) < 0)
+			goto out;
+		name = rel.buf;
+		ft = archive_entry_filetype(e);
+		link = archive_entry_hardlink(e);
+		if (link != NULL) {
+			if (*link == '/' || mls_pack_check_name(skip_dot(link)) < 0 ||
+			    *skip_dot(link) == '\0') {
+				rc = mls_error_set(MLS_EINPUT, "archive '%s': entry "
+				    "'%s': hard link to '%s' leaves the tree",
+				    archive, name, link);
+				goto out;
+			}
+		} else if (ft == AE_IFLNK) {
+			link = archive_entry_symlink(e);
+			if (link == NULL || !mls_pack_link_inside(name, link)) {
+				rc = mls_error_set(MLS_EINPUT, "archive '%s': entry "
+				    "'%s': symlink to '%s' leaves the tree",
+				    archive, name, link ? link : "");
+				goto out;
+			}
+			link = NULL;
+		} else if (ft != AE_IFREG && ft != AE_IFDIR) {
+			rc = mls_error_set(MLS_EINPUT, "archive '%s': entry '%s': "
+			    "%s refused", archive, name,
+			    ft == AE_IFCHR || ft == AE_IFBLK ? "device" :
+			    ft == AE_IFIFO ? "fifo" : ft == AE_IFSOCK ? "socket" :
+			    "unknown entry type");
+			goto out;
+		}
+		if (*name == '\0') {
+			if (ft == AE_IFDIR)
+				continue;	/* "./" itself */
+			rc = mls_error_set(MLS_EINPUT, "archive '%s': entry '%s': "
+			    "empty name", archive, archive_entry_pathname(e));
+			goto out;
+		}
+		if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0) {
+			declared += archive_entry_size(e);
+			if (declared > max_bytes) {
+				rc = mls_error_set(MLS_EINPUT, "archive '%s': entry "
+				    "'%s': more than %lld bytes in all", archive,
+				    name, max_bytes);
+				goto out;
+			}
+		}
+		/* only under dest, and without setuid/setgid/sticky bits */
+		mls_buf_reset(&full);
+		mls_buf_addf(&full, "%s/%s", root, name);
+		if ((rc = mls_buf_error(&full)) < 0)
+			goto out;
+		archive_entry_copy_pathname(e, full.buf);
+		if (link != NULL) {
+			mls_buf_reset(&full);
+			mls_buf_addf(&full, "%s/%s", root, skip_dot(link));
+			if ((rc = mls_buf_error(&full)) < 0)
+				goto out;
+			archive_entry_copy_hardlink(e, full.buf);
+		}
+		archive_entry_set_perm(e, archive_entry_perm(e) & 0777);
+		st = archive_write_header(w, e);
+		if (st < ARCHIVE_WARN) {
+			rc = arch_error(w, st == ARCHIVE_FATAL ? MLS_EIO :
+			    MLS_EINPUT, "extract", name);
+			goto out;
+		}
+		if (archive_entry_size(e) > 0 && (rc = copy_entry(r, w, archive,
+		    name, &total, max_bytes)) < 0)
+			goto out;
+		if (archive_write_finish_entry(w) < ARCHIVE_WARN) {
+			rc = arch_error(w, MLS_EIO, "extract", name);
+			goto out;
+		}
+	}
+	if (archive_write_close(w) != ARCHIVE_OK) {
+		rc = arch_error(w, MLS_EIO, "extract into", root);
+		goto out;
+	}
+	mls_debug("pack: extracted %lld entries, %lld bytes from '%s' into '%s'",
+	    count, total, archive, root);
+	rc = 0;
+out:
+	archive_read_free(r);
+	archive_write_free(w);
+	mls_buf_release(&full);
+	mls_buf_release(&rel);
+	free(root);
+	return rc;
+}

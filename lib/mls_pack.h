@@ -1,4 +1,64 @@
+/*
+ * mls_pack.h - deterministic archives and safe extraction (libarchive).
+ *
+ * Creation writes a pax (restricted) tar compressed with zstd level 3 in
+ * which nothing but the content shows: paths sorted, one fixed mtime,
+ * uid/gid 0 without names, modes normalised to 0644/0755.  The same tree
+ * gives the same bytes whatever its mtimes, owner, umask or readdir order.
+ *
+ * Extraction accepts tar (any flavour), plain or compressed with zstd,
+ * gzip, xz, bzip2, ..., and refuses what could write outside dest.
+ */
 #ifndef MLS_PACK_H
 #define MLS_PACK_H
-/* placeholder: to be written */
+
+#include <jansson.h>
+
+/* The mtime of every entry: 1980-01-01T00:00:00Z (see mls_pack.c). */
+#define MLS_PACK_MTIME		315532800LL
+
+struct mls_pack_limits {
+	long long	max_bytes;	/* total uncompressed bytes; <= 0: default */
+	long long	max_entries;	/* entries of any type; <= 0: default */
+};
+#define MLS_PACK_DEFAULT_MAX_BYTES	(10LL << 30)
+#define MLS_PACK_DEFAULT_MAX_ENTRIES	1000000LL
+
+/*
+ * Write the files under root named by files (an array of relative paths,
+ * each a string or an object with a "path" member; sorted here by byte
+ * order) to a new archive at path (created or truncated, mode 0644).
+ * Regular files and symlinks only; a symlink whose target leaves root is
+ * refused with MLS_EINPUT naming it.  Parent directories are implied.
+ */
+int	 mls_pack_create(const char *root, const json_t *files,
+	    const char *archive);
+
+/*
+ * Extract archive into dest (created if missing).  lim NULL: defaults
+ * (10 GiB, 1,000,000 entries).  Refused with MLS_EINPUT naming the entry,
+ * before anything of it is written: absolute paths, ".." components,
+ * symlinks or hard links whose target leaves dest (absolute targets
+ * included), devices, fifos and sockets, going over a limit.  Entries
+ * before the refused one stay extracted (inside dest).  setuid, setgid
+ * and sticky bits are dropped.
+ */
+int	 mls_pack_extract(const char *archive, const char *dest,
+	    const struct mls_pack_limits *lim);
+
+/*
+ * Check a relative path as an archive entry name: non-empty, not
+ * absolute, no ".." component.  0 or MLS_EINPUT.
+ */
+int	 mls_pack_check_name(const char *name);
+
+/*
+ * 1 if a symlink at path (relative, in the tree) with this target stays
+ * inside the tree, else 0.  Accepted targets are relative and use ".."
+ * only as leading components, no more of them than path has parent
+ * directories ("../lib/x.py" from "src/a.py"), so that no chain of such
+ * links can lead out.  Absolute targets are refused.
+ */
+int	 mls_pack_link_inside(const char *path, const char *target);
+
 #endif

@@ -293,7 +293,7 @@ mls_record_check(const json_t *rec, const char *kind)
 			    "%s record: field '%s': expected %s", k, f->name,
 			    type_name(f->type));
 	}
-	if ((v = json_object_get(rec, "state")) != NULL &&
+	if ((v = json_object_get(rec, "state")) != NULL && !json_is_null(v) &&
 	    mls_state_parse(json_string_value(v)) == MLS_STATE_UNKNOWN &&
 	    (strcmp(k, "job") == 0 || strcmp(k, "trial") == 0 ||
 	    strcmp(k, "member") == 0))

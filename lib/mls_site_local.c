@@ -1,6 +1,1311 @@
+/*
+ * mls_site_local.c - the local site: a driver (submit/poll/cancel from any
+ * tool) and the scheduler loop that mls-runner runs.
+ *
+ * Why a separate scheduler process: jobs must outlive the tool that
+ * submitted them (mls-submit exits at once; mls-search may be killed and
+ * resumed), and CPU/GPU slots must be shared by all tools on the machine.
+ * Files under DATA are the only channel: a job moves queue/ -> running/
+ * by rename, so it is in exactly one place at any time, and a cancel that
+ * unlinks queue/ID.json wins or loses that race cleanly.
+ *
+ * Lock protocol (no stranded job): a submitter writes queue/ID.json, then
+ * try-locks sched.lock; if that succeeds nobody schedules, so it unlocks
+ * and starts mls-runner.  A runner about to exit releases the lock, then
+ * looks at queue/ once more and, if something is there, re-takes the lock
+ * (or leaves it to the runner that took it meanwhile).
+ */
 #include "config.h"
 
-#include "mls_site_local.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
-int mls_site_local_placeholder_(void);
-int mls_site_local_placeholder_(void) { return 0; }
+#include <jansson.h>
+
+#include "mls_buf.h"
+#include "mls_config.h"
+#include "mls_error.h"
+#include "mls_jobwrap.h"
+#include "mls_log.h"
+#include "mls_record.h"
+#include "mls_site.h"
+#include "mls_site_local.h"
+#include "mls_store.h"
+
+extern char **environ;
+
+#define MAX_GPUS	64
+#define QUEUE_MAX	(1u << 20)
+
+struct local {
+	char	*data;
+	int	 cpus;
+	int	 ngpus;		/* -1: not detected yet */
+	char	*gpu_ids;	/* comma-separated */
+};
+
+/* ---- small file helpers ------------------------------------------------- */
+
+static char *
+path2(const char *a, const char *b, const char *c)
+{
+	struct mls_buf p = MLS_BUF_INIT;
+
+	mls_buf_addf(&p, "%s/%s%s", a, b, c != NULL ? c : "");
+	return mls_buf_detach(&p);
+}
+
+static char *
+job_file(const char *data, const char *dir, const char *id)
+{
+	struct mls_buf p = MLS_BUF_INIT;
+
+	mls_buf_addf(&p, "%s/%s/%s.json", data, dir, id);
+	return mls_buf_detach(&p);
+}
+
+/* Write v to path atomically (temp file in the same directory). */
+static int
+write_json_atomic(const char *path, const json_t *v)
+{
+	struct mls_buf tmp = MLS_BUF_INIT;
+	char *s = NULL;
+	size_t len, off = 0;
+	ssize_t w;
+	int fd = -1, rc;
+
+	mls_buf_addf(&tmp, "%s.tmp-XXXXXX", path);
+	if ((rc = mls_buf_error(&tmp)) < 0)
+		goto out;
+	/* temp names start with the final name but never end in ".json" */
+	if ((s = json_dumps(v, JSON_COMPACT)) == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	len = strlen(s);
+	if ((fd = mkostemp(tmp.buf, O_CLOEXEC)) < 0) {
+		rc = mls_error_set_errno(MLS_EIO, "create '%s'", tmp.buf);
+		goto out;
+	}
+	while (off < len) {
+		if ((w = write(fd, s + off, len - off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = mls_error_set_errno(MLS_EIO, "write '%s'", tmp.buf);
+			goto out;
+		}
+		off += (size_t)w;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		rc = mls_error_set_errno(MLS_EIO, "write '%s'", tmp.buf);
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp.buf, path) == -1) {
+		rc = mls_error_set_errno(MLS_EIO, "rename '%s'", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0 && tmp.len > 0)
+		(void)unlink(tmp.buf);
+	free(s);
+	mls_buf_release(&tmp);
+	return rc;
+}
+
+/* Load a JSON object file; MLS_ENOTFOUND when missing. */
+static int
+load_json(const char *path, json_t **out)
+{
+	json_error_t jerr;
+	json_t *v;
+
+	*out = NULL;
+	v = json_load_file(path, 0, &jerr);
+	if (v == NULL) {
+		if (access(path, F_OK) == -1 && errno == ENOENT)
+			return mls_error_set(MLS_ENOTFOUND, "'%s': not found",
+			    path);
+		return mls_error_set(MLS_EINPUT, "%s:%d: %s", path, jerr.line,
+		    jerr.text);
+	}
+	if (!json_is_object(v)) {
+		json_decref(v);
+		return mls_error_set(MLS_EINPUT, "%s: not a JSON object", path);
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+exists(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0;
+}
+
+/* starttime (field 22 of /proc/PID/stat), or 0 if pid is gone. */
+static unsigned long long
+proc_starttime(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long st = 0;
+	ssize_t n;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL)
+		return 0;
+	p++;
+	/* after ")" come fields 3, 4, ...; starttime is field 22 */
+	for (i = 3; i < 22 && p != NULL; i++)
+		p = strchr(p + 1, ' ');
+	if (p != NULL)
+		st = strtoull(p + 1, NULL, 10);
+	return st;
+}
+
+/* 1 if pid runs and is the process started at starttime. */
+static int
+alive(pid_t pid, unsigned long long starttime)
+{
+	unsigned long long st;
+
+	if (pid <= 0 || (kill(pid, 0) == -1 && errno == ESRCH))
+		return 0;
+	st = proc_starttime(pid);
+	return st != 0 && (starttime == 0 || st == starttime);
+}
+
+static void
+hostname(char out[256])
+{
+	if (gethostname(out, 256) == -1)
+		out[0] = '\0';
+	out[255] = '\0';
+}
+
+/* Write jobs/ID/result.json unless the store has one already. */
+static int
+write_result_if_none(const char *store_url, const char *id, const char *state,
+    const char *reason, const char *started)
+{
+	struct mls_store *st = NULL;
+	struct mls_buf key = MLS_BUF_INIT;
+	json_t *res = NULL;
+	char now[32], host[256], *s = NULL;
+	int rc;
+
+	if ((rc = mls_store_open(&st, NULL, store_url)) < 0)
+		goto out;
+	mls_buf_addf(&key, "jobs/%s/result.json", id);
+	if ((rc = mls_buf_error(&key)) < 0)
+		goto out;
+	if ((rc = mls_store_stat(st, key.buf, NULL)) != 0)
+		goto out;		/* there is one, or an error */
+	mls_time_format(now, mls_time_now());
+	hostname(host);
+	res = json_pack("{s:s,s:s,s:s,s:n,s:s,s:o,s:s,s:s,s:n}", "kind",
+	    "result", "id", id, "state", state, "exit_code", "reason", reason,
+	    "started", started != NULL ? json_string(started) : json_null(),
+	    "finished", now, "host", host, "outputs");
+	if (res == NULL || (s = json_dumps(res, JSON_COMPACT)) == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = mls_store_put_buf(st, key.buf, s, strlen(s));
+out:
+	free(s);
+	json_decref(res);
+	mls_buf_release(&key);
+	mls_store_free(st);
+	return rc < 0 ? rc : 0;
+}
+
+/* ---- slots -------------------------------------------------------------- */
+
+static int
+parse_count(const char *s, const char *what, const char *site, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > 1000000)
+		return mls_error_set(MLS_ECONFIG, "site '%s': %s '%s': expected "
+		    "a count", site, what, s);
+	*out = (int)v;
+	return 0;
+}
+
+/* Count "GPU n:" lines of nvidia-smi -L; 0 when it is not there. */
+static int
+nvidia_smi_count(void)
+{
+	posix_spawn_file_actions_t fa;
+	char *argv[] = { "nvidia-smi", "-L", NULL };
+	char buf[4096];
+	int pfd[2], n = 0, bol = 1, status;
+	ssize_t r, i;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) == -1)
+		return 0;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (posix_spawnp(&pid, "nvidia-smi", &fa, NULL, argv, environ) != 0)
+		pid = -1;
+	posix_spawn_file_actions_destroy(&fa);
+	close(pfd[1]);
+	if (pid > 0) {
+		while ((r = read(pfd[0], buf, sizeof(buf))) != 0) {
+			if (r < 0) {
+				if (errno == EINTR)
+					continue;
+				break;
+			}
+			for (i = 0; i < r; i++) {
+				if (bol && i + 4 <= r &&
+				    memcmp(buf + i, "GPU ", 4) == 0)
+					n++;
+				bol = buf[i] == '\n';
+			}
+		}
+		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+			;
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			n = 0;
+	}
+	close(pfd[0]);
+	return n;
+}
+
+static int
+detect_gpus(struct mls_site *s, struct local *l)
+{
+	struct mls_buf ids = MLS_BUF_INIT;
+	const char *v, *p;
+	int n = 0, i, rc, cvd = 0;
+
+	if (l->ngpus >= 0)
+		return 0;
+	if ((v = mls_record_str(s->conf, "gpus")) != NULL) {
+		if ((rc = parse_count(v, "gpus", s->name, &n)) < 0)
+			return rc;
+	} else if ((v = getenv("MLS_LOCAL_GPUS")) != NULL && *v != '\0') {
+		if ((rc = parse_count(v, "MLS_LOCAL_GPUS", s->name, &n)) < 0)
+			return rc;
+	} else if ((v = getenv("CUDA_VISIBLE_DEVICES")) != NULL) {
+		/* the GPUs we were given: hand out these ids */
+		cvd = 1;
+		for (p = v; *p != '\0'; p++)
+			if (*p != ',' && (p == v || p[-1] == ','))
+				n++;
+		mls_buf_adds(&ids, v);
+	} else {
+		n = nvidia_smi_count();
+	}
+	if (n > MAX_GPUS)
+		n = MAX_GPUS;
+	if (!cvd)
+		for (i = 0; i < n; i++)
+			mls_buf_addf(&ids, "%s%d", i ? "," : "", i);
+	if ((rc = mls_buf_error(&ids)) < 0)
+		return rc;
+	free(l->gpu_ids);
+	l->gpu_ids = mls_buf_detach(&ids);
+	l->ngpus = n;
+	return 0;
+}
+
+int
+mls_local_data_dir(const struct mls_config *cfg, const char *name, char **out)
+{
+	struct mls_buf sub = MLS_BUF_INIT;
+	int rc;
+
+	*out = NULL;
+	if (strcmp(name, "local") == 0)
+		mls_buf_adds(&sub, "local");
+	else
+		mls_buf_addf(&sub, "local-%s", name);
+	if ((rc = mls_buf_error(&sub)) == 0)
+		rc = mls_config_data_dir(cfg, sub.buf, out);
+	mls_buf_release(&sub);
+	return rc;
+}
+
+/* ---- the driver ---------------------------------------------------------- */
+
+static void
+local_close(struct mls_site *s)
+{
+	struct local *l = s->priv;
+
+	if (l == NULL)
+		return;
+	free(l->data);
+	free(l->gpu_ids);
+	free(l);
+	s->priv = NULL;
+}
+
+static int
+local_open(struct mls_site *s)
+{
+	struct local *l;
+	const char *v;
+	char *q = NULL, *r = NULL;
+	long n;
+	int rc;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	s->priv = l;
+	l->ngpus = -1;
+	if ((rc = mls_local_data_dir(s->cfg, s->name, &l->data)) < 0)
+		goto out;
+	if ((v = mls_record_str(s->conf, "cpus")) != NULL) {
+		if ((rc = parse_count(v, "cpus", s->name, &l->cpus)) < 0)
+			goto out;
+	} else if ((v = getenv("MLS_LOCAL_CPUS")) != NULL && *v != '\0') {
+		if ((rc = parse_count(v, "MLS_LOCAL_CPUS", s->name,
+		    &l->cpus)) < 0)
+			goto out;
+	} else {
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+		l->cpus = n > 0 ? (int)n : 1;
+	}
+	if (l->cpus < 1)
+		l->cpus = 1;
+	q = path2(l->data, "queue", NULL);
+	r = path2(l->data, "running", NULL);
+	if (q == NULL || r == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = mls_mkdirs(q, 0700)) < 0 || (rc = mls_mkdirs(r, 0700)) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(q);
+	free(r);
+	if (rc < 0)
+		local_close(s);
+	return rc;
+}
+
+/* Where mls-runner is: $MLS_RUNNER, next to this program, or libexec. */
+static char *
+runner_path(void)
+{
+	struct mls_buf p = MLS_BUF_INIT;
+	const char *env = getenv("MLS_RUNNER");
+	char self[4096], *slash;
+	ssize_t n;
+
+	if (env != NULL && *env != '\0') {
+		mls_buf_adds(&p, env);
+		return mls_buf_detach(&p);
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			mls_buf_addf(&p, "%s/mls-runner", self);
+			if (p.len > 0 && access(p.buf, X_OK) == 0)
+				return mls_buf_detach(&p);
+			mls_buf_reset(&p);
+		}
+	}
+	mls_buf_adds(&p, MLS_LIBEXECDIR "/mls-runner");
+	return mls_buf_detach(&p);
+}
+
+/* Start mls-runner unless one holds the lock. */
+static int
+ensure_runner(struct mls_site *s, struct local *l)
+{
+	posix_spawn_file_actions_t fa;
+	char *lock = NULL, *prog = NULL, cpus[16];
+	char *argv[] = { "mls-runner", "--site", s->name, "--data", l->data,
+	    "--cpus", cpus, "--gpus", NULL, NULL };
+	int fd = -1, rc, status, err;
+	pid_t pid;
+
+	if ((rc = detect_gpus(s, l)) < 0)
+		return rc;
+	argv[8] = l->gpu_ids;
+	snprintf(cpus, sizeof(cpus), "%d", l->cpus);
+	if ((lock = path2(l->data, "sched.lock", NULL)) == NULL ||
+	    (prog = runner_path()) == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		rc = mls_error_set_errno(MLS_EIO, "open '%s'", lock);
+		goto out;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		rc = 0;			/* a runner is alive: it will see the job */
+		goto out;
+	}
+	(void)flock(fd, LOCK_UN);
+	close(fd);
+	fd = -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	err = posix_spawn(&pid, prog, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (err != 0) {
+		errno = err;
+		rc = mls_error_set_errno(MLS_EUNAVAIL, "site '%s': start '%s'",
+		    s->name, prog);
+		goto out;
+	}
+	/* the runner forks to daemonize; its first process exits at once */
+	while (waitpid(pid, &status, 0) == -1) {
+		if (errno != EINTR) {
+			status = 0;
+			break;
+		}
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		rc = mls_error_set(MLS_EUNAVAIL, "site '%s': '%s' failed to "
+		    "start (status %d)", s->name, prog, WIFEXITED(status) ?
+		    WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		goto out;
+	}
+	mls_debug("site '%s': started %s", s->name, prog);
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(lock);
+	free(prog);
+	return rc;
+}
+
+static int
+res_count(const json_t *job, const char *key, int def)
+{
+	const json_t *v = json_object_get(json_object_get(job, "resources"),
+	    key);
+
+	if (json_is_integer(v))
+		return (int)json_integer_value(v);
+	if (json_is_real(v))
+		return (int)(json_real_value(v) + 0.999);
+	return def;
+}
+
+static int
+local_submit(struct mls_site *s, json_t **jobs, size_t n)
+{
+	struct local *l = s->priv;
+	json_t *q = NULL;
+	char *qf = NULL, *rf = NULL, now[32];
+	const char *id;
+	int rc, cpus, gpus, queued = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		cpus = res_count(jobs[i], "cpus", 1);
+		gpus = res_count(jobs[i], "gpus", 0);
+		if (cpus > l->cpus)
+			return mls_error_set(MLS_EINPUT, "job needs %d CPUs; "
+			    "site '%s' has %d", cpus, s->name, l->cpus);
+		if (gpus > 0 && (rc = detect_gpus(s, l)) < 0)
+			return rc;
+		if (gpus > 0 && gpus > l->ngpus)
+			return mls_error_set(MLS_EINPUT, "job needs %d GPU%s; "
+			    "site '%s' has %d", gpus, gpus == 1 ? "" : "s",
+			    s->name, l->ngpus);
+	}
+	mls_time_format(now, mls_time_now());
+	for (i = 0; i < n; i++) {
+		id = mls_record_id(jobs[i]);
+		free(qf);
+		free(rf);
+		qf = job_file(l->data, "queue", id);
+		rf = job_file(l->data, "running", id);
+		if (qf == NULL || rf == NULL) {
+			rc = mls_error_set(MLS_ENOMEM, "out of memory");
+			goto out;
+		}
+		json_object_set_new(jobs[i], "site_id", json_string(id));
+		if (exists(rf)) {	/* a resumed driver: adopt, do not rerun */
+			json_object_set_new(jobs[i], "state",
+			    json_string("running"));
+			continue;
+		}
+		if (exists(qf)) {
+			json_object_set_new(jobs[i], "state",
+			    json_string("queued"));
+			continue;
+		}
+		q = json_pack("{s:s,s:s,s:i,s:i,s:s}", "id", id, "store",
+		    mls_store_url(s->store), "cpus", res_count(jobs[i], "cpus",
+		    1), "gpus", res_count(jobs[i], "gpus", 0), "submitted", now);
+		if (q == NULL) {
+			rc = mls_error_set(MLS_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (s->cfg->store_token_file != NULL)
+			json_object_set_new(q, "token_file",
+			    json_string(s->cfg->store_token_file));
+		if (s->cfg->store_ca_file != NULL)
+			json_object_set_new(q, "ca_file",
+			    json_string(s->cfg->store_ca_file));
+		rc = write_json_atomic(qf, q);
+		json_decref(q);
+		q = NULL;
+		if (rc < 0)
+			goto out;
+		json_object_set_new(jobs[i], "state", json_string("queued"));
+		queued++;
+	}
+	rc = queued > 0 ? ensure_runner(s, l) : 0;
+out:
+	free(qf);
+	free(rf);
+	return rc;
+}
+
+static int
+local_poll(struct mls_site *s, json_t **jobs, size_t n)
+{
+	struct local *l = s->priv;
+	json_t *e = NULL;
+	char *qf = NULL, *rf = NULL;
+	const char *id, *started;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n; i++) {
+		id = mls_record_id(jobs[i]);
+		free(qf);
+		free(rf);
+		qf = job_file(l->data, "queue", id);
+		rf = job_file(l->data, "running", id);
+		if (qf == NULL || rf == NULL) {
+			rc = mls_error_set(MLS_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (exists(qf)) {
+			json_object_set_new(jobs[i], "state",
+			    json_string("queued"));
+			continue;
+		}
+		if (load_json(rf, &e) == 0) {
+			pid_t pid = (pid_t)mls_record_int(e, "pid", 0);
+			unsigned long long st = (unsigned long long)
+			    mls_record_int(e, "starttime", 0);
+
+			if (pid == 0 || alive(pid, st)) {
+				json_object_set_new(jobs[i], "state",
+				    json_string("running"));
+				if ((started = mls_record_str(e, "started")))
+					json_object_set_new(jobs[i], "started",
+					    json_string(started));
+			} else {
+				json_object_set_new(jobs[i], "state",
+				    json_string("lost"));
+				json_object_set_new(jobs[i], "reason",
+				    json_pack("s++", "the wrapper of the job "
+				    "on site '", s->name, "' died"));
+			}
+			json_decref(e);
+			e = NULL;
+			continue;
+		}
+		json_object_set_new(jobs[i], "state", json_string("lost"));
+		json_object_set_new(jobs[i], "reason", json_pack("s++",
+		    "no record of the job on site '", s->name, "'"));
+	}
+out:
+	free(qf);
+	free(rf);
+	return rc;
+}
+
+static int
+local_cancel(struct mls_site *s, json_t *job)
+{
+	struct local *l = s->priv;
+	const char *id = mls_record_id(job);
+	json_t *e = NULL;
+	char *qf = NULL, *rf = NULL;
+	pid_t pg;
+	int rc = 0;
+
+	qf = job_file(l->data, "queue", id);
+	rf = job_file(l->data, "running", id);
+	if (qf == NULL || rf == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (unlink(qf) == 0) {		/* won the race against the runner */
+		rc = write_result_if_none(mls_store_url(s->store), id,
+		    "cancelled", "cancelled before it started", NULL);
+		if (rc < 0)
+			goto out;
+		json_object_set_new(job, "state", json_string("cancelled"));
+		json_object_set_new(job, "reason",
+		    json_string("cancelled before it started"));
+		goto out;
+	}
+	if (load_json(rf, &e) == 0) {
+		pg = (pid_t)mls_record_int(e, "pgid", 0);
+		if (pg > 1 && alive(pg, (unsigned long long)mls_record_int(e,
+		    "starttime", 0)))
+			(void)kill(-pg, SIGTERM);
+	}
+out:
+	json_decref(e);
+	free(qf);
+	free(rf);
+	return rc;
+}
+
+const struct mls_site_ops mls_site_local_ops = {
+	.type = "local",
+	.open = local_open,
+	.submit = local_submit,
+	.poll = local_poll,
+	.cancel = local_cancel,
+	.close = local_close,
+};
+
+/* ---- the scheduler ---------------------------------------------------------- */
+
+struct ent {
+	char			*id;
+	char			*store;
+	char			*started;
+	pid_t			 pid;
+	unsigned long long	 starttime;
+	int			 cpus;
+	uint64_t		 gpus;	/* mask of indices into the id list */
+	int			 child;	/* ours to waitpid, else adopted */
+};
+
+struct sched {
+	const struct mls_local_sched *ls;
+	char		*qdir, *rdir, *wrapper;
+	char		**gpu_id;	/* ngpus strings */
+	int		 ngpus, free_cpus;
+	uint64_t	 gpus_used;
+	struct ent	*run;
+	size_t		 nrun, caprun;
+	struct timespec	 qmtime;
+	double		 last_scan;
+	int		 dirty;
+};
+
+static void
+ent_free(struct ent *e)
+{
+	free(e->id);
+	free(e->store);
+	free(e->started);
+}
+
+static int
+popcount64(uint64_t m)
+{
+	int n = 0;
+
+	for (; m != 0; m &= m - 1)
+		n++;
+	return n;
+}
+
+/* A job's wrapper is gone: make sure there is a result, free its slots. */
+static void
+job_gone(struct sched *sc, size_t i, const char *reason)
+{
+	struct ent *e = &sc->run[i];
+	char *rf;
+
+	if (write_result_if_none(e->store, e->id, "lost", reason,
+	    e->started) < 0)
+		mls_warn("job '%s': %s", e->id, mls_error_last());
+	if ((rf = job_file(sc->ls->data, "running", e->id)) != NULL)
+		(void)unlink(rf);
+	free(rf);
+	mls_info("job '%s': done", e->id);
+	sc->free_cpus += e->cpus;
+	sc->gpus_used &= ~e->gpus;
+	ent_free(e);
+	sc->run[i] = sc->run[--sc->nrun];
+	sc->dirty = 1;
+}
+
+static void
+reap(struct sched *sc)
+{
+	char reason[128];
+	int status;
+	size_t i;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < sc->nrun; i++)
+			if (sc->run[i].child && sc->run[i].pid == pid)
+				break;
+		if (i == sc->nrun)
+			continue;
+		if (WIFSIGNALED(status))
+			snprintf(reason, sizeof(reason), "wrapper killed by "
+			    "signal %d", WTERMSIG(status));
+		else
+			snprintf(reason, sizeof(reason), "wrapper exited with "
+			    "status %d without a result", WEXITSTATUS(status));
+		job_gone(sc, i, reason);
+	}
+	for (i = 0; i < sc->nrun; i++) {
+		if (sc->run[i].child ||
+		    alive(sc->run[i].pid, sc->run[i].starttime))
+			continue;
+		job_gone(sc, i, "wrapper died while no scheduler watched it");
+		i--;
+	}
+}
+
+static int
+add_ent(struct sched *sc, struct ent *e)
+{
+	struct ent *n;
+
+	if (sc->nrun == sc->caprun) {
+		size_t cap = sc->caprun ? sc->caprun * 2 : 16;
+		if ((n = realloc(sc->run, cap * sizeof(*n))) == NULL)
+			return mls_error_set(MLS_ENOMEM, "out of memory");
+		sc->run = n;
+		sc->caprun = cap;
+	}
+	sc->run[sc->nrun++] = *e;
+	return 0;
+}
+
+/* Fill e from a running/ID.json entry. */
+static int
+ent_from_json(struct ent *e, const char *id, const json_t *j)
+{
+	const json_t *g, *v;
+	size_t k;
+
+	memset(e, 0, sizeof(*e));
+	e->id = strdup(id);
+	e->store = strdup(mls_record_str(j, "store") ? mls_record_str(j,
+	    "store") : "");
+	if (mls_record_str(j, "started") != NULL)
+		e->started = strdup(mls_record_str(j, "started"));
+	if (e->id == NULL || e->store == NULL) {
+		ent_free(e);
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	}
+	e->pid = (pid_t)mls_record_int(j, "pid", 0);
+	e->starttime = (unsigned long long)mls_record_int(j, "starttime", 0);
+	e->cpus = (int)mls_record_int(j, "cpus", 1);
+	g = json_object_get(j, "gpu_index");
+	json_array_foreach(g, k, v)
+		if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+		    json_integer_value(v) < MAX_GPUS)
+			e->gpus |= (uint64_t)1 << json_integer_value(v);
+	return 0;
+}
+
+/* Adopt the running/ entries of a predecessor. */
+static int
+adopt(struct sched *sc)
+{
+	struct dirent *de;
+	struct ent e;
+	json_t *j;
+	char *path, id[256];
+	size_t len;
+	DIR *d;
+	int rc = 0;
+
+	if ((d = opendir(sc->rdir)) == NULL)
+		return mls_error_set_errno(MLS_EIO, "open '%s'", sc->rdir);
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || len <= 5 || len - 5 >= sizeof(id) ||
+		    strcmp(de->d_name + len - 5, ".json") != 0)
+			continue;
+		memcpy(id, de->d_name, len - 5);
+		id[len - 5] = '\0';
+		if ((path = job_file(sc->ls->data, "running", id)) == NULL) {
+			rc = mls_error_set(MLS_ENOMEM, "out of memory");
+			break;
+		}
+		if (load_json(path, &j) < 0) {
+			mls_warn("%s", mls_error_last());
+			free(path);
+			continue;
+		}
+		free(path);
+		rc = ent_from_json(&e, id, j);
+		json_decref(j);
+		if (rc < 0 || (rc = add_ent(sc, &e)) < 0)
+			break;
+		sc->free_cpus -= e.cpus;
+		sc->gpus_used |= e.gpus;
+		mls_info("job '%s': adopted (pid %ld)", id, (long)e.pid);
+	}
+	closedir(d);
+	return rc;
+}
+
+/* The environment of a wrapper: ours, with the job's own settings. */
+static char **
+job_env(const json_t *q, const char *cvd, int cpus, const char *gpu_ids)
+{
+	static const char *const drop[] = { "CUDA_VISIBLE_DEVICES=",
+	    "MLS_LOCAL_CPUS_ASSIGNED=", "MLS_LOCAL_GPUS_ASSIGNED=",
+	    "MLS_STORE_TOKEN_FILE=", "MLS_STORE_CA_FILE=" };
+	struct mls_buf b = MLS_BUF_INIT;
+	size_t n = 0, k, i, j;
+	char **env;
+	const char *tf = mls_record_str(q, "token_file");
+	const char *cf = mls_record_str(q, "ca_file");
+
+	while (environ[n] != NULL)
+		n++;
+	if ((env = calloc(n + 6, sizeof(*env))) == NULL)
+		return NULL;
+	for (i = 0, k = 0; i < n; i++) {
+		for (j = 0; j < sizeof(drop) / sizeof(drop[0]); j++)
+			if (strncmp(environ[i], drop[j], strlen(drop[j])) == 0)
+				break;
+		if (j == sizeof(drop) / sizeof(drop[0]))
+			env[k++] = environ[i];	/* borrowed */
+	}
+	/* the owned strings go at the end, after a NULL marker slot */
+	mls_buf_addf(&b, "CUDA_VISIBLE_DEVICES=%s", cvd);
+	env[k++] = mls_buf_detach(&b);
+	mls_buf_addf(&b, "MLS_LOCAL_CPUS_ASSIGNED=%d", cpus);
+	env[k++] = mls_buf_detach(&b);
+	mls_buf_addf(&b, "MLS_LOCAL_GPUS_ASSIGNED=%s", gpu_ids);
+	env[k++] = mls_buf_detach(&b);
+	if (tf != NULL) {
+		mls_buf_addf(&b, "MLS_STORE_TOKEN_FILE=%s", tf);
+		env[k++] = mls_buf_detach(&b);
+	}
+	if (cf != NULL) {
+		mls_buf_addf(&b, "MLS_STORE_CA_FILE=%s", cf);
+		env[k++] = mls_buf_detach(&b);
+	}
+	env[k] = NULL;
+	return env;
+}
+
+static void
+job_env_free(char **env)
+{
+	size_t i;
+
+	if (env == NULL)
+		return;
+	for (i = 0; env[i] != NULL; i++)
+		if (strncmp(env[i], "CUDA_VISIBLE_DEVICES=", 21) == 0)
+			break;
+	for (; env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
+}
+
+/* Start the queued job id (its queue entry q) with the given GPUs. */
+static int
+start_job(struct sched *sc, const char *id, const json_t *q, int cpus,
+    uint64_t gpus)
+{
+	struct mls_buf cvd = MLS_BUF_INIT;
+	char *qf = NULL, *rf = NULL, **env = NULL, now[32];
+	char *argv[] = { "/bin/sh", sc->wrapper, NULL, NULL, NULL };
+	const char *store = mls_record_str(q, "store");
+	json_t *r = NULL, *gi = NULL;
+	sigset_t none;
+	struct ent e;
+	pid_t pid;
+	int i, rc;
+
+	memset(&e, 0, sizeof(e));
+	qf = job_file(sc->ls->data, "queue", id);
+	rf = job_file(sc->ls->data, "running", id);
+	gi = json_array();
+	if (qf == NULL || rf == NULL || gi == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < sc->ngpus; i++) {
+		if (!(gpus & ((uint64_t)1 << i)))
+			continue;
+		mls_buf_addf(&cvd, "%s%s", cvd.len ? "," : "", sc->gpu_id[i]);
+		json_array_append_new(gi, json_integer(i));
+	}
+	if ((rc = mls_buf_error(&cvd)) < 0)
+		goto out;
+	/* claim it: from now on a cancel finds it in running/ */
+	if (rename(qf, rf) == -1) {
+		rc = errno == ENOENT ? 0 : mls_error_set_errno(MLS_EIO,
+		    "rename '%s'", qf);
+		goto out;
+	}
+	argv[2] = (char *)store;
+	argv[3] = (char *)id;
+	if ((env = job_env(q, cvd.buf, cpus, cvd.buf)) == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto fail;
+	}
+	mls_time_format(now, mls_time_now());
+	if ((pid = fork()) == -1) {
+		rc = mls_error_set_errno(MLS_ERR, "fork");
+		goto fail;
+	}
+	if (pid == 0) {
+		setsid();
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGCHLD, SIG_DFL);
+		execve("/bin/sh", argv, env);
+		_exit(127);
+	}
+	e.pid = pid;
+	e.starttime = proc_starttime(pid);
+	e.cpus = cpus;
+	e.gpus = gpus;
+	e.child = 1;
+	e.id = strdup(id);
+	e.store = strdup(store);
+	e.started = strdup(now);
+	r = json_pack("{s:s,s:s,s:i,s:i,s:I,s:i,s:O,s:s,s:s}", "id", id,
+	    "store", store, "pid", (int)pid, "pgid", (int)pid, "starttime",
+	    (json_int_t)e.starttime, "cpus", cpus, "gpu_index", gi, "gpus",
+	    cvd.buf, "started", now);
+	if (e.id == NULL || e.store == NULL || e.started == NULL ||
+	    r == NULL || (rc = add_ent(sc, &e)) < 0) {
+		/* the job runs; the next scheduler adopts it from running/ */
+		ent_free(&e);
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	sc->free_cpus -= cpus;
+	sc->gpus_used |= gpus;
+	if ((rc = write_json_atomic(rf, r)) < 0)
+		mls_warn("job '%s': %s", id, mls_error_last());
+	mls_info("job '%s': started (pid %ld, cpus %d, gpus '%s')", id,
+	    (long)pid, cpus, cvd.buf);
+	rc = 0;
+	goto out;
+fail:
+	(void)write_result_if_none(store, id, "failed", mls_error_last(),
+	    NULL);
+	(void)unlink(rf);
+out:
+	job_env_free(env);
+	json_decref(r);
+	json_decref(gi);
+	free(qf);
+	free(rf);
+	mls_buf_release(&cvd);
+	return rc;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted names (without ".json") of the queue's entries; -1 on error. */
+static int
+list_queue(struct sched *sc, char ***out, size_t *n)
+{
+	struct dirent *de;
+	char **v = NULL, **t;
+	size_t len, cap = 0, k = 0;
+	DIR *d;
+
+	*out = NULL;
+	*n = 0;
+	if ((d = opendir(sc->qdir)) == NULL)
+		return mls_error_set_errno(MLS_EIO, "open '%s'", sc->qdir);
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || len <= 5 ||
+		    strcmp(de->d_name + len - 5, ".json") != 0)
+			continue;
+		if (k == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((t = realloc(v, cap * sizeof(*v))) == NULL)
+				goto nomem;
+			v = t;
+		}
+		if ((v[k] = strndup(de->d_name, len - 5)) == NULL)
+			goto nomem;
+		k++;
+	}
+	closedir(d);
+	if (k > 0)
+		qsort(v, k, sizeof(*v), cmp_str);
+	*out = v;
+	*n = k;
+	return 0;
+nomem:
+	closedir(d);
+	while (k > 0)
+		free(v[--k]);
+	free(v);
+	return mls_error_set(MLS_ENOMEM, "out of memory");
+}
+
+static void
+free_names(char **v, size_t n)
+{
+	while (n > 0)
+		free(v[--n]);
+	free(v);
+}
+
+static int
+queue_empty(struct sched *sc)
+{
+	char **v;
+	size_t n;
+
+	if (list_queue(sc, &v, &n) < 0)
+		return 0;
+	free_names(v, n);
+	return n == 0;
+}
+
+/* Start every queued job that fits, oldest first (FIFO with backfill). */
+static int
+schedule(struct sched *sc)
+{
+	struct stat sb;
+	char **names = NULL, *qf, reason[160];
+	size_t n = 0, i;
+	json_t *q;
+	uint64_t pick;
+	int cpus, gpus, g, k, rc;
+	double now = mls_time_now();
+
+	if (stat(sc->qdir, &sb) == 0 &&
+	    (sb.st_mtim.tv_sec != sc->qmtime.tv_sec ||
+	    sb.st_mtim.tv_nsec != sc->qmtime.tv_nsec)) {
+		sc->qmtime = sb.st_mtim;
+		sc->dirty = 1;
+	}
+	if (now - sc->last_scan >= 1.0)
+		sc->dirty = 1;
+	if (!sc->dirty || sc->free_cpus <= 0)
+		return 0;
+	sc->dirty = 0;
+	sc->last_scan = now;
+	if ((rc = list_queue(sc, &names, &n)) < 0)
+		return rc;
+	for (i = 0; i < n && sc->free_cpus > 0; i++) {
+		if ((qf = job_file(sc->ls->data, "queue", names[i])) == NULL) {
+			rc = mls_error_set(MLS_ENOMEM, "out of memory");
+			goto out;
+		}
+		rc = load_json(qf, &q);
+		if (rc < 0) {
+			if (rc != MLS_ENOTFOUND)	/* not cancelled: broken */
+				mls_warn("%s", mls_error_last());
+			free(qf);
+			continue;
+		}
+		cpus = (int)mls_record_int(q, "cpus", 1);
+		gpus = (int)mls_record_int(q, "gpus", 0);
+		if (cpus < 1)
+			cpus = 1;
+		if (gpus < 0)
+			gpus = 0;
+		if (cpus > sc->ls->cpus || gpus > sc->ngpus ||
+		    mls_record_str(q, "store") == NULL) {
+			if (mls_record_str(q, "store") == NULL)
+				snprintf(reason, sizeof(reason), "queue entry "
+				    "without a store");
+			else
+				snprintf(reason, sizeof(reason), "job needs %d "
+				    "CPUs and %d GPUs; site '%s' has %d and %d",
+				    cpus, gpus, sc->ls->site, sc->ls->cpus,
+				    sc->ngpus);
+			if (mls_record_str(q, "store") != NULL)
+				(void)write_result_if_none(mls_record_str(q,
+				    "store"), names[i], "failed", reason, NULL);
+			mls_warn("job '%s': %s", names[i], reason);
+			(void)unlink(qf);
+		} else if (cpus <= sc->free_cpus &&
+		    gpus <= sc->ngpus - popcount64(sc->gpus_used)) {
+			pick = 0;
+			for (g = 0, k = 0; g < sc->ngpus && k < gpus; g++) {
+				if (sc->gpus_used & ((uint64_t)1 << g))
+					continue;
+				pick |= (uint64_t)1 << g;
+				k++;
+			}
+			if ((rc = start_job(sc, names[i], q, cpus, pick)) < 0)
+				mls_warn("job '%s': %s", names[i],
+				    mls_error_last());
+		}
+		json_decref(q);
+		free(qf);
+	}
+	rc = 0;
+out:
+	free_names(names, n);
+	return rc;
+}
+
+static void
+on_sigchld(int sig)
+{
+	(void)sig;
+}
+
+int
+mls_local_sched_run(const struct mls_local_sched *ls)
+{
+	struct sched sc;
+	struct sigaction sa;
+	struct timespec ts = { 0, 200 * 1000 * 1000 };
+	sigset_t set, old;
+	char *lock = NULL, *tok, *save, *ids = NULL, *pidfile = NULL;
+	json_t *pj = NULL;
+	int fd = -1, rc, sig, i;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.ls = ls;
+	sc.free_cpus = ls->cpus > 0 ? ls->cpus : 1;
+	sc.qdir = path2(ls->data, "queue", NULL);
+	sc.rdir = path2(ls->data, "running", NULL);
+	lock = path2(ls->data, "sched.lock", NULL);
+	ids = strdup(ls->gpus != NULL ? ls->gpus : "");
+	if (sc.qdir == NULL || sc.rdir == NULL || lock == NULL || ids == NULL ||
+	    (sc.gpu_id = calloc(MAX_GPUS, sizeof(char *))) == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (tok = strtok_r(ids, ",", &save); tok != NULL && sc.ngpus <
+	    MAX_GPUS; tok = strtok_r(NULL, ",", &save))
+		if ((sc.gpu_id[sc.ngpus++] = strdup(tok)) == NULL) {
+			rc = mls_error_set(MLS_ENOMEM, "out of memory");
+			goto out;
+		}
+	if ((rc = mls_mkdirs(sc.qdir, 0700)) < 0 ||
+	    (rc = mls_mkdirs(sc.rdir, 0700)) < 0)
+		goto out;
+	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		rc = mls_error_set_errno(MLS_EIO, "open '%s'", lock);
+		goto out;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		mls_info("site '%s': another scheduler is running", ls->site);
+		rc = 0;
+		goto out;
+	}
+	if ((rc = mls_jobwrap_install(ls->data, &sc.wrapper)) < 0)
+		goto out;
+	/* for people and tests: who holds the lock */
+	if ((pidfile = path2(ls->data, "runner.pid", NULL)) != NULL &&
+	    (pj = json_pack("{s:i}", "pid", (int)getpid())) != NULL &&
+	    write_json_atomic(pidfile, pj) < 0)
+		mls_warn("%s", mls_error_last());
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigchld;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, &old);
+
+	mls_info("site '%s': scheduler started (pid %ld, cpus %d, gpus %d)",
+	    ls->site, (long)getpid(), ls->cpus, sc.ngpus);
+	if ((rc = adopt(&sc)) < 0)
+		goto unblock;
+	for (;;) {
+		reap(&sc);
+		if ((rc = schedule(&sc)) < 0)
+			mls_warn("%s", mls_error_last());
+		if (sc.nrun == 0 && queue_empty(&sc)) {
+			(void)flock(fd, LOCK_UN);
+			if (queue_empty(&sc))
+				break;
+			if (flock(fd, LOCK_EX | LOCK_NB) == -1)
+				break;	/* a new scheduler took over */
+			sc.dirty = 1;
+			continue;
+		}
+		sig = sigtimedwait(&set, NULL, &ts);
+		if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
+			mls_info("site '%s': signal %d: leaving %zu jobs "
+			    "running", ls->site, sig, sc.nrun);
+			break;
+		}
+		if (sig == SIGCHLD)
+			sc.dirty = 1;
+	}
+	mls_info("site '%s': scheduler exits", ls->site);
+	rc = 0;
+unblock:
+	sigprocmask(SIG_SETMASK, &old, NULL);
+out:
+	if (fd >= 0)
+		close(fd);
+	for (i = 0; sc.gpu_id != NULL && i < sc.ngpus; i++)
+		free(sc.gpu_id[i]);
+	free(sc.gpu_id);
+	while (sc.nrun > 0)
+		ent_free(&sc.run[--sc.nrun]);
+	free(sc.run);
+	free(sc.qdir);
+	free(sc.rdir);
+	free(sc.wrapper);
+	json_decref(pj);
+	free(pidfile);
+	free(lock);
+	free(ids);
+	return rc;
+}

@@ -1,6 +1,1094 @@
+/*
+ * mls_space.c - hyperparameter search spaces: inline specs, JSON/YAML files
+ * in our, the hpogrid/phpo and the W&B sweep dialects, validation.
+ */
 #include "config.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <libfyaml.h>
+
+#include "mls_buf.h"
+#include "mls_error.h"
 #include "mls_space.h"
 
-int mls_space_placeholder_(void);
-int mls_space_placeholder_(void) { return 0; }
+struct mls_space {
+	struct mls_param	*p;
+	size_t			 n, cap;
+};
+
+static const char *const type_names[] = {
+	[MLS_PARAM_UNIFORM] = "uniform",
+	[MLS_PARAM_LOGUNIFORM] = "loguniform",
+	[MLS_PARAM_INT] = "int",
+	[MLS_PARAM_INTLOG] = "intlog",
+	[MLS_PARAM_CHOICE] = "choice",
+	[MLS_PARAM_FIXED] = "fixed",
+};
+
+static void
+param_release(struct mls_param *p)
+{
+	free(p->name);
+	json_decref(p->values);
+	memset(p, 0, sizeof(*p));
+}
+
+int
+mls_space_new(struct mls_space **out)
+{
+	struct mls_space *sp;
+
+	*out = NULL;
+	if ((sp = calloc(1, sizeof(*sp))) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	*out = sp;
+	return 0;
+}
+
+void
+mls_space_free(struct mls_space *sp)
+{
+	size_t i;
+
+	if (sp == NULL)
+		return;
+	for (i = 0; i < sp->n; i++)
+		param_release(&sp->p[i]);
+	free(sp->p);
+	free(sp);
+}
+
+size_t
+mls_space_size(const struct mls_space *sp)
+{
+	return sp->n;
+}
+
+const struct mls_param *
+mls_space_param(const struct mls_space *sp, size_t i)
+{
+	return i < sp->n ? &sp->p[i] : NULL;
+}
+
+long
+mls_space_find(const struct mls_space *sp, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sp->n; i++)
+		if (strcmp(sp->p[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+static int
+is_int_type(enum mls_param_type t)
+{
+	return t == MLS_PARAM_INT || t == MLS_PARAM_INTLOG;
+}
+
+/* What is wrong with p, or NULL. */
+static const char *
+param_problem(const struct mls_param *p)
+{
+	size_t i;
+
+	switch (p->type) {
+	case MLS_PARAM_UNIFORM:
+	case MLS_PARAM_LOGUNIFORM:
+	case MLS_PARAM_INT:
+	case MLS_PARAM_INTLOG:
+		if (!isfinite(p->low) || !isfinite(p->high))
+			return "low and high must be finite numbers";
+		if (is_int_type(p->type) && (p->low != floor(p->low) ||
+		    p->high != floor(p->high)))
+			return "low and high must be integers";
+		if (is_int_type(p->type) ? p->low > p->high : p->low >= p->high)
+			return is_int_type(p->type) ? "low must be <= high" :
+			    "low must be < high";
+		if ((p->type == MLS_PARAM_LOGUNIFORM || p->type == MLS_PARAM_INTLOG) &&
+		    p->low <= 0)
+			return p->type == MLS_PARAM_LOGUNIFORM ?
+			    "low must be > 0 for loguniform" : "low must be > 0 for intlog";
+		if (!isfinite(p->step) || p->step < 0)
+			return "step must be a positive number";
+		if (is_int_type(p->type) && p->step != floor(p->step))
+			return "step must be an integer";
+		if (p->type == MLS_PARAM_INTLOG && p->step > 1)
+			return "step is not supported for intlog";
+		break;
+	case MLS_PARAM_CHOICE:
+		if (!json_is_array(p->values) || json_array_size(p->values) == 0)
+			return "choice needs at least one value";
+		for (i = 0; i < json_array_size(p->values); i++) {
+			json_t *v = json_array_get(p->values, i);
+			if (json_is_object(v) || json_is_array(v))
+				return "choice values must be numbers, strings or booleans";
+			if (mls_param_choice_index(p, v) != (long)i)
+				return "choice values must be distinct";
+		}
+		break;
+	case MLS_PARAM_FIXED:
+		if (p->values == NULL)
+			return "fixed needs a value";
+		break;
+	}
+	return NULL;
+}
+
+static int
+valid_name(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' &&
+		    *s != '.' && *s != '/')
+			return 0;
+	return 1;
+}
+
+/* Take over *p (its members) into sp; prefix names the origin in errors. */
+static int
+space_add(struct mls_space *sp, struct mls_param *p, const char *prefix)
+{
+	const char *why;
+	struct mls_param *np;
+	int rc;
+
+	if (!valid_name(p->name)) {
+		rc = mls_error_set(MLS_EINPUT, "%sparameter '%s': names may hold "
+		    "letters, digits, '_', '-', '.' and '/'", prefix, p->name);
+		goto out;
+	}
+	if (mls_space_find(sp, p->name) >= 0) {
+		rc = mls_error_set(MLS_EINPUT, "%sparameter '%s': defined twice",
+		    prefix, p->name);
+		goto out;
+	}
+	if (p->type == MLS_PARAM_INT && p->step == 0)
+		p->step = 1;
+	if (p->type == MLS_PARAM_INTLOG)
+		p->step = 1;
+	if ((why = param_problem(p)) != NULL) {
+		rc = mls_error_set(MLS_EINPUT, "%sparameter '%s': %s", prefix,
+		    p->name, why);
+		goto out;
+	}
+	if (p->type == MLS_PARAM_CHOICE)
+		p->nvalues = json_array_size(p->values);
+	if (sp->n == sp->cap) {
+		size_t cap = sp->cap ? 2 * sp->cap : 8;
+		if ((np = realloc(sp->p, cap * sizeof(*np))) == NULL) {
+			rc = mls_error_set(MLS_ENOMEM, "out of memory");
+			goto out;
+		}
+		sp->p = np;
+		sp->cap = cap;
+	}
+	sp->p[sp->n++] = *p;
+	memset(p, 0, sizeof(*p));
+	return 0;
+out:
+	param_release(p);
+	return rc;
+}
+
+/* ---- scalars ----------------------------------------------------------- */
+
+static int
+parse_double(const char *s, size_t len, double *out)
+{
+	char buf[64], *end;
+
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	errno = 0;
+	*out = strtod(buf, &end);
+	if (*end != '\0' || errno == ERANGE || isspace((unsigned char)buf[0]))
+		return -1;
+	return 0;
+}
+
+/* A bare word as a JSON value: integer, real, true/false, null or string. */
+static json_t *
+scalar_value(const char *s, size_t len)
+{
+	char buf[64], *end;
+	long long ll;
+	double d;
+
+	if (len > 0 && len < sizeof(buf) && !isspace((unsigned char)s[0])) {
+		memcpy(buf, s, len);
+		buf[len] = '\0';
+		errno = 0;
+		ll = strtoll(buf, &end, 10);
+		if (*end == '\0' && errno == 0)
+			return json_integer(ll);
+		if (parse_double(s, len, &d) == 0 && isfinite(d))
+			return json_real(d);
+		if (strcmp(buf, "true") == 0 || strcmp(buf, "True") == 0)
+			return json_true();
+		if (strcmp(buf, "false") == 0 || strcmp(buf, "False") == 0)
+			return json_false();
+	}
+	return json_stringn(s, len);
+}
+
+/* ---- inline specs -------------------------------------------------------- */
+
+static const char *
+spec_usage(enum mls_param_type t)
+{
+	switch (t) {
+	case MLS_PARAM_UNIFORM: return "uniform:LOW:HIGH[:STEP]";
+	case MLS_PARAM_LOGUNIFORM: return "loguniform:LOW:HIGH[:STEP]";
+	case MLS_PARAM_INT: return "int:LOW:HIGH[:STEP]";
+	case MLS_PARAM_INTLOG: return "intlog:LOW:HIGH";
+	case MLS_PARAM_CHOICE: return "choice:A,B,...";
+	case MLS_PARAM_FIXED: return "fixed:VALUE";
+	}
+	return "";
+}
+
+static int
+type_parse(const char *s, size_t len, enum mls_param_type *t)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
+		if (strlen(type_names[i]) == len && memcmp(type_names[i], s, len) == 0) {
+			*t = (enum mls_param_type)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* Parse "TYPE:ARGS" into p (p->name set by the caller); prefix for errors. */
+static int
+parse_body(struct mls_param *p, const char *body, const char *prefix)
+{
+	const char *colon, *a, *e;
+	double nums[3];
+	size_t nnum = 0;
+	json_t *v;
+
+	colon = strchr(body, ':');
+	if (colon == NULL || type_parse(body, (size_t)(colon - body), &p->type) < 0)
+		return mls_error_set(MLS_EINPUT, "%sexpected TYPE:ARGS with TYPE "
+		    "uniform, loguniform, int, intlog, choice or fixed", prefix);
+	a = colon + 1;
+	switch (p->type) {
+	case MLS_PARAM_CHOICE:
+		if ((p->values = json_array()) == NULL)
+			return mls_error_set(MLS_ENOMEM, "out of memory");
+		for (;;) {
+			e = strchr(a, ',');
+			if (e == NULL)
+				e = a + strlen(a);
+			if (e == a)
+				return mls_error_set(MLS_EINPUT, "%sexpected %s (empty "
+				    "value)", prefix, spec_usage(p->type));
+			if ((v = scalar_value(a, (size_t)(e - a))) == NULL ||
+			    json_array_append_new(p->values, v) < 0)
+				return mls_error_set(MLS_ENOMEM, "out of memory");
+			if (*e == '\0')
+				break;
+			a = e + 1;
+		}
+		return 0;
+	case MLS_PARAM_FIXED:
+		if (*a == '\0')
+			return mls_error_set(MLS_EINPUT, "%sexpected %s", prefix,
+			    spec_usage(p->type));
+		if ((p->values = scalar_value(a, strlen(a))) == NULL)
+			return mls_error_set(MLS_ENOMEM, "out of memory");
+		return 0;
+	default:
+		break;
+	}
+	for (;;) {
+		e = strchr(a, ':');
+		if (e == NULL)
+			e = a + strlen(a);
+		if (nnum == 3 || parse_double(a, (size_t)(e - a), &nums[nnum]) < 0)
+			return mls_error_set(MLS_EINPUT, "%sexpected %s", prefix,
+			    spec_usage(p->type));
+		nnum++;
+		if (*e == '\0')
+			break;
+		a = e + 1;
+	}
+	if (nnum < 2 || (nnum == 3 && p->type == MLS_PARAM_INTLOG))
+		return mls_error_set(MLS_EINPUT, "%sexpected %s", prefix,
+		    spec_usage(p->type));
+	p->low = nums[0];
+	p->high = nums[1];
+	p->step = nnum == 3 ? nums[2] : 0;
+	if (nnum == 3 && p->step <= 0)
+		return mls_error_set(MLS_EINPUT, "%sstep must be > 0", prefix);
+	return 0;
+}
+
+int
+mls_space_add_spec(struct mls_space *sp, const char *spec)
+{
+	struct mls_param p = { 0 };
+	struct mls_buf prefix = MLS_BUF_INIT;
+	const char *eq;
+	int rc;
+
+	mls_buf_addf(&prefix, "-p '%s': ", spec);
+	if ((rc = mls_buf_error(&prefix)) < 0)
+		goto out;
+	if ((eq = strchr(spec, '=')) == NULL || eq == spec) {
+		rc = mls_error_set(MLS_EINPUT, "%sexpected NAME=TYPE:ARGS", prefix.buf);
+		goto out;
+	}
+	if ((p.name = strndup(spec, (size_t)(eq - spec))) == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = parse_body(&p, eq + 1, prefix.buf)) < 0)
+		goto out;
+	mls_buf_reset(&prefix);
+	mls_buf_addf(&prefix, "-p '%s': ", spec);
+	if ((rc = mls_buf_error(&prefix)) < 0)
+		goto out;
+	/* space_add says "-p 'SPEC': parameter 'x': ..." */
+	rc = space_add(sp, &p, prefix.buf);
+out:
+	param_release(&p);
+	mls_buf_release(&prefix);
+	return rc;
+}
+
+/* ---- JSON documents -------------------------------------------------------- */
+
+/* Number at key (NULL/absent: *present = 0). */
+static int
+get_num(const json_t *o, const char *key, double *out, int *present)
+{
+	json_t *v = json_object_get(o, key);
+
+	*present = v != NULL && !json_is_null(v);
+	if (!*present)
+		return 0;
+	if (!json_is_number(v))
+		return -1;
+	*out = json_number_value(v);
+	return 0;
+}
+
+/* Fill p from an object with numeric keys lo/hi/st (st may be NULL). */
+static int
+get_range(struct mls_param *p, const json_t *o, const char *lo, const char *hi,
+    const char *st, const char *prefix)
+{
+	int has;
+
+	if (get_num(o, lo, &p->low, &has) < 0 || !has)
+		return mls_error_set(MLS_EINPUT, "%sparameter '%s': '%s' must be a "
+		    "number", prefix, p->name, lo);
+	if (get_num(o, hi, &p->high, &has) < 0 || !has)
+		return mls_error_set(MLS_EINPUT, "%sparameter '%s': '%s' must be a "
+		    "number", prefix, p->name, hi);
+	p->step = 0;
+	if (st != NULL && (get_num(o, st, &p->step, &has) < 0 ||
+	    (has && p->step <= 0)))
+		return mls_error_set(MLS_EINPUT, "%sparameter '%s': '%s' must be a "
+		    "number > 0", prefix, p->name, st);
+	return 0;
+}
+
+static int
+get_values(struct mls_param *p, const json_t *o, const char *key, const char *prefix)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_array(v))
+		return mls_error_set(MLS_EINPUT, "%sparameter '%s': '%s' must be a "
+		    "list", prefix, p->name, key);
+	p->type = MLS_PARAM_CHOICE;
+	if ((p->values = json_deep_copy(v)) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	return 0;
+}
+
+static int
+get_fixed(struct mls_param *p, json_t *v, const char *prefix)
+{
+	if (v == NULL)
+		return mls_error_set(MLS_EINPUT, "%sparameter '%s': fixed needs a "
+		    "value", prefix, p->name);
+	p->type = MLS_PARAM_FIXED;
+	if ((p->values = json_deep_copy(v)) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	return 0;
+}
+
+static int
+parse_ours(struct mls_param *p, const json_t *o, const char *prefix)
+{
+	const char *t = json_string_value(json_object_get(o, "type"));
+
+	if (t == NULL || type_parse(t, strlen(t), &p->type) < 0)
+		return mls_error_set(MLS_EINPUT, "%sparameter '%s': unknown type "
+		    "'%s' (expected uniform, loguniform, int, intlog, choice or fixed)",
+		    prefix, p->name, t ? t : "?");
+	switch (p->type) {
+	case MLS_PARAM_CHOICE:
+		return get_values(p, o, "values", prefix);
+	case MLS_PARAM_FIXED:
+		return get_fixed(p, json_object_get(o, "value"), prefix);
+	default:
+		return get_range(p, o, "low", "high",
+		    json_object_get(o, "q") ? "q" : "step", prefix);
+	}
+}
+
+static int
+parse_hpogrid(struct mls_param *p, const json_t *o, const char *prefix)
+{
+	const char *m = json_string_value(json_object_get(o, "method"));
+	json_t *dim = json_object_get(o, "dimension");
+	int rc;
+
+	if (m == NULL)
+		m = "?";
+	if (strcmp(m, "fixed") == 0) {
+		if (json_is_object(dim) && json_object_get(dim, "value"))
+			dim = json_object_get(dim, "value");
+		return get_fixed(p, dim, prefix);
+	}
+	if (!json_is_object(dim))
+		return mls_error_set(MLS_EINPUT, "%sparameter '%s': 'dimension' must "
+		    "be an object", prefix, p->name);
+	if (strcmp(m, "categorical") == 0 || strcmp(m, "choice") == 0)
+		return get_values(p, dim, "categories", prefix);
+	if (strcmp(m, "uniform") == 0 || strcmp(m, "quniform") == 0)
+		p->type = MLS_PARAM_UNIFORM;
+	else if (strcmp(m, "loguniform") == 0 || strcmp(m, "qloguniform") == 0)
+		p->type = MLS_PARAM_LOGUNIFORM;
+	else if (strcmp(m, "uniformint") == 0 || strcmp(m, "randint") == 0)
+		p->type = MLS_PARAM_INT;
+	else
+		return mls_error_set(MLS_EINPUT, "%sparameter '%s': method '%s' is "
+		    "not supported (expected categorical, uniform, quniform, "
+		    "uniformint, loguniform, qloguniform or fixed)", prefix, p->name, m);
+	if ((rc = get_range(p, dim, "low", "high", m[0] == 'q' ? "q" : NULL,
+	    prefix)) < 0)
+		return rc;
+	if (m[0] == 'q' && p->step == 0)
+		return mls_error_set(MLS_EINPUT, "%sparameter '%s': %s needs 'q'",
+		    prefix, p->name, m);
+	return 0;
+}
+
+static int
+parse_wandb(struct mls_param *p, const json_t *o, const char *prefix)
+{
+	const char *d = json_string_value(json_object_get(o, "distribution"));
+	json_t *mn = json_object_get(o, "min"), *mx = json_object_get(o, "max");
+	int rc, q;
+
+	if (d == NULL) {
+		if (json_object_get(o, "values"))
+			d = "categorical";
+		else if (json_object_get(o, "value"))
+			d = "constant";
+		else if (json_is_integer(mn) && json_is_integer(mx))
+			d = "int_uniform";
+		else
+			d = "uniform";
+	}
+	if (strcmp(d, "constant") == 0)
+		return get_fixed(p, json_object_get(o, "value"), prefix);
+	if (strcmp(d, "categorical") == 0)
+		return get_values(p, o, "values", prefix);
+	q = strncmp(d, "q_", 2) == 0;
+	if (strcmp(d, "uniform") == 0 || strcmp(d, "q_uniform") == 0)
+		p->type = MLS_PARAM_UNIFORM;
+	else if (strcmp(d, "int_uniform") == 0)
+		p->type = MLS_PARAM_INT;
+	else if (strcmp(d, "log_uniform_values") == 0 ||
+	    strcmp(d, "q_log_uniform_values") == 0 ||
+	    strcmp(d, "log_uniform") == 0 || strcmp(d, "q_log_uniform") == 0)
+		p->type = MLS_PARAM_LOGUNIFORM;
+	else
+		return mls_error_set(MLS_EINPUT, "%sparameter '%s': distribution '%s' "
+		    "is not supported (expected constant, categorical, uniform, "
+		    "int_uniform, q_uniform, log_uniform_values, q_log_uniform_values "
+		    "or log_uniform)", prefix, p->name, d);
+	if ((rc = get_range(p, o, "min", "max", q ? "q" : NULL, prefix)) < 0)
+		return rc;
+	if (q && p->step == 0)
+		p->step = 1;	/* W&B's default q */
+	if (strcmp(d, "log_uniform") == 0 || strcmp(d, "q_log_uniform") == 0) {
+		p->low = exp(p->low);	/* min/max are natural-log exponents */
+		p->high = exp(p->high);
+	}
+	return 0;
+}
+
+/* One parameter from its JSON description, in any dialect. */
+static int
+parse_param(struct mls_space *sp, const char *name, const json_t *v,
+    const char *prefix)
+{
+	struct mls_param p = { 0 };
+	struct mls_buf pre = MLS_BUF_INIT;
+	int rc;
+
+	if ((p.name = strdup(name)) == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (json_is_string(v)) {
+		mls_buf_addf(&pre, "%sparameter '%s': ", prefix, name);
+		if ((rc = mls_buf_error(&pre)) < 0)
+			goto out;
+		rc = parse_body(&p, json_string_value(v), pre.buf);
+	} else if (json_is_array(v)) {
+		p.type = MLS_PARAM_CHOICE;
+		rc = (p.values = json_deep_copy(v)) == NULL ?
+		    mls_error_set(MLS_ENOMEM, "out of memory") : 0;
+	} else if (!json_is_object(v)) {
+		rc = mls_error_set(MLS_EINPUT, "%sparameter '%s': expected an object "
+		    "or a string", prefix, name);
+	} else if (json_object_get(v, "type") != NULL) {
+		rc = parse_ours(&p, v, prefix);
+	} else if (json_object_get(v, "method") != NULL) {
+		rc = parse_hpogrid(&p, v, prefix);
+	} else if (json_object_get(v, "distribution") != NULL ||
+	    json_object_get(v, "values") != NULL ||
+	    json_object_get(v, "value") != NULL ||
+	    json_object_get(v, "min") != NULL) {
+		rc = parse_wandb(&p, v, prefix);
+	} else {
+		rc = mls_error_set(MLS_EINPUT, "%sparameter '%s': expected \"type\", "
+		    "\"method\" (hpogrid) or \"distribution\" (W&B)", prefix, name);
+	}
+	if (rc < 0)
+		goto out;
+	rc = space_add(sp, &p, prefix);
+out:
+	param_release(&p);
+	mls_buf_release(&pre);
+	return rc;
+}
+
+static const char *
+algorithm_name(const char *m)
+{
+	if (strcmp(m, "bayes") == 0 || strcmp(m, "bayesian") == 0 ||
+	    strcmp(m, "hyperopt") == 0)
+		return "tpe";
+	return m;
+}
+
+/* {"algorithm":..., "objective":{"metric":..,"goal":..}} from the top level. */
+static int
+build_meta(const json_t *doc, json_t **meta)
+{
+	const char *alg, *metric = NULL, *goal = NULL;
+	json_t *m, *obj, *o;
+
+	*meta = NULL;
+	alg = json_string_value(json_object_get(doc, "algorithm"));
+	if (alg == NULL)
+		alg = json_string_value(json_object_get(doc, "method"));
+	obj = json_object_get(doc, "objective");
+	if (obj == NULL)
+		obj = json_object_get(doc, "metric");
+	if (json_is_string(obj)) {
+		metric = json_string_value(obj);
+	} else if (json_is_object(obj)) {
+		metric = json_string_value(json_object_get(obj, "metric"));
+		if (metric == NULL)
+			metric = json_string_value(json_object_get(obj, "name"));
+		goal = json_string_value(json_object_get(obj, "goal"));
+		if (goal == NULL)
+			goal = json_string_value(json_object_get(obj, "mode"));
+	}
+	if (goal != NULL && (strcmp(goal, "min") == 0 || strcmp(goal, "minimise") == 0))
+		goal = "minimize";
+	if (goal != NULL && (strcmp(goal, "max") == 0 || strcmp(goal, "maximise") == 0))
+		goal = "maximize";
+	if (alg == NULL && metric == NULL && goal == NULL)
+		return 0;
+	if ((m = json_object()) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	if (alg != NULL)
+		json_object_set_new(m, "algorithm", json_string(algorithm_name(alg)));
+	if (metric != NULL || goal != NULL) {
+		o = json_object();
+		if (metric != NULL)
+			json_object_set_new(o, "metric", json_string(metric));
+		if (goal != NULL)
+			json_object_set_new(o, "goal", json_string(goal));
+		json_object_set_new(m, "objective", o);
+	}
+	*meta = m;
+	return 0;
+}
+
+int
+mls_space_load_json(struct mls_space *sp, const json_t *doc, const char *name,
+    json_t **meta)
+{
+	struct mls_buf prefix = MLS_BUF_INIT;
+	const json_t *params = doc;
+	json_t *m = NULL, *v;
+	const char *key;
+	int rc;
+
+	if (meta != NULL)
+		*meta = NULL;
+	mls_buf_addf(&prefix, "%s: ", name);
+	if ((rc = mls_buf_error(&prefix)) < 0)
+		goto out;
+	if (!json_is_object(doc)) {
+		rc = mls_error_set(MLS_EINPUT, "%sexpected an object of parameters",
+		    prefix.buf);
+		goto out;
+	}
+	if (json_is_object(json_object_get(doc, "parameters")))
+		params = json_object_get(doc, "parameters");	/* W&B, ours */
+	else if (json_is_object(json_object_get(doc, "search_space")))
+		params = json_object_get(doc, "search_space");	/* hpogrid config */
+	else if (json_is_string(json_object_get(doc, "method")) &&
+	    json_is_object(json_object_get(doc, "dimension")))
+		params = json_object_get(doc, "dimension");	/* phpo wrapper */
+	if (params != doc && (rc = build_meta(doc, &m)) < 0)
+		goto out;
+	if (json_object_size(params) == 0) {
+		rc = mls_error_set(MLS_EINPUT, "%sno parameters", prefix.buf);
+		goto out;
+	}
+	json_object_foreach((json_t *)params, key, v) {
+		if ((rc = parse_param(sp, key, v, prefix.buf)) < 0)
+			goto out;
+	}
+	if (meta != NULL) {
+		*meta = m;
+		m = NULL;
+	}
+	rc = 0;
+out:
+	json_decref(m);
+	mls_buf_release(&prefix);
+	return rc;
+}
+
+/* ---- YAML -------------------------------------------------------------- */
+
+static void
+diag_quiet(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+	(void)diag;
+	(void)user;
+	(void)buf;
+	(void)len;
+}
+
+static json_t *
+yaml_scalar(struct fy_node *fyn)
+{
+	size_t len;
+	const char *s = fy_node_get_scalar(fyn, &len);
+
+	if (s == NULL)
+		return json_null();
+	if (fy_node_get_style(fyn) != FYNS_PLAIN)
+		return json_stringn(s, len);
+	if (len == 0 || (len == 1 && s[0] == '~') ||
+	    (len == 4 && (memcmp(s, "null", 4) == 0 || memcmp(s, "Null", 4) == 0 ||
+	    memcmp(s, "NULL", 4) == 0)))
+		return json_null();
+	if ((len == 4 && memcmp(s, "TRUE", 4) == 0))
+		return json_true();
+	if ((len == 5 && memcmp(s, "FALSE", 5) == 0))
+		return json_false();
+	return scalar_value(s, len);
+}
+
+/* Convert a YAML node to JSON; *err set on an unsupported key. */
+static json_t *
+yaml_to_json(struct fy_node *fyn, int depth)
+{
+	struct fy_node_pair *pair;
+	struct fy_node *item, *k;
+	void *iter = NULL;
+	json_t *j, *v;
+	const char *ks;
+	size_t klen;
+	char *kcopy;
+
+	if (depth > 64)
+		return NULL;
+	switch (fy_node_get_type(fyn)) {
+	case FYNT_SEQUENCE:
+		if ((j = json_array()) == NULL)
+			return NULL;
+		while ((item = fy_node_sequence_iterate(fyn, &iter)) != NULL) {
+			if ((v = yaml_to_json(item, depth + 1)) == NULL ||
+			    json_array_append_new(j, v) < 0) {
+				json_decref(j);
+				return NULL;
+			}
+		}
+		return j;
+	case FYNT_MAPPING:
+		if ((j = json_object()) == NULL)
+			return NULL;
+		while ((pair = fy_node_mapping_iterate(fyn, &iter)) != NULL) {
+			k = fy_node_pair_key(pair);
+			ks = fy_node_get_type(k) == FYNT_SCALAR ?
+			    fy_node_get_scalar(k, &klen) : NULL;
+			if (ks == NULL || (kcopy = strndup(ks, klen)) == NULL) {
+				json_decref(j);
+				return NULL;
+			}
+			v = yaml_to_json(fy_node_pair_value(pair), depth + 1);
+			if (v == NULL || json_object_set_new(j, kcopy, v) < 0) {
+				free(kcopy);
+				json_decref(j);
+				return NULL;
+			}
+			free(kcopy);
+		}
+		return j;
+	default:
+		return yaml_scalar(fyn);
+	}
+}
+
+static int
+load_yaml(const char *path, json_t **out)
+{
+	struct fy_diag_cfg dcfg;
+	struct fy_parse_cfg pcfg;
+	struct fy_diag *diag = NULL;
+	struct fy_document *fyd = NULL;
+	struct fy_diag_error *de;
+	struct fy_node *root;
+	void *iter = NULL;
+	json_t *j;
+	FILE *fp;
+	int rc;
+
+	*out = NULL;
+	if ((fp = fopen(path, "r")) == NULL)
+		return mls_error_set_errno(errno == ENOENT ? MLS_ENOTFOUND : MLS_EIO,
+		    "open '%s'", path);
+	fclose(fp);
+	memset(&dcfg, 0, sizeof(dcfg));
+	dcfg.output_fn = diag_quiet;
+	dcfg.level = FYET_ERROR;
+	dcfg.module_mask = ~0U;
+	if ((diag = fy_diag_create(&dcfg)) == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	fy_diag_set_collect_errors(diag, true);
+	memset(&pcfg, 0, sizeof(pcfg));
+	pcfg.flags = FYPCF_QUIET | FYPCF_RESOLVE_DOCUMENT | FYPCF_JSON_NONE;
+	pcfg.diag = diag;
+	fyd = fy_document_build_from_file(&pcfg, path);
+	if (fyd == NULL) {
+		de = fy_diag_errors_iterate(diag, &iter);
+		if (de != NULL)
+			rc = mls_error_set(MLS_EINPUT, "%s:%d:%d: %s", path,
+			    de->line, de->column, de->msg);
+		else
+			rc = mls_error_set(MLS_EINPUT, "%s: not valid YAML", path);
+		goto out;
+	}
+	if ((root = fy_document_root(fyd)) == NULL) {
+		rc = mls_error_set(MLS_EINPUT, "%s: empty document", path);
+		goto out;
+	}
+	if ((j = yaml_to_json(root, 0)) == NULL) {
+		rc = mls_error_set(MLS_EINPUT, "%s: keys must be scalars and nesting "
+		    "at most 64 deep", path);
+		goto out;
+	}
+	*out = j;
+	rc = 0;
+out:
+	fy_document_destroy(fyd);
+	if (diag != NULL)
+		fy_diag_destroy(diag);
+	return rc;
+}
+
+static int
+has_suffix(const char *s, const char *suf)
+{
+	size_t n = strlen(s), m = strlen(suf);
+
+	return n >= m && strcmp(s + n - m, suf) == 0;
+}
+
+int
+mls_space_load_file(struct mls_space *sp, const char *path, json_t **meta)
+{
+	json_error_t jerr;
+	json_t *doc = NULL;
+	int rc;
+
+	if (meta != NULL)
+		*meta = NULL;
+	if (has_suffix(path, ".yaml") || has_suffix(path, ".yml")) {
+		if ((rc = load_yaml(path, &doc)) < 0)
+			return rc;
+	} else {
+		doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+		if (doc == NULL) {
+			if (json_error_code(&jerr) == json_error_cannot_open_file)
+				return mls_error_set(access(path, F_OK) == 0 ? MLS_EIO :
+				    MLS_ENOTFOUND, "open '%s': %s", path, jerr.text);
+			return mls_error_set(MLS_EINPUT, "%s:%d:%d: %s", path,
+			    jerr.line, jerr.column, jerr.text);
+		}
+	}
+	rc = mls_space_load_json(sp, doc, path, meta);
+	json_decref(doc);
+	return rc;
+}
+
+/* ---- canonical form ------------------------------------------------------- */
+
+json_t *
+mls_space_to_json(const struct mls_space *sp)
+{
+	json_t *j, *o = NULL;
+	size_t i;
+
+	if ((j = json_object()) == NULL)
+		return NULL;
+	for (i = 0; i < sp->n; i++) {
+		const struct mls_param *p = &sp->p[i];
+
+		if ((o = json_object()) == NULL)
+			goto fail;
+		json_object_set_new(o, "type", json_string(type_names[p->type]));
+		switch (p->type) {
+		case MLS_PARAM_CHOICE:
+			json_object_set_new(o, "values", json_deep_copy(p->values));
+			break;
+		case MLS_PARAM_FIXED:
+			json_object_set_new(o, "value", json_deep_copy(p->values));
+			break;
+		case MLS_PARAM_INT:
+		case MLS_PARAM_INTLOG:
+			json_object_set_new(o, "low", json_integer((json_int_t)p->low));
+			json_object_set_new(o, "high", json_integer((json_int_t)p->high));
+			if (p->step > 1)
+				json_object_set_new(o, "step",
+				    json_integer((json_int_t)p->step));
+			break;
+		default:
+			json_object_set_new(o, "low", json_real(p->low));
+			json_object_set_new(o, "high", json_real(p->high));
+			if (p->step > 0)
+				json_object_set_new(o, "step", json_real(p->step));
+			break;
+		}
+		if (json_object_size(o) < 2 || json_object_set_new(j, p->name, o) < 0)
+			goto fail;
+		o = NULL;
+	}
+	return j;
+fail:
+	json_decref(o);
+	json_decref(j);
+	return NULL;
+}
+
+int
+mls_space_from_json(struct mls_space *sp, const json_t *j)
+{
+	return mls_space_load_json(sp, j, "space", NULL);
+}
+
+/* ---- values --------------------------------------------------------------- */
+
+long
+mls_param_choice_index(const struct mls_param *p, const json_t *v)
+{
+	size_t i, n = json_array_size(p->values);
+	json_t *c;
+
+	for (i = 0; i < n; i++) {
+		c = json_array_get(p->values, i);
+		if (json_is_number(c) && json_is_number(v)) {
+			if (json_number_value(c) == json_number_value(v))
+				return (long)i;
+		} else if (json_equal(c, (json_t *)v)) {
+			return (long)i;
+		}
+	}
+	return -1;
+}
+
+double
+mls_param_snap(const struct mls_param *p, double x)
+{
+	double k, kmax;
+
+	if (!(x >= p->low))	/* also NaN */
+		x = p->low;
+	if (x > p->high)
+		x = p->high;
+	if (p->step > 0) {
+		kmax = floor((p->high - p->low) / p->step + 1e-9);
+		k = round((x - p->low) / p->step);
+		if (k > kmax)
+			k = kmax;
+		x = p->low + k * p->step;
+		if (x > p->high)
+			x = p->high;
+	}
+	if (is_int_type(p->type))
+		x = round(x);
+	return x;
+}
+
+json_t *
+mls_param_number(const struct mls_param *p, double x)
+{
+	if (is_int_type(p->type))
+		return json_integer((json_int_t)llround(x));
+	return json_real(x);
+}
+
+json_t *
+mls_param_from_unit(const struct mls_param *p, double u)
+{
+	double x, lo, hi, n;
+
+	if (!(u >= 0))
+		u = 0;
+	if (u >= 1)
+		u = nextafter(1.0, 0.0);
+	switch (p->type) {
+	case MLS_PARAM_CHOICE:
+		n = (double)p->nvalues;
+		return json_deep_copy(json_array_get(p->values,
+		    (size_t)fmin(floor(u * n), n - 1)));
+	case MLS_PARAM_FIXED:
+		return json_deep_copy(p->values);
+	case MLS_PARAM_UNIFORM:
+		x = p->low + u * (p->high - p->low);
+		break;
+	case MLS_PARAM_LOGUNIFORM:
+		x = exp(log(p->low) + u * (log(p->high) - log(p->low)));
+		break;
+	case MLS_PARAM_INT:
+		n = floor((p->high - p->low) / p->step) + 1;
+		x = p->low + fmin(floor(u * n), n - 1) * p->step;
+		break;
+	case MLS_PARAM_INTLOG:
+	default:
+		lo = log(p->low - 0.5);
+		hi = log(p->high + 0.5);
+		x = exp(lo + u * (hi - lo));
+		break;
+	}
+	return mls_param_number(p, mls_param_snap(p, x));
+}
+
+static int
+check_one(const struct mls_param *p, const json_t *v, struct mls_buf *why)
+{
+	double x, k, tol;
+	char *s;
+
+	switch (p->type) {
+	case MLS_PARAM_CHOICE:
+		if (mls_param_choice_index(p, v) >= 0)
+			return 0;
+		s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		mls_buf_addf(why, "%s is not one of the choices", s ? s : "value");
+		free(s);
+		return -1;
+	case MLS_PARAM_FIXED:
+		if (json_equal(p->values, (json_t *)v) ||
+		    (json_is_number(v) && json_is_number(p->values) &&
+		    json_number_value(v) == json_number_value(p->values)))
+			return 0;
+		mls_buf_adds(why, "differs from the fixed value");
+		return -1;
+	default:
+		break;
+	}
+	if (!json_is_number(v)) {
+		mls_buf_adds(why, "expected a number");
+		return -1;
+	}
+	x = json_number_value(v);
+	if (is_int_type(p->type) && x != floor(x)) {
+		mls_buf_addf(why, "%g is not an integer", x);
+		return -1;
+	}
+	tol = 1e-9 * fmax(1.0, fabs(p->high - p->low));
+	if (!(x >= p->low - tol && x <= p->high + tol)) {
+		mls_buf_addf(why, "%g is outside [%g, %g]", x, p->low, p->high);
+		return -1;
+	}
+	if (p->step > 0) {
+		k = (x - p->low) / p->step;
+		if (fabs(k - round(k)) > 1e-6) {
+			mls_buf_addf(why, "%g is not low + a multiple of step %g", x,
+			    p->step);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+mls_space_check(const struct mls_space *sp, const json_t *params)
+{
+	struct mls_buf why = MLS_BUF_INIT;
+	const char *key;
+	json_t *v;
+	size_t i;
+	int rc = 0;
+
+	if (!json_is_object(params))
+		return mls_error_set(MLS_EINPUT, "params: expected an object");
+	json_object_foreach((json_t *)params, key, v) {
+		if (mls_space_find(sp, key) < 0)
+			return mls_error_set(MLS_EINPUT, "parameter '%s': not in the "
+			    "search space", key);
+	}
+	for (i = 0; i < sp->n && rc == 0; i++) {
+		const struct mls_param *p = &sp->p[i];
+
+		v = json_object_get(params, p->name);
+		if (v == NULL) {
+			if (p->type != MLS_PARAM_FIXED)
+				rc = mls_error_set(MLS_EINPUT, "parameter '%s': missing",
+				    p->name);
+			continue;
+		}
+		if (check_one(p, v, &why) < 0)
+			rc = mls_buf_error(&why) < 0 ? MLS_ENOMEM :
+			    mls_error_set(MLS_EINPUT, "parameter '%s': %s", p->name,
+			    why.buf);
+	}
+	mls_buf_release(&why);
+	return rc;
+}

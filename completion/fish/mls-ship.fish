@@ -1,0 +1,11 @@
+# fish completion for mls-ship
+complete -c mls-ship -f -a '(__fish_complete_directories)'
+complete -c mls-ship -s n -l dry-run -d 'List what would be shipped, write nothing'
+complete -c mls-ship -l format -x -a 'table json jsonl' -d 'Output format'
+complete -c mls-ship -l image -x -d 'Container image the sandbox runs in'
+complete -c mls-ship -l max-size -x -d 'Most uncompressed bytes to ship (100M, 2G)'
+complete -c mls-ship -s q -l quiet -d 'Print less'
+complete -c mls-ship -s v -l verbose -d 'Print debug messages'
+complete -c mls-ship -s s -l site -x -a 'local' -d 'Site (not used by shipping)'
+complete -c mls-ship -s h -l help -d 'Print the synopsis'
+complete -c mls-ship -s V -l version -d 'Print the version'

@@ -1,0 +1,229 @@
+/*
+ * cli_campaign.c - the campaign views shared by mls-status and mls-fetch.
+ */
+#include "config.h"
+
+#include <err.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "mls_campaign.h"
+#include "mls_error.h"
+#include "mls_record.h"
+#include "mls_registry.h"
+#include "mls_track.h"
+
+static int goal_max;
+
+static int
+by_objective(const void *a, const void *b)
+{
+	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	double vx = json_number_value(json_object_get(x, "objective"));
+	double vy = json_number_value(json_object_get(y, "objective"));
+
+	if (vx == vy)
+		return 0;
+	return (goal_max ? vx > vy : vx < vy) ? -1 : 1;
+}
+
+/* Trials with an objective, best first (new array). */
+static json_t *
+ranked(const json_t *campaign, const json_t *trials)
+{
+	const char *goal = mls_record_str(json_object_get(campaign, "objective"), "goal");
+	json_t **v, *out = json_array(), *t;
+	size_t n = 0, i;
+
+	goal_max = goal != NULL && strcmp(goal, "max") == 0;
+	if ((v = calloc(json_array_size(trials) + 1, sizeof(*v))) == NULL)
+		return out;
+	json_array_foreach(trials, i, t)
+		if (json_is_number(json_object_get(t, "objective")) &&
+		    !json_is_true(json_object_get(t, "pruned")))
+			v[n++] = t;
+	qsort(v, n, sizeof(*v), by_objective);
+	for (i = 0; i < n; i++)
+		json_array_append(out, v[i]);
+	free(v);
+	return out;
+}
+
+int
+cli_campaign_jobs(const struct mls_config *cfg, const char *prefix, long k,
+    json_t *jobs)
+{
+	json_t *camp = NULL, *trials = NULL, *r;
+	char *id = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = mls_registry_resolve(cfg, "campaigns", prefix, &id)) < 0)
+		return rc;
+	if ((rc = mls_campaign_load(cfg, id, &camp, &trials)) < 0)
+		goto out;
+	if (k > 0) {
+		r = ranked(camp, trials);
+		for (i = 0; i < json_array_size(r) && i < (size_t)k; i++)
+			json_array_append(jobs, json_array_get(r, i));
+		json_decref(r);
+	} else {
+		json_array_extend(jobs, trials);
+	}
+out:
+	free(id);
+	json_decref(camp);
+	json_decref(trials);
+	return rc;
+}
+
+static void
+sparkline(FILE *fp, const json_t *series, long total, int width)
+{
+	static const char *bars[] = { "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
+	double lo = INFINITY, hi = -INFINITY, *col;
+	size_t i, ns = json_array_size(series);
+	int c;
+
+	if (ns == 0 || total <= 0)
+		return;
+	if ((col = calloc((size_t)width, sizeof(*col))) == NULL)
+		return;
+	for (c = 0; c < width; c++) {
+		long upto = (long)((double)(c + 1) * (double)total / width);
+		double v = NAN;
+		for (i = 0; i < ns; i++) {
+			json_t *p = json_array_get(series, i);
+			if (json_integer_value(json_array_get(p, 0)) <= upto)
+				v = json_number_value(json_array_get(p, 1));
+		}
+		col[c] = v;
+		if (!isnan(v)) {
+			lo = fmin(lo, v);
+			hi = fmax(hi, v);
+		}
+	}
+	for (c = 0; c < width; c++) {
+		int k = 0;
+		if (isnan(col[c])) {
+			fputs(" ", fp);
+			continue;
+		}
+		if (hi > lo)
+			k = (int)lround((col[c] - lo) / (hi - lo) * 7);
+		fputs(bars[k], fp);
+	}
+	free(col);
+}
+
+static void
+show(const json_t *camp, const json_t *trials, int color)
+{
+	const json_t *counts = json_object_get(camp, "counts");
+	const json_t *best = json_object_get(camp, "best");
+	const json_t *obj = json_object_get(camp, "objective");
+	struct cli_out out;
+	json_t *r, *rows;
+	size_t i;
+
+	printf("%s%s %s%s  %s  %s\n", color ? "\033[1m" : "",
+	    mls_record_str(camp, "kind"), mls_record_id(camp), color ? "\033[0m" : "",
+	    mls_record_str(camp, "state"), mls_record_str(camp, "algorithm") ?
+	    mls_record_str(camp, "algorithm") : "");
+	printf("trials: %lld total, %lld succeeded, %lld failed, %lld pruned, "
+	    "%lld running, %lld queued",
+	    mls_record_int(counts, "total", 0), mls_record_int(counts, "succeeded", 0),
+	    mls_record_int(counts, "failed", 0), mls_record_int(counts, "pruned", 0),
+	    mls_record_int(counts, "running", 0), mls_record_int(counts, "queued", 0));
+	if (mls_record_int(json_object_get(camp, "budget"), "trials", 0) > 0)
+		printf(" of %lld", mls_record_int(json_object_get(camp, "budget"), "trials", 0));
+	putchar('\n');
+	if (json_is_object(best)) {
+		char *p = json_dumps(json_object_get(best, "params"), JSON_COMPACT);
+		printf("best %s (%s): %.6g, trial %lld  %s\n", mls_record_str(obj, "metric"),
+		    mls_record_str(obj, "goal"), mls_record_num(best, "value", NAN),
+		    mls_record_int(best, "number", -1), p ? p : "");
+		free(p);
+		fputs("best so far: ", stdout);
+		sparkline(stdout, json_object_get(camp, "best_so_far"),
+		    (long)mls_record_int(counts, "total", 0), 40);
+		putchar('\n');
+	}
+	putchar('\n');
+	r = ranked(camp, trials);
+	rows = json_array();
+	for (i = 0; i < json_array_size(r) && i < 10; i++)
+		json_array_append(rows, json_array_get(r, i));
+	if (json_array_size(rows) > 0) {
+		cli_out_init(&out, CLI_FMT_TABLE, "number,objective,state,id,params");
+		for (i = 0; i < json_array_size(rows); i++)
+			cli_out_record(&out, json_array_get(rows, i));
+		cli_out_finish(&out);
+	}
+	json_decref(rows);
+	json_decref(r);
+}
+
+int
+cli_campaign_status(const struct mls_config *cfg, struct mls_store *st,
+    struct mls_tracker *t, int argc, char *argv[], enum cli_format fmt, int watch)
+{
+	json_t *camp = NULL, *trials = NULL;
+	int ex = EX_OK, rc, i;
+	char *id = NULL;
+	size_t k;
+
+	(void)st;
+	fmt = cli_resolve_format(fmt);
+	for (i = 0; i < argc; i++) {
+		for (;;) {
+			if ((rc = mls_registry_resolve(cfg, "campaigns", argv[i], &id)) < 0 ||
+			    (rc = mls_campaign_load(cfg, id, &camp, &trials)) < 0) {
+				warnx("%s", mls_error_last());
+				free(id);
+				return cli_exit_code(rc);
+			}
+			/* Trials still in flight: ask their sites. */
+			if (strcmp(mls_record_str(camp, "state"), "running") == 0)
+				(void)mls_tracker_poll(t, trials);
+			if (watch && fmt == CLI_FMT_TABLE)
+				fputs("\033[H\033[2J", stdout);
+			if (fmt == CLI_FMT_TABLE) {
+				show(camp, trials, cli_color(stdout));
+			} else if (fmt == CLI_FMT_JSON) {
+				json_t *all = json_pack("{s:O,s:O}", "campaign", camp,
+				    "trials", trials);
+				json_dumpf(all, stdout, JSON_INDENT(2));
+				putchar('\n');
+				json_decref(all);
+			} else {
+				json_t *tr;
+				json_array_foreach(trials, k, tr)
+					mls_jsonl_write(stdout, tr);
+				mls_jsonl_write(stdout, camp);
+			}
+			fflush(stdout);
+			if (!watch || strcmp(mls_record_str(camp, "state"), "running") != 0)
+				break;
+			json_decref(camp);
+			json_decref(trials);
+			free(id);
+			id = NULL;
+			cli_sleep(1.0);
+		}
+		if (strcmp(mls_record_str(camp, "state"), "failed") == 0)
+			ex = EX_WORKFAILED;
+		json_decref(camp);
+		json_decref(trials);
+		free(id);
+		id = NULL;
+		camp = trials = NULL;
+	}
+	return ex;
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env bats
+# mls-fetch: outputs, logs and metrics, verified and safely extracted.
+load helpers
+
+setup() { mls_setup; }
+teardown() { mls_teardown; }
+
+@test "--help exits 0; no job given exits 64" {
+	run -0 mls-fetch --help
+	[[ "$output" == "usage: mls-fetch"* ]]
+	run -64 --separate-stderr mls-fetch
+	[[ "$stderr" == "mls-fetch: no job given"* ]]
+}
+
+@test "an unknown job id exits 66" {
+	run -66 --separate-stderr mls-fetch j-nothere
+	[[ "$stderr" == "mls-fetch: 'j-nothere': no such job" ]]
+}
+
+@test "the example pipeline: ship | submit | status --wait | fetch" {
+	cp "$top_srcdir/examples/train.sh" .
+	run -0 --separate-stderr sh -c \
+		'mls-ship . </dev/null | mls-submit -p lr=0.2 -- sh train.sh | mls-status --wait | mls-fetch -o out/'
+	id=$(json_get job <<<"$output" | sort -u)
+	[ -n "$id" ]
+	[ -f "out/$id/outputs/model.txt" ]
+	grep -q '^lr=0.2$' "out/$id/outputs/model.txt"
+	[ "$(wc -l < "out/$id/metrics.jsonl")" -eq 10 ]
+	grep -q 'final loss=' "out/$id/stdout"
+	# every artifact record names an existing file with the right digest
+	json_get path <<<"$output" | while read -r p; do [ -f "$p" ]; done
+	p=$(json_get path <<<"$output" | grep outputs.tar.zst)
+	d=$(json_get digest <<<"$output" | grep -m1 "$(sha256sum "$p" | cut -c1-64)")
+	[ -n "$d" ]
+}
+
+@test "examples/pipeline.sh runs as documented" {
+	cp -r "$top_srcdir/examples" ex
+	run -0 --separate-stderr sh ex/pipeline.sh
+	ls ex/out/*/outputs/model.txt
+}
+
+@test "a tampered outputs tarball is refused with 76" {
+	id=$(mls-submit --wait -- sh -c 'echo x > "$MLS_OUTPUT_DIR/a"' </dev/null | json_get id)
+	echo garbage >> "$MLS_DATA_HOME/store/jobs/$id/outputs.tar.zst"
+	run -76 --separate-stderr mls-fetch -o out "$id"
+	[[ "$stderr" == *"digest"*"does not match"* ]]
+	[ ! -e "out/$id/outputs/a" ]
+}
+
+@test "an outputs tarball with ../x or an absolute symlink is refused, nothing written outside" {
+	id=$(mls-submit --wait -- true </dev/null | json_get id)
+	jobdir="$MLS_DATA_HOME/store/jobs/$id"
+	for evil in dotdot abslink; do
+		/usr/bin/python3 - "$evil" evil.tar <<'PY'
+import io, sys, tarfile
+kind, path = sys.argv[1], sys.argv[2]
+with tarfile.open(path, "w") as t:
+    if kind == "dotdot":
+        data = b"escaped\n"
+        ti = tarfile.TarInfo("../escaped.txt"); ti.size = len(data)
+        t.addfile(ti, io.BytesIO(data))
+    else:
+        ti = tarfile.TarInfo("link"); ti.type = tarfile.SYMTYPE; ti.linkname = "/etc/passwd"
+        t.addfile(ti)
+PY
+		zstd -q -f evil.tar -o "$jobdir/outputs.tar.zst"
+		sum=$(sha256sum "$jobdir/outputs.tar.zst" | cut -c1-64)
+		/usr/bin/python3 - "$jobdir/result.json" "$sum" <<'PY'
+import json, sys
+p, s = sys.argv[1], sys.argv[2]
+r = json.load(open(p)); r["outputs"]["digest"] = "sha256:" + s
+json.dump(r, open(p, "w"))
+PY
+		rm -rf out
+		run -65 --separate-stderr mls-fetch -o out "$id"
+		[ ! -e out/escaped.txt ] && [ ! -e "out/$id/escaped.txt" ]
+		[ ! -L "out/$id/outputs/link" ]
+	done
+}
+
+@test "fetching a failed job still brings its logs back" {
+	id=$(mls-submit --wait -- sh -c 'echo oops >&2; exit 4' </dev/null | json_get id)
+	run -0 --separate-stderr mls-fetch -o out "$id"
+	[ "$(cat "out/$id/stderr")" = oops ]
+	[ "$(json_get exit_code < "out/$id/result.json")" = 4 ]
+}

@@ -1,0 +1,199 @@
+#!/usr/bin/env bats
+# mls-search: campaigns on the local site, phpo payloads, steering, resume.
+load helpers
+
+setup() {
+	mls_setup
+	cp "$TESTDATA"/hpo/* .
+}
+teardown() { mls_teardown; }
+
+campaign_id() { tail -n 1 <<<"$1" | json_get id; }
+
+@test "--help exits 0; a bad option exits 64; no command exits 64" {
+	run -0 mls-search --help
+	[[ "$output" == "usage: mls-search"* ]]
+	run -64 --separate-stderr mls-search --bogus
+	run -64 --separate-stderr mls-search -p x=uniform:0:1 </dev/null
+	[[ "$stderr" == "mls-search: no command given"* ]]
+	run -64 --separate-stderr mls-search -- true </dev/null
+	[[ "$stderr" == "mls-search: empty search space"* ]]
+}
+
+@test "a broken inline space exits 65 naming the parameter" {
+	run -65 --separate-stderr mls-search -p lr=loguniform:0:1 -- true </dev/null
+	[[ "$stderr" == "mls-search: "*"lr"* ]]
+	run -65 --separate-stderr mls-search -p lr=wobbly:0:1 -- true </dev/null
+	[[ "$stderr" == *"lr"* ]]
+}
+
+@test "a broken space file exits 65 naming the file" {
+	printf 'lr: {type: loguniform, low: 1\n' > bad.yaml
+	run -65 --separate-stderr mls-search --space bad.yaml -- true </dev/null
+	[[ "$stderr" == *"bad.yaml"* ]]
+}
+
+@test "an unknown algorithm exits 65" {
+	run -65 --separate-stderr mls-search --algorithm magic -p x=uniform:0:1 -- true </dev/null
+	[[ "$stderr" == *"unknown algorithm 'magic'"* ]]
+}
+
+@test "a campaign emits one trial record per trial, then the campaign record" {
+	run -0 --separate-stderr mls-search --trials 8 --parallel 2 --seed 3 \
+		-p x=uniform:-1:1 -p y=uniform:-1:1 --format jsonl -- sh quadratic.sh </dev/null
+	[ "$(wc -l <<<"$output")" -eq 9 ]
+	[ "$(head -n 8 <<<"$output" | json_get kind | sort -u)" = trial ]
+	[ "$(head -n 8 <<<"$output" | json_get number | sort -n | tr '\n' ' ')" = "0 1 2 3 4 5 6 7 " ]
+	last=$(tail -n 1 <<<"$output")
+	[ "$(json_get kind <<<"$last")" = campaign ]
+	[ "$(json_get state <<<"$last")" = finished ]
+	[ "$(json_get counts.succeeded <<<"$last")" = 8 ]
+	# the best is the minimum of the trials' objectives
+	best=$(json_get best.value <<<"$last")
+	min=$(head -n 8 <<<"$output" | json_get objective | sort -g | head -1)
+	/usr/bin/python3 -c "assert abs($best - $min) < 1e-9"
+	# every param within bounds
+	head -n 8 <<<"$output" | json_get params.x | while read -r x; do
+		/usr/bin/python3 -c "assert -1 <= $x <= 1"
+	done
+}
+
+@test "mls-status CAMPAIGN and mls-fetch CAMPAIGN --best K" {
+	out=$(mls-search --trials 5 --parallel 2 --seed 1 -p x=uniform:-1:1 --format jsonl \
+		-- sh quadratic.sh </dev/null)
+	id=$(campaign_id "$out")
+	run -0 --separate-stderr mls-status "$id" --format jsonl
+	[ "$(wc -l <<<"$output")" -eq 6 ]
+	[ "$(tail -n 1 <<<"$output" | json_get counts.total)" = 5 ]
+	run -0 --separate-stderr mls-status --format table "${id:0:8}"
+	[[ "$output" == *"trials: 5 total, 5 succeeded"* ]]
+	[[ "$output" == *"best loss (min)"* ]]
+	run -0 --separate-stderr mls-fetch -o got --best 2 "$id"
+	[ "$(ls got | wc -l)" -eq 2 ]
+	bestjob=$(tail -n 1 <<<"$out" | json_get best.job)
+	[ -f "got/$bestjob/metrics.jsonl" ]
+}
+
+@test "a phpo payload (input.json -> output.json) is optimised unchanged" {
+	run -0 --separate-stderr mls-search --trials 6 --parallel 2 --seed 2 \
+		-p x=uniform:0:4 --format jsonl -- /usr/bin/python3 phpo_payload.py </dev/null
+	last=$(tail -n 1 <<<"$output")
+	[ "$(json_get counts.succeeded <<<"$last")" = 6 ]
+	/usr/bin/python3 -c "assert $(json_get best.value <<<"$last") >= 0.5"
+}
+
+@test "an exec: steering program proposes the points and ends the search" {
+	run -0 --separate-stderr mls-search --algorithm 'exec:/usr/bin/python3 steer.py %IN %OUT' \
+		--trials 50 -p x=uniform:0:10 --format jsonl -- /usr/bin/python3 phpo_payload.py </dev/null
+	[ "$(head -n -1 <<<"$output" | json_get params.x | sort -g | tr '\n' ' ')" = "0.0 1.0 2.0 3.0 4.0 " ]
+	last=$(tail -n 1 <<<"$output")
+	[ "$(json_get counts.total <<<"$last")" = 5 ]
+	[ "$(json_get best.params.x <<<"$last")" = 2.0 ]
+}
+
+@test "Katib-style metric lines on stdout with --metric-regex" {
+	run -0 --separate-stderr mls-search --trials 3 -p x=uniform:0:1 \
+		--metric-regex 'score=([0-9.]+)' --objective score:max --format jsonl \
+		-- sh -c 'echo "score={x}"' </dev/null
+	last=$(tail -n 1 <<<"$output")
+	[ "$(json_get counts.succeeded <<<"$last")" = 3 ]
+	max=$(head -n 3 <<<"$output" | json_get params.x | sort -g | tail -1)
+	/usr/bin/python3 -c "assert abs($(json_get best.value <<<"$last") - $max) < 1e-9"
+}
+
+@test "an objective never reported fails the trials and names metric and trial" {
+	run -1 --separate-stderr mls-search --trials 2 -p x=uniform:0:1 --objective val_loss \
+		--format jsonl -- true </dev/null
+	[[ "$stderr" == *"objective 'val_loss' was not reported by trial 0"* ]]
+	[ "$(tail -n 1 <<<"$output" | json_get state)" = failed ]
+	[ "$(head -n 1 <<<"$output" | json_get state)" = failed ]
+}
+
+@test "--max-failures stops the campaign with exit 1" {
+	run -1 --separate-stderr mls-search --trials 20 --max-failures 3 -p x=uniform:0:1 \
+		--format jsonl -- sh -c 'exit 1' </dev/null
+	last=$(tail -n 1 <<<"$output")
+	[ "$(json_get end <<<"$last")" = max-failures ]
+	[ "$(json_get counts.total <<<"$last")" -lt 20 ]
+	[[ "$stderr" == *"--max-failures"* ]]
+}
+
+@test "grid search runs every point once, then ends" {
+	run -0 --separate-stderr mls-search --algorithm grid -p a=choice:p,q,r -p b=int:1:2 \
+		--format jsonl -- sh -c 'echo "{\"loss\":{b}}" >> "$MLS_METRICS"' </dev/null
+	[ "$(head -n -1 <<<"$output" | json_get params | sort -u | wc -l)" -eq 6 ]
+	[ "$(tail -n 1 <<<"$output" | json_get end)" = exhausted ]
+}
+
+@test "--ask-tell suggests points without running anything" {
+	run -0 --separate-stderr mls-search --ask-tell --trials 3 --seed 5 -p x=uniform:0:1 <<'EOF2'
+{"number":0,"params":{"x":0.5},"value":0.25}
+{"number":1,"params":{"x":0.1},"value":0.01}
+EOF2
+	[ "$(wc -l <<<"$output")" -eq 3 ]
+	[ "$(json_get kind <<<"$output" | sort -u)" = params ]
+	[ ! -d "$MLS_DATA_HOME/store/jobs" ]
+}
+
+@test "median pruning stops poor trials early and records them as pruned" {
+	export STEPS=6 SLEEP=0.3
+	run -0 --separate-stderr mls-search --trials 12 --parallel 2 --seed 4 --prune median \
+		--algorithm random -p x=uniform:-3:3 --format jsonl -- sh quadratic.sh </dev/null
+	last=$(tail -n 1 <<<"$output")
+	[ "$(json_get counts.total <<<"$last")" = 12 ]
+	[ "$(json_get counts.pruned <<<"$last")" -ge 1 ]
+	head -n -1 <<<"$output" | grep '"pruned":true' | json_get state | grep -qx cancelled
+}
+
+@test "SIGINT journals, leaves the campaign resumable and exits 130" {
+	export SLEEP=1
+	mls-search --trials 6 --parallel 2 -p x=uniform:0:1 --format jsonl \
+		-- sh quadratic.sh </dev/null >out 2>err &
+	pid=$!
+	sleep 2
+	kill -INT "$pid"
+	run -130 wait "$pid"
+	id=$(ls "$MLS_DATA_HOME/campaigns")
+	grep -q '"ev":"end".*"interrupted"' "$MLS_DATA_HOME/campaigns/$id/journal.jsonl"
+	grep -q "mls-search --resume $id" err
+	run -0 --separate-stderr mls-search --resume "$id" --format jsonl </dev/null
+	[ "$(tail -n 1 <<<"$output" | json_get counts.total)" = 6 ]
+}
+
+@test "kill -9 of the driver at several points, --resume: every trial once, none run twice" {
+	export SLEEP=0.2 RUNLOG="$BATS_TEST_TMPDIR/runs"
+	: > "$RUNLOG"
+	mls-search --trials 12 --parallel 3 --seed 9 -p x=uniform:0:1 --format jsonl \
+		-- sh quadratic.sh </dev/null >/dev/null 2>&1 &
+	pid=$!
+	sleep 1.5
+	kill -9 "$pid"; wait "$pid" || true
+	id=$(ls "$MLS_DATA_HOME/campaigns")
+	for delay in 1 0.3 2; do
+		mls-search --resume "$id" --format jsonl </dev/null >/dev/null 2>&1 &
+		pid=$!
+		sleep "$delay"
+		kill -9 "$pid" 2>/dev/null; wait "$pid" || true
+	done
+	run -0 --separate-stderr mls-search --resume "$id" --format jsonl </dev/null
+	last=$(tail -n 1 <<<"$output")
+	[ "$(json_get counts.total <<<"$last")" = 12 ]
+	j="$MLS_DATA_HOME/campaigns/$id/journal.jsonl"
+	# each trial number has exactly one result, and there are 12 of them
+	[ "$(grep '"ev":"result"' "$j" | json_get number | sort -n | uniq | wc -l)" -eq 12 ]
+	[ "$(grep -c '"ev":"result"' "$j")" -eq 12 ]
+	# no job ran twice, and exactly 12 jobs ran
+	[ "$(sort "$RUNLOG" | uniq -d | wc -l)" -eq 0 ]
+	[ "$(sort -u "$RUNLOG" | wc -l)" -eq 12 ]
+}
+
+@test "--detach prints the campaign id and runs in the background" {
+	run -0 --separate-stderr mls-search --detach --trials 3 -p x=uniform:0:1 -- sh quadratic.sh </dev/null
+	id=$output
+	[[ "$id" == c-* ]]
+	for i in $(seq 100); do
+		[ "$(mls-status "$id" --format jsonl | tail -n 1 | json_get state)" = finished ] && break
+		sleep 0.2
+	done
+	[ "$(mls-status "$id" --format jsonl | tail -n 1 | json_get counts.succeeded)" = 3 ]
+}
