@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -198,7 +199,7 @@ cli_cell(const json_t *rec, const char *path)
 			    json_is_string(x) ? json_string_value(x) : "?");
 		return mls_buf_detach(&b);
 	}
-	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	s = json_dumps(v, MLS_JSON_COMPACT | JSON_ENCODE_ANY);
 	return s;
 }
 
@@ -284,7 +285,7 @@ cli_out_finish(struct cli_out *o)
 	int rc = o->err ? -1 : 0;
 
 	if (o->fmt == CLI_FMT_JSON) {
-		if (json_dumpf(o->rows, stdout, JSON_INDENT(2)) == -1 ||
+		if (json_dumpf(o->rows, stdout, MLS_JSON_PRETTY) == -1 ||
 		    fputc('\n', stdout) == EOF)
 			rc = -1;
 	} else if (o->fmt == CLI_FMT_TABLE && json_array_size(o->rows) > 0) {
@@ -428,4 +429,14 @@ cli_watch(struct mls_tracker *t, json_t *jobs, double timeout,
 			return EX_TIMEOUT;
 		cli_sleep(1.0);
 	}
+}
+
+int
+cli_stdin_has_input(void)
+{
+	struct stat sb;
+
+	if (fstat(STDIN_FILENO, &sb) == -1)
+		return 0;
+	return S_ISFIFO(sb.st_mode) || S_ISREG(sb.st_mode) || S_ISSOCK(sb.st_mode);
 }

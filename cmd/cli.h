@@ -94,6 +94,12 @@ int	 cli_campaign_jobs(const struct mls_config *cfg, const char *id, long k,
 	    json_t *jobs);
 /* 0 when every job succeeded, EX_WORKFAILED otherwise. */
 int	 cli_jobs_status(const json_t *jobs);
+/*
+ * Does stdin carry records?  Only a pipe, a file or a socket does: a
+ * terminal or /dev/null (a character device) means "no input", so that
+ * `mls-status </dev/null` lists recent jobs while an empty pipe stays empty.
+ */
+int	 cli_stdin_has_input(void);
 /* Sleep for seconds (fractions allowed). */
 void	 cli_sleep(double seconds);
 

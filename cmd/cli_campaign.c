@@ -145,7 +145,7 @@ show(const json_t *camp, const json_t *trials, int color)
 		printf(" of %lld", mls_record_int(json_object_get(camp, "budget"), "trials", 0));
 	putchar('\n');
 	if (json_is_object(best)) {
-		char *p = json_dumps(json_object_get(best, "params"), JSON_COMPACT);
+		char *p = json_dumps(json_object_get(best, "params"), MLS_JSON_COMPACT);
 		printf("best %s (%s): %.6g, trial %lld  %s\n", mls_record_str(obj, "metric"),
 		    mls_record_str(obj, "goal"), mls_record_num(best, "value", NAN),
 		    mls_record_int(best, "number", -1), p ? p : "");
@@ -199,7 +199,7 @@ cli_campaign_status(const struct mls_config *cfg, struct mls_store *st,
 			} else if (fmt == CLI_FMT_JSON) {
 				json_t *all = json_pack("{s:O,s:O}", "campaign", camp,
 				    "trials", trials);
-				json_dumpf(all, stdout, JSON_INDENT(2));
+				json_dumpf(all, stdout, MLS_JSON_PRETTY);
 				putchar('\n');
 				json_decref(all);
 			} else {

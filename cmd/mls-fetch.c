@@ -232,7 +232,7 @@ main(int argc, char *argv[])
 		}
 		json_array_append_new(jobs, rec);
 	}
-	if (argc == 0 && !isatty(STDIN_FILENO)) {
+	if (argc == 0 && cli_stdin_has_input()) {
 		mls_jsonl_reader_init(&in, stdin, "<stdin>");
 		while ((more = mls_jsonl_read(&in, &rec)) > 0) {
 			if (mls_track_is_job(rec) && mls_record_check(rec, NULL) == 0)

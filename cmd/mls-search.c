@@ -264,7 +264,7 @@ on_trial(const json_t *trial, void *arg)
 	if (x->fmt != CLI_FMT_TABLE)
 		return;
 	clear_progress(x);
-	p = json_dumps(json_object_get(trial, "params"), JSON_COMPACT);
+	p = json_dumps(json_object_get(trial, "params"), MLS_JSON_COMPACT);
 	if (json_is_number(json_object_get(trial, "objective")))
 		printf("trial %-4lld %-9s %-10.6g %s\n", mls_record_int(trial, "number", -1),
 		    json_is_true(json_object_get(trial, "pruned")) ? "pruned" :
@@ -335,7 +335,7 @@ read_stdin_sandbox(void)
 	json_t *rec = NULL, *sb = NULL;
 	int more;
 
-	if (isatty(STDIN_FILENO))
+	if (!cli_stdin_has_input())
 		return NULL;
 	mls_jsonl_reader_init(&in, stdin, "<stdin>");
 	while ((more = mls_jsonl_read(&in, &rec)) > 0) {
@@ -431,8 +431,12 @@ main(int argc, char *argv[])
 			json_object_set_new(sopts, "startup", json_integer(o.startup));
 		{
 			struct mls_buf wd = MLS_BUF_INIT;
-			mls_buf_addf(&wd, "%s/campaigns/%s/exec", cfg.data_home, id);
-			json_object_set_new(sopts, "workdir", json_string(wd.buf));
+			char *dir = NULL;
+			mls_buf_addf(&wd, "campaigns/%s/exec", id);
+			if ((rc = mls_config_data_dir(&cfg, wd.buf, &dir)) < 0)
+				errx(cli_exit_code(rc), "%s", mls_error_last());
+			json_object_set_new(sopts, "workdir", json_string(dir));
+			free(dir);
 			mls_buf_release(&wd);
 		}
 		/* objective: --objective, else the space file's metric, else loss:min */
@@ -635,7 +639,7 @@ main(int argc, char *argv[])
 			fflush(stdout);
 			(void)cli_campaign_status(&cfg, st, tr, 1, &cid, CLI_FMT_TABLE, 0);
 		} else if (x.fmt == CLI_FMT_JSON) {
-			json_dumpf(rec, stdout, JSON_INDENT(2));
+			json_dumpf(rec, stdout, MLS_JSON_PRETTY);
 			putchar('\n');
 		} else if (mls_jsonl_write(stdout, rec) < 0) {
 			x.err = 1;

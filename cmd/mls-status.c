@@ -165,7 +165,7 @@ main(int argc, char *argv[])
 			}
 			json_array_append_new(recs, rec);
 		}
-	} else if (!isatty(STDIN_FILENO)) {
+	} else if (cli_stdin_has_input()) {
 		mls_jsonl_reader_init(&in, stdin, "<stdin>");
 		while ((more = mls_jsonl_read(&in, &rec)) > 0) {
 			if (mls_track_is_job(rec) &&
@@ -222,7 +222,7 @@ main(int argc, char *argv[])
 		warnx("%s", mls_error_last());
 		ex = cli_exit_code(rc);
 	}
-	if (!o.wait && !o.watch && ex == EX_OK) {
+	if (!o.wait && !o.watch && !o.cancel && ex == EX_OK) {
 		json_array_foreach(recs, k, rec) {
 			enum mls_state s = mls_state_parse(mls_record_str(rec, "state"));
 			if (mls_track_is_job(rec) && mls_state_final(s) &&

@@ -216,7 +216,7 @@ main(int argc, char *argv[])
 
 	/* Records on stdin: sandbox records and params records. */
 	plist = json_array();
-	if (!isatty(STDIN_FILENO) && o.sandbox == NULL) {
+	if (cli_stdin_has_input() && o.sandbox == NULL) {
 		mls_jsonl_reader_init(&in, stdin, "<stdin>");
 		while ((more = mls_jsonl_read(&in, &rec)) > 0) {
 			const char *kind = mls_record_kind(rec);

@@ -14,6 +14,11 @@
 # Every value is quoted; the token never appears in a command line.
 
 set -u
+# A stop request (SIGTERM from the site, or the store's stop marker) is
+# acted on by the main loop: the command gets SIGTERM, a grace period,
+# then SIGKILL, and the outputs are still pushed.
+STOP=
+trap 'STOP=${STOP:-terminated}' TERM INT HUP
 
 if [ $# -ne 2 ]; then
 	echo "usage: jobwrap.sh STORE_URL JOB_ID" >&2
@@ -51,8 +56,8 @@ json_esc() {
 # ---- the store: file:// with cp/mv, http(s):// with curl or wget -----------
 
 case $MLS_STORE_URL in
-file://*) STORE_KIND=file; STORE_DIR=${MLS_STORE_URL#file://} ;;
-/*) STORE_KIND=file; STORE_DIR=$MLS_STORE_URL ;;
+file://*) STORE_KIND='file'; STORE_DIR=${MLS_STORE_URL#file://} ;;
+/*) STORE_KIND='file'; STORE_DIR=$MLS_STORE_URL ;;
 http://*|https://*) STORE_KIND=http ;;
 *) log "store '$MLS_STORE_URL': unknown URL scheme"; exit 78 ;;
 esac
@@ -223,18 +228,20 @@ push_metrics() {
 }
 
 rm -rf "$TOP"
-mkdir -p "${TOP%/*}" && mkdir -m 700 "$TOP" &&
-    mkdir -p "$META" "$work/outputs" "$work/.mls" ||
-    { log "cannot create scratch dir '$TOP'"; exit 73; }
+if ! { mkdir -p "${TOP%/*}" && mkdir -m 700 "$TOP" &&
+    mkdir -p "$META" "$work/outputs" "$work/.mls"; }; then
+	log "cannot create scratch dir '$TOP'"
+	exit 73
+fi
 [ "$STORE_KIND" = http ] && { http_setup || fail "cannot read MLS_STORE_TOKEN_FILE"; }
 
 # ---- the spec, the sandbox, the parameters ------------------------------------
 
 st_get "$JOBKEY/spec.sh" "$META/spec.sh" || fail "spec.sh: not in store"
-MLS_SANDBOX= MLS_SANDBOX_KEY= MLS_IMAGE= MLS_GRACE_S=10 MLS_TIME_S=
+MLS_SANDBOX='' MLS_SANDBOX_KEY='' MLS_IMAGE='' MLS_GRACE_S=10 MLS_TIME_S=''
 MLS_ENV_NAMES=
 mls_user_env() { :; }
-# shellcheck disable=SC1090
+# shellcheck source=/dev/null
 . "$META/spec.sh" || fail "spec.sh: cannot be read"
 [ $# -gt 0 ] || fail "spec.sh: no command"
 case $MLS_GRACE_S in ''|*[!0-9]*) MLS_GRACE_S=10 ;; esac
@@ -277,7 +284,12 @@ if [ -n "$MLS_IMAGE" ] && [ "$MLS_IMAGE" != none ]; then
 	for _n in $MLS_ENV_NAMES; do
 		set -- -e "$_n" "$@"
 	done
-	set -- podman run --rm --init --network=host --name "$CTR" \
+	# --init (catatonit) makes SIGTERM reach the command even as pid 1
+	INIT=
+	for _i in /usr/libexec/podman/catatonit /usr/bin/catatonit; do
+		[ -x "$_i" ] && INIT=--init
+	done
+	set -- podman run --rm $INIT --network=host --name "$CTR" \
 	    --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 \
 	    -v "$work:$work" -w "$work" \
 	    -e MLS_JOB_ID -e MLS_PARAMS -e MLS_METRICS -e MLS_OUTPUT_DIR \
@@ -285,9 +297,9 @@ if [ -n "$MLS_IMAGE" ] && [ "$MLS_IMAGE" != none ]; then
 	podman_cleanup() { podman rm -f "$CTR" >/dev/null 2>&1 || :; }
 fi
 
-STOP=
-trap 'STOP=${STOP:-terminated}' TERM INT HUP
-
+if [ -n "$STOP" ] || st_exists "$JOBKEY/stop"; then
+	finish cancelled null "stopped before it started"
+fi
 STARTED=$(now)
 START_S=$(date +%s)
 # The command runs in its own session (setsid, when there is one) so that
@@ -298,9 +310,11 @@ START_S=$(date +%s)
 	cd "$work" || exit 126
 	mls_user_env
 	if command -v setsid >/dev/null 2>&1; then
+		# shellcheck disable=SC2016
 		setsid sh -c 'echo $$ >"$0"; exec "$@"' "$META/pid" "$@" \
 		    </dev/null >"$META/stdout" 2>"$META/stderr"
 	else
+		# shellcheck disable=SC2016
 		sh -c 'echo $$ >"$0"; exec "$@"' "$META/pid" "$@" \
 		    </dev/null >"$META/stdout" 2>"$META/stderr"
 	fi
@@ -308,14 +322,17 @@ START_S=$(date +%s)
 ) &
 RUNNER=$!
 
-INTERVAL=${MLS_PUSH_INTERVAL:-2}
-case $INTERVAL in ''|*[!0-9]*) INTERVAL=2 ;; esac
-[ "$INTERVAL" -ge 1 ] || INTERVAL=1
-TICKS=$((INTERVAL * 5))
-tick=0
+# The loop ticks every 0.2 s (1 s where sleep takes whole seconds only);
+# metrics are pushed every MLS_PUSH_INTERVAL seconds (2, may be fractional).
 NAP=1
 sleep 0.2 2>/dev/null && NAP=0.2
 nap() { sleep "$NAP"; }
+INTERVAL=${MLS_PUSH_INTERVAL:-2}
+case $INTERVAL in ''|*[!0-9.]*|*.*.*|.) INTERVAL=2 ;; esac
+TICKS=$(awk -v i="$INTERVAL" -v n="$NAP" \
+    'BEGIN { t = int(i / n + 0.5); if (t < 1) t = 1; print t }')
+GRACE_TICKS=$(awk -v g="$MLS_GRACE_S" -v n="$NAP" 'BEGIN { print int(g / n + 0.5) }')
+tick=0
 
 signal_group() {
 	_pg=$(cat "$META/pid" 2>/dev/null)
@@ -335,11 +352,14 @@ while [ ! -f "$META/rc" ]; do
 	    [ $((tick % TICKS)) -eq 0 ]; } && st_exists "$JOBKEY/stop"; then
 		STOP=stopped
 	fi
+	if [ "$STOP" = terminated ] && st_exists "$JOBKEY/stop"; then
+		STOP=stopped
+	fi
 	if [ -n "$STOP" ]; then
 		log "stopping: $STOP"
 		signal_group TERM
 		waited=0
-		while [ ! -f "$META/rc" ] && [ "$waited" -lt $((MLS_GRACE_S * 5)) ]; do
+		while [ ! -f "$META/rc" ] && [ "$waited" -lt "$GRACE_TICKS" ]; do
 			nap
 			waited=$((waited + 1))
 		done
@@ -366,6 +386,9 @@ if [ "$rc" -eq 0 ]; then
 	finish succeeded 0 ""
 elif [ "$rc" -gt 128 ] && [ "$rc" -lt 193 ]; then
 	finish failed "$rc" "killed by signal $((rc - 128))" $((rc - 128))
+elif [ "$USE_PODMAN" = 1 ] && [ "$rc" -ge 125 ] && [ "$rc" -le 127 ] &&
+    grep -q '^Error: ' "$META/stderr" 2>/dev/null; then
+	finish failed "$rc" "podman: $(grep '^Error: ' "$META/stderr" | tail -n 1 | cut -c8-)"
 elif [ "$rc" -eq 127 ] && [ "$USE_PODMAN" = 0 ] &&
     ! (cd "$work" && command -v "$1" >/dev/null 2>&1); then
 	finish failed 127 "command not found: $1"

@@ -70,7 +70,7 @@ mls_journal_append(struct mls_journal *j, json_t *ev)
 		mls_time_format(ts, mls_time_now());
 		json_object_set_new(ev, "t", json_string(ts));
 	}
-	if ((line = json_dumps(ev, JSON_COMPACT)) == NULL)
+	if ((line = json_dumps(ev, MLS_JSON_COMPACT)) == NULL)
 		return mls_error_set(MLS_ENOMEM, "out of memory");
 	mls_buf_adds(&j->pending, line);
 	mls_buf_addc(&j->pending, '\n');

@@ -386,6 +386,12 @@ mls_pack_extract(const char *archive, const char *dest,
 			    "more than %lld entries", archive, name, max_entries);
 			goto out;
 		}
+		/* "./" or ".": the root itself, which dest already is */
+		if (*name != '/' && (*skip_dot(name) == '\0' ||
+		    strcmp(skip_dot(name), ".") == 0)) {
+			archive_read_data_skip(r);
+			continue;
+		}
 		if (*name == '/' || mls_pack_check_name(skip_dot(name)) < 0) {
 			rc = mls_error_set(MLS_EINPUT, "archive '%s': entry '%s': "
 			    "%s", archive, name, *name == '/' ? "absolute path" :

@@ -91,7 +91,7 @@ mls_jsonl_read(struct mls_jsonl_reader *r, json_t **out)
 int
 mls_jsonl_write(FILE *fp, const json_t *rec)
 {
-	if (json_dumpf(rec, fp, JSON_COMPACT) == -1 || fputc('\n', fp) == EOF)
+	if (json_dumpf(rec, fp, MLS_JSON_COMPACT) == -1 || fputc('\n', fp) == EOF)
 		return mls_error_set_errno(MLS_EIO, "write record");
 	return 0;
 }

@@ -15,6 +15,12 @@
 #include <jansson.h>
 
 #define MLS_JSONL_MAX_LINE	(16u << 20)
+/*
+ * Compact JSON with reals at 15 significant digits: 0.2 prints as 0.2,
+ * not jansson's default 0.20000000000000001.
+ */
+#define MLS_JSON_COMPACT	(JSON_COMPACT | JSON_REAL_PRECISION(15))
+#define MLS_JSON_PRETTY		(JSON_INDENT(2) | JSON_REAL_PRECISION(15))
 
 struct mls_jsonl_reader {
 	FILE		*fp;

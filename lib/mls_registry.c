@@ -90,7 +90,7 @@ mls_registry_put(const struct mls_config *cfg, const json_t *rec)
 	if ((rc = mls_config_data_dir(cfg, "registry/jobs", &dir)) < 0)
 		return rc;
 	mls_buf_addf(&path, "%s/%s.json", dir, id);
-	if ((text = json_dumps(rec, JSON_COMPACT)) == NULL) {
+	if ((text = json_dumps(rec, MLS_JSON_COMPACT)) == NULL) {
 		rc = mls_error_set(MLS_ENOMEM, "out of memory");
 		goto out;
 	}

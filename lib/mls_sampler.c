@@ -27,6 +27,7 @@
 
 #include "mls_buf.h"
 #include "mls_error.h"
+#include "mls_record.h"
 #include "mls_sampler.h"
 #include "mls_space.h"
 
@@ -374,8 +375,8 @@ grid_values(struct mls_sampler *s, const struct dim *d, json_t **out)
 			x = p->low + (double)i * p->step;
 		} else {
 			k = pts > 1 ? (double)i / (double)(pts - 1) : 0.5;
-			x = d->log ? exp(log(p->low) + k * (log(p->high) -
-			    log(p->low))) : p->low + k * (p->high - p->low);
+			x = d->log ? p->low * pow(p->high / p->low, k) :
+			    p->low + k * (p->high - p->low);
 		}
 		x = mls_param_snap(p, x);
 		if (x == last)
@@ -888,7 +889,7 @@ exec_write_input(struct mls_sampler *s, const char *path)
 		rc = mls_error_set(MLS_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (json_dump_file(doc, path, JSON_COMPACT) < 0) {
+	if (json_dump_file(doc, path, MLS_JSON_COMPACT) < 0) {
 		rc = mls_error_set(MLS_EIO, "write '%s'", path);
 		goto out;
 	}
@@ -1091,7 +1092,7 @@ mls_sampler_new(struct mls_sampler **out, const char *algorithm,
 	s->shuffle = json_is_true(json_object_get(opts, "shuffle"));
 	if ((rc = opt_get_long(opts, "startup", 10, 0, &s->startup)) < 0 ||
 	    (rc = opt_get_long(opts, "candidates", 24, 1, &s->candidates)) < 0 ||
-	    (rc = opt_get_long(opts, "max_above", 512, 8, &s->max_above)) < 0 ||
+	    (rc = opt_get_long(opts, "max_above", 256, 8, &s->max_above)) < 0 ||
 	    (rc = opt_get_long(opts, "parallel", 1, 1, &s->parallel)) < 0 ||
 	    (rc = opt_get_long(opts, "grid_points", 5, 1, &s->grid_points)) < 0)
 		goto out;
@@ -1380,7 +1381,7 @@ emit(struct mls_sampler *s, FILE *out, long number, int *exhausted)
 	    (json_int_t)number, "params", params);
 	if (rec == NULL)
 		return mls_error_set(MLS_ENOMEM, "out of memory");
-	if (json_dumpf(rec, out, JSON_COMPACT) < 0 || fputc('\n', out) == EOF ||
+	if (json_dumpf(rec, out, MLS_JSON_COMPACT) < 0 || fputc('\n', out) == EOF ||
 	    fflush(out) == EOF) {
 		json_decref(rec);
 		return mls_error_set_errno(MLS_EIO, "write suggestion");

@@ -10,7 +10,7 @@
  * estimators with a prior, magic-clipped bandwidths, 24 candidates drawn
  * from l scored by l/g, random startup, constant liar for pending trials),
  * with one change for speed: when the "above" group holds more than
- * max_above observations (default 512), g is estimated from an evenly
+ * max_above observations (default 256), g is estimated from an evenly
  * strided subsample of them (in trial order, with their age weights), so an
  * ask costs O(n) with a small constant instead of O(n * candidates).
  */
@@ -29,7 +29,7 @@ struct mls_sampler;
 /* algorithm: "random", "grid", "sobol", "tpe" or "exec:CMD" (else
  * MLS_EINPUT).  sp is borrowed and must outlive the sampler.  opts
  * (borrowed, may be NULL): {"multivariate":false, "startup":10,
- * "candidates":24, "max_above":512, "parallel":1, "workdir":DIR,
+ * "candidates":24, "max_above":256, "parallel":1, "workdir":DIR,
  * "grid_points":5, "shuffle":false}. */
 int	 mls_sampler_new(struct mls_sampler **out, const char *algorithm,
 	    const struct mls_space *sp, unsigned long long seed,

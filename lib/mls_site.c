@@ -128,7 +128,7 @@ render(struct mls_buf *b, const json_t *v)
 		mls_buf_adds(b, "null");
 		break;
 	default:
-		if ((dump = json_dumps(v, JSON_COMPACT)) == NULL)
+		if ((dump = json_dumps(v, MLS_JSON_COMPACT)) == NULL)
 			return mls_error_set(MLS_ENOMEM, "out of memory");
 		mls_buf_adds(b, dump);
 		free(dump);
@@ -319,7 +319,7 @@ put_json(struct mls_store *st, const char *key, const json_t *v)
 	char *s;
 	int rc;
 
-	if ((s = json_dumps(v, JSON_COMPACT)) == NULL)
+	if ((s = json_dumps(v, MLS_JSON_COMPACT)) == NULL)
 		return mls_error_set(MLS_ENOMEM, "out of memory");
 	rc = mls_store_put_buf(st, key, s, strlen(s));
 	free(s);

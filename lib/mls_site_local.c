@@ -77,25 +77,19 @@ job_file(const char *data, const char *dir, const char *id)
 	return mls_buf_detach(&p);
 }
 
-/* Write v to path atomically (temp file in the same directory). */
+/* Write len bytes to path atomically (temp file in the same directory). */
 static int
-write_json_atomic(const char *path, const json_t *v)
+write_atomic(const char *path, const char *s, size_t len)
 {
 	struct mls_buf tmp = MLS_BUF_INIT;
-	char *s = NULL;
-	size_t len, off = 0;
+	size_t off = 0;
 	ssize_t w;
 	int fd = -1, rc;
 
+	/* temp names start with the final name but never end in ".json" */
 	mls_buf_addf(&tmp, "%s.tmp-XXXXXX", path);
 	if ((rc = mls_buf_error(&tmp)) < 0)
 		goto out;
-	/* temp names start with the final name but never end in ".json" */
-	if ((s = json_dumps(v, JSON_COMPACT)) == NULL) {
-		rc = mls_error_set(MLS_ENOMEM, "out of memory");
-		goto out;
-	}
-	len = strlen(s);
 	if ((fd = mkostemp(tmp.buf, O_CLOEXEC)) < 0) {
 		rc = mls_error_set_errno(MLS_EIO, "create '%s'", tmp.buf);
 		goto out;
@@ -125,8 +119,20 @@ out:
 		close(fd);
 	if (rc < 0 && tmp.len > 0)
 		(void)unlink(tmp.buf);
-	free(s);
 	mls_buf_release(&tmp);
+	return rc;
+}
+
+static int
+write_json_atomic(const char *path, const json_t *v)
+{
+	char *s;
+	int rc;
+
+	if ((s = json_dumps(v, MLS_JSON_COMPACT)) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	rc = write_atomic(path, s, strlen(s));
+	free(s);
 	return rc;
 }
 
@@ -182,6 +188,9 @@ proc_starttime(pid_t pid)
 	if ((p = strrchr(buf, ')')) == NULL)
 		return 0;
 	p++;
+	/* a zombie has finished: init may reap it late */
+	if (p[0] == ' ' && (p[1] == 'Z' || p[1] == 'X'))
+		return 0;
 	/* after ")" come fields 3, 4, ...; starttime is field 22 */
 	for (i = 3; i < 22 && p != NULL; i++)
 		p = strchr(p + 1, ' ');
@@ -234,7 +243,7 @@ write_result_if_none(const char *store_url, const char *id, const char *state,
 	    "result", "id", id, "state", state, "exit_code", "reason", reason,
 	    "started", started != NULL ? json_string(started) : json_null(),
 	    "finished", now, "host", host, "outputs");
-	if (res == NULL || (s = json_dumps(res, JSON_COMPACT)) == NULL) {
+	if (res == NULL || (s = json_dumps(res, MLS_JSON_COMPACT)) == NULL) {
 		rc = mls_error_set(MLS_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -686,11 +695,17 @@ local_cancel(struct mls_site *s, json_t *job)
 		    json_string("cancelled before it started"));
 		goto out;
 	}
+	/*
+	 * Only the wrapper gets the SIGTERM, not its whole process group:
+	 * the wrapper stops the command (its own session) with the grace
+	 * period and still pushes the outputs; a signal to the group would
+	 * also kill the wrapper's cp/curl/sleep in the middle of their work.
+	 */
 	if (load_json(rf, &e) == 0) {
-		pg = (pid_t)mls_record_int(e, "pgid", 0);
+		pg = (pid_t)mls_record_int(e, "pid", 0);
 		if (pg > 1 && alive(pg, (unsigned long long)mls_record_int(e,
 		    "starttime", 0)))
-			(void)kill(-pg, SIGTERM);
+			(void)kill(pg, SIGTERM);
 	}
 out:
 	json_decref(e);
@@ -1209,7 +1224,7 @@ mls_local_sched_run(const struct mls_local_sched *ls)
 	struct timespec ts = { 0, 200 * 1000 * 1000 };
 	sigset_t set, old;
 	char *lock = NULL, *tok, *save, *ids = NULL, *pidfile = NULL;
-	json_t *pj = NULL;
+	char pidline[32];
 	int fd = -1, rc, sig, i;
 
 	memset(&sc, 0, sizeof(sc));
@@ -1244,10 +1259,10 @@ mls_local_sched_run(const struct mls_local_sched *ls)
 	}
 	if ((rc = mls_jobwrap_install(ls->data, &sc.wrapper)) < 0)
 		goto out;
-	/* for people and tests: who holds the lock */
+	/* for people and scripts: who holds the lock (a plain pid file) */
+	snprintf(pidline, sizeof(pidline), "%ld\n", (long)getpid());
 	if ((pidfile = path2(ls->data, "runner.pid", NULL)) != NULL &&
-	    (pj = json_pack("{s:i}", "pid", (int)getpid())) != NULL &&
-	    write_json_atomic(pidfile, pj) < 0)
+	    write_atomic(pidfile, pidline, strlen(pidline)) < 0)
 		mls_warn("%s", mls_error_last());
 
 	memset(&sa, 0, sizeof(sa));
@@ -1303,7 +1318,6 @@ out:
 	free(sc.qdir);
 	free(sc.rdir);
 	free(sc.wrapper);
-	json_decref(pj);
 	free(pidfile);
 	free(lock);
 	free(ids);

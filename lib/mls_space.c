@@ -16,6 +16,7 @@
 
 #include "mls_buf.h"
 #include "mls_error.h"
+#include "mls_record.h"
 #include "mls_space.h"
 
 struct mls_space {
@@ -1019,7 +1020,7 @@ check_one(const struct mls_param *p, const json_t *v, struct mls_buf *why)
 	case MLS_PARAM_CHOICE:
 		if (mls_param_choice_index(p, v) >= 0)
 			return 0;
-		s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		s = json_dumps(v, MLS_JSON_COMPACT | JSON_ENCODE_ANY);
 		mls_buf_addf(why, "%s is not one of the choices", s ? s : "value");
 		free(s);
 		return -1;

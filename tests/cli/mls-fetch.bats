@@ -8,7 +8,7 @@ teardown() { mls_teardown; }
 @test "--help exits 0; no job given exits 64" {
 	run -0 mls-fetch --help
 	[[ "$output" == "usage: mls-fetch"* ]]
-	run -64 --separate-stderr mls-fetch
+	run -64 --separate-stderr mls-fetch </dev/null
 	[[ "$stderr" == "mls-fetch: no job given"* ]]
 }
 

@@ -120,7 +120,7 @@ campaign_id() { tail -n 1 <<<"$1" | json_get id; }
 
 @test "grid search runs every point once, then ends" {
 	run -0 --separate-stderr mls-search --algorithm grid -p a=choice:p,q,r -p b=int:1:2 \
-		--format jsonl -- sh -c 'echo "{\"loss\":{b}}" >> "$MLS_METRICS"' </dev/null
+		--format jsonl -- sh -c 'echo "{{\"loss\":{b}}" >> "$MLS_METRICS"' </dev/null
 	[ "$(head -n -1 <<<"$output" | json_get params | sort -u | wc -l)" -eq 6 ]
 	[ "$(tail -n 1 <<<"$output" | json_get end)" = exhausted ]
 }
@@ -154,7 +154,7 @@ EOF2
 	kill -INT "$pid"
 	run -130 wait "$pid"
 	id=$(ls "$MLS_DATA_HOME/campaigns")
-	grep -q '"ev":"end".*"interrupted"' "$MLS_DATA_HOME/campaigns/$id/journal.jsonl"
+	grep '"ev":"end"' "$MLS_DATA_HOME/campaigns/$id/journal.jsonl" | grep -q '"state":"interrupted"' 
 	grep -q "mls-search --resume $id" err
 	run -0 --separate-stderr mls-search --resume "$id" --format jsonl </dev/null
 	[ "$(tail -n 1 <<<"$output" | json_get counts.total)" = 6 ]

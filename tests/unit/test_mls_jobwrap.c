@@ -135,6 +135,7 @@ main(void)
 	    "second install finds the same file");
 	ok(strncmp(mls_jobwrap_sh, "#!/bin/sh\n", 10) == 0,
 	    "embedded wrapper is the sh script");
+	free(p2);
 	rc = mls_jobwrap_install("/proc/nonexistent/dir", &p2);
 	ok(rc < 0 && p2 == NULL, "install into a bad dir fails, out NULL");
 	if (p1 != NULL)

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -281,8 +283,8 @@ test_basic(struct mls_site *s)
 	jobs[0] = job("local", "echo out; echo err >&2; "
 	    "cp \"$MLS_PARAMS\" \"$MLS_OUTPUT_DIR/p.json\"; "
 	    "cp input.json \"$MLS_OUTPUT_DIR/i.json\"; "
-	    "printf '{\"step\":1,\"loss\":0.5}\\n{\"step\":2,\"acc\":0.9}\\n' "
-	    ">>\"$MLS_METRICS\"; echo '{\"status\":0,\"loss\":0.25}' >output.json",
+	    "printf '{{\"step\":1,\"loss\":0.5}\\n{{\"step\":2,\"acc\":0.9}\\n' "
+	    ">>\"$MLS_METRICS\"; echo '{{\"status\":0,\"loss\":0.25}' >output.json",
 	    json_pack("{s:f,s:s}", "lr", 0.5, "act", "it's"), NULL, NULL);
 	jobs[1] = job("local", "exit 3", NULL, NULL, NULL);
 	jobs[2] = NULL;
@@ -372,6 +374,7 @@ test_cancel(struct mls_site *s, struct mls_site *one)
 	ok(mls_site_submit(s, &j, 1) == 0, "submit a long job");
 	ok(wait_state(s, j, "running", 20), "it runs");
 	ok(mls_record_str(j, "started") != NULL, "running job has 'started'");
+	nap(1.0);		/* let the wrapper start the command */
 	t0 = mls_time_now();
 	ok(mls_site_cancel(s, j) == 0, "cancel it: %s", mls_error_last());
 	ok(wait_final(s, &j, 1, 20) && str_is(j, "state", "cancelled") &&
@@ -469,15 +472,17 @@ static pid_t
 runner_pid(const char *site_dir)
 {
 	char path[512];
-	json_t *v;
-	pid_t pid = 0;
+	long pid = 0;
+	FILE *fp;
 
 	snprintf(path, sizeof(path), "%s/%s/runner.pid", cfg.data_home,
 	    site_dir);
-	if ((v = json_load_file(path, 0, NULL)) != NULL)
-		pid = (pid_t)mls_record_int(v, "pid", 0);
-	json_decref(v);
-	return pid;
+	if ((fp = fopen(path, "r")) != NULL) {
+		if (fscanf(fp, "%ld", &pid) != 1)
+			pid = 0;
+		fclose(fp);
+	}
+	return (pid_t)pid;
 }
 
 static void
@@ -602,9 +607,20 @@ main(void)
 	mls_store_free(st);
 	mls_config_release(&cfg);
 	if (getenv("MLS_KEEP_TEST") == NULL) {
+		static const char *const dirs[] = { "local", "local-one",
+		    "local-fakegpu" };
 		char rm[700];
-		/* let runners notice the empty queue before the dir goes */
-		nap(0.5);
+		int fd;
+
+		/* wait for the runners to see the empty queue and exit */
+		for (size_t i = 0; i < 3; i++) {
+			snprintf(rm, sizeof(rm), "%s/%s/sched.lock", data,
+			    dirs[i]);
+			if ((fd = open(rm, O_RDWR)) >= 0) {
+				(void)flock(fd, LOCK_EX);
+				close(fd);
+			}
+		}
 		snprintf(rm, sizeof(rm), "rm -rf '%s'", tmpdir);
 		if (system(rm) != 0)
 			printf("# could not remove %s\n", tmpdir);

@@ -116,7 +116,9 @@ test_specs(void)
 	json_object_set_new(params, "bs", json_integer(32));
 	ok(mls_space_check(sp, params) == MLS_EINPUT &&
 	    starts(mls_error_last(), "parameter 'bs': differs"), "fixed differs");
-	ok(mls_space_check(sp, json_array()) == MLS_EINPUT, "not an object");
+	json_decref(params);
+	params = json_array();
+	ok(mls_space_check(sp, params) == MLS_EINPUT, "not an object");
 	json_decref(params);
 
 	/* round trip through our canonical JSON */

@@ -1,0 +1,110 @@
+#!/usr/bin/env bats
+# The local site through the tools: the scheduler (mls-runner) outlives
+# mls-submit, shares the slots, pins GPUs, survives being killed, and the
+# job wrapper reports exit codes, metrics and outputs to the store.
+
+load helpers
+
+setup() {
+	mls_setup
+	STORE="$MLS_DATA_HOME/store"
+}
+
+teardown() {
+	mls_teardown
+}
+
+@test "a pipeline submit | status --wait neither hangs nor leaves the runner on stdout" {
+	run -0 timeout 30 sh -c "mls-submit -- sh -c 'echo hi' | mls-status --wait"
+	[ "$(json_get state <<<"$output")" = succeeded ]
+	id=$(json_get id <<<"$output")
+	[ "$(cat "$STORE/jobs/$id/stdout")" = hi ]
+}
+
+@test "mls-submit returns before the job ends: the runner runs it" {
+	start=$(date +%s%N)
+	run -0 mls-submit -- sh -c 'sleep 2; echo late'
+	end=$(date +%s%N)
+	[ $(( (end - start) / 1000000 )) -lt 1500 ]
+	id=$(json_get id <<<"$output")
+	[ "$(json_get state <<<"$output")" = queued ]
+	run -0 timeout 30 mls-status --wait "$id"
+	[ "$(cat "$STORE/jobs/$id/stdout")" = late ]
+}
+
+@test "exit code, command not found and a killed job reach the record" {
+	mls-submit -- sh -c 'exit 3' >jobs
+	mls-submit -- no-such-command-xyz >>jobs
+	mls-submit -- sh -c 'kill -9 $$' >>jobs
+	run -1 --separate-stderr timeout 30 mls-status --wait <jobs
+	[ "$(json_get exit_code <<<"$output" | tr '\n' ' ')" = "3 127 137 " ]
+	[ "$(json_get reason <<<"$output" | sed -n 2p)" = "command not found: no-such-command-xyz" ]
+	[ "$(json_get reason <<<"$output" | sed -n 3p)" = "killed by signal 9" ]
+}
+
+@test "params reach MLS_PARAMS and input.json; metrics and outputs come back" {
+	run -0 --separate-stderr sh -c "mls-submit -p lr=0.5 -- sh -c '
+		cp \"\$MLS_PARAMS\" \"\$MLS_OUTPUT_DIR/p.json\"
+		cmp -s input.json \"\$MLS_PARAMS\" || exit 9
+		echo \"{{\\\"step\\\":1,\\\"loss\\\":0.9}\" >>\"\$MLS_METRICS\"
+		echo \"{{\\\"step\\\":2,\\\"loss\\\":0.4}\" >>\"\$MLS_METRICS\"
+	' | timeout 30 mls-status --wait"
+	[ "$(json_get state <<<"$output")" = succeeded ]
+	[ "$(json_get metrics.loss <<<"$output")" = 0.4 ]
+	[ "$(json_get metrics.step <<<"$output")" = 2 ]
+	id=$(json_get id <<<"$output")
+	run -0 sh -c "zstd -dc '$STORE/jobs/$id/outputs.tar.zst' | tar -xOf - ./p.json"
+	[[ "$output" == *'"lr"'* ]]
+}
+
+@test "with one CPU slot three jobs run one after another" {
+	export MLS_LOCAL_CPUS=1
+	for i in 1 2 3; do mls-submit -- sleep 0.3; done >jobs
+	run -0 timeout 60 mls-status --wait <jobs
+	/usr/bin/python3 - "$output" <<'PY'
+import json, sys
+jobs = sorted((json.loads(l) for l in sys.argv[1].splitlines()), key=lambda j: j["started"])
+for a, b in zip(jobs, jobs[1:]):
+    assert a["finished"] <= b["started"], (a["finished"], b["started"])
+PY
+}
+
+@test "fake GPUs are handed out one per job through CUDA_VISIBLE_DEVICES" {
+	export MLS_LOCAL_GPUS=2
+	for i in 1 2; do
+		mls-submit --gpus 1 -- sh -c 'printf %s "$CUDA_VISIBLE_DEVICES"; sleep 0.5'
+	done >jobs
+	run -0 timeout 30 mls-status --wait <jobs
+	got=$(for id in $(json_get id <jobs); do cat "$STORE/jobs/$id/stdout"; echo; done | sort | tr '\n' ' ')
+	[ "$got" = "0 1 " ]
+	run -65 --separate-stderr mls-submit --gpus 4 -- true
+	[[ "$stderr" == *"job needs 4 GPUs; site 'local' has 2"* ]]
+}
+
+@test "the job survives kill -9 of the runner and a later status sees it" {
+	run -0 mls-submit -- sh -c 'sleep 1.5; echo survived'
+	id=$(json_get id <<<"$output")
+	for i in $(seq 50); do
+		[ -f "$MLS_DATA_HOME/local/running/$id.json" ] && break
+		sleep 0.1
+	done
+	kill -9 "$(cat "$MLS_DATA_HOME/local/runner.pid")"
+	run -0 timeout 30 mls-status --wait "$id"
+	[ "$(json_get state <<<"$output")" = succeeded ]
+	[ "$(cat "$STORE/jobs/$id/stdout")" = survived ]
+}
+
+@test "a running job is stopped by cancel, with its outputs" {
+	run -0 mls-submit -- sh -c 'echo kept >"$MLS_OUTPUT_DIR/k"; sleep 60'
+	id=$(json_get id <<<"$output")
+	for i in $(seq 50); do
+		[ -f "$MLS_DATA_HOME/local/running/$id.json" ] && break
+		sleep 0.1
+	done
+	sleep 1
+	run timeout 30 mls-status --cancel "$id"
+	run -1 timeout 30 mls-status --wait "$id"
+	[ "$(json_get state <<<"$output")" = cancelled ]
+	run -0 sh -c "zstd -dc '$STORE/jobs/$id/outputs.tar.zst' | tar -xOf - ./k"
+	[ "$output" = kept ]
+}
