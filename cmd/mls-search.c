@@ -445,6 +445,11 @@ main(int argc, char *argv[])
 			char *m = strdup(o.objective ? o.objective :
 			    mls_record_str(mo, "metric") ? mls_record_str(mo, "metric") : "loss");
 			const char *goal = mls_record_str(mo, "goal") ? mls_record_str(mo, "goal") : "min";
+			/* space files say "minimize"/"maximize" */
+			if (strncmp(goal, "max", 3) == 0)
+				goal = "max";
+			else if (strncmp(goal, "min", 3) == 0)
+				goal = "min";
 			char *colon = strrchr(m, ':');
 			if (colon != NULL) {
 				*colon = '\0';

@@ -974,10 +974,11 @@ start_job(struct sched *sc, const char *id, const json_t *q, int cpus,
 	char *argv[] = { "/bin/sh", sc->wrapper, NULL, NULL, NULL };
 	const char *store = mls_record_str(q, "store");
 	json_t *r = NULL, *gi = NULL;
-	sigset_t none;
+	posix_spawnattr_t attr;
+	sigset_t none, dfl;
 	struct ent e;
 	pid_t pid;
-	int i, rc;
+	int i, rc, err;
 
 	memset(&e, 0, sizeof(e));
 	qf = job_file(sc->ls->data, "queue", id);
@@ -1008,17 +1009,25 @@ start_job(struct sched *sc, const char *id, const json_t *q, int cpus,
 		goto fail;
 	}
 	mls_time_format(now, mls_time_now());
-	if ((pid = fork()) == -1) {
-		rc = mls_error_set_errno(MLS_ERR, "fork");
+	/* its own session, default signals, nothing blocked */
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGCHLD);
+	sigaddset(&dfl, SIGTERM);
+	sigaddset(&dfl, SIGINT);
+	sigaddset(&dfl, SIGHUP);
+	sigaddset(&dfl, SIGPIPE);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &dfl);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID |
+	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	err = posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, env);
+	posix_spawnattr_destroy(&attr);
+	if (err != 0) {
+		errno = err;
+		rc = mls_error_set_errno(MLS_ERR, "start the job wrapper");
 		goto fail;
-	}
-	if (pid == 0) {
-		setsid();
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGCHLD, SIG_DFL);
-		execve("/bin/sh", argv, env);
-		_exit(127);
 	}
 	e.pid = pid;
 	e.starttime = proc_starttime(pid);
@@ -1078,8 +1087,11 @@ list_queue(struct sched *sc, char ***out, size_t *n)
 
 	*out = NULL;
 	*n = 0;
-	if ((d = opendir(sc->qdir)) == NULL)
+	if ((d = opendir(sc->qdir)) == NULL) {
+		if (errno == ENOENT)	/* the data dir was removed: empty */
+			return 0;
 		return mls_error_set_errno(MLS_EIO, "open '%s'", sc->qdir);
+	}
 	while ((de = readdir(d)) != NULL) {
 		len = strlen(de->d_name);
 		if (de->d_name[0] == '.' || len <= 5 ||

@@ -21,6 +21,8 @@ show_failures() {
 	grep -E '^(FAIL|ERROR):' "$1" 2>/dev/null | head -50
 }
 
+# an in-tree build (the README's main-job command) blocks VPATH builds
+[ -f config.status ] && make distclean >/dev/null 2>&1
 autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; echo "0 passed, 1 failed"; exit 1; }
 
 echo "== build and test (-Wall -Wextra -Werror)"

@@ -108,3 +108,18 @@ PY
 	run -0 sh -c "zstd -dc '$STORE/jobs/$id/outputs.tar.zst' | tar -xOf - ./k"
 	[ "$output" = kept ]
 }
+
+@test "the wrapper behaves the same under dash and bash" {
+	run -0 --separate-stderr sh -c "mls-submit -p n=4 -- sh -c 'exit \$(cat \"\$MLS_PARAMS\" | tr -dc 0-9)' | timeout 30 mls-status --wait" || true
+	id=$(json_get id <<<"$output")
+	wrapper=$(ls "$MLS_DATA_HOME"/local/jobwrap-*.sh)
+	for sh in dash bash; do
+		command -v "$sh" >/dev/null || continue
+		mkdir -p "$STORE/jobs/$id-$sh"
+		cp "$STORE/jobs/$id/spec.sh" "$STORE/jobs/$id/params.json" "$STORE/jobs/$id-$sh/"
+		run -0 "$sh" "$wrapper" "file://$STORE" "$id-$sh"
+		run -0 cat "$STORE/jobs/$id-$sh/result.json"
+		[ "$(json_get exit_code <<<"$output")" = 4 ]
+		[ "$(json_get reason <<<"$output")" = "exit status 4" ]
+	done
+}

@@ -119,7 +119,7 @@ campaign_id() { tail -n 1 <<<"$1" | json_get id; }
 }
 
 @test "grid search runs every point once, then ends" {
-	run -0 --separate-stderr mls-search --algorithm grid -p a=choice:p,q,r -p b=int:1:2 \
+	run -0 --separate-stderr mls-search --algorithm grid --trials 50 -p a=choice:p,q,r -p b=int:1:2 \
 		--format jsonl -- sh -c 'echo "{{\"loss\":{b}}" >> "$MLS_METRICS"' </dev/null
 	[ "$(head -n -1 <<<"$output" | json_get params | sort -u | wc -l)" -eq 6 ]
 	[ "$(tail -n 1 <<<"$output" | json_get end)" = exhausted ]
@@ -152,7 +152,9 @@ EOF2
 	pid=$!
 	sleep 2
 	kill -INT "$pid"
-	run -130 wait "$pid"
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 130 ]
 	id=$(ls "$MLS_DATA_HOME/campaigns")
 	grep '"ev":"end"' "$MLS_DATA_HOME/campaigns/$id/journal.jsonl" | grep -q '"state":"interrupted"' 
 	grep -q "mls-search --resume $id" err
