@@ -136,6 +136,22 @@ render(struct mls_buf *b, const json_t *v)
 	return mls_buf_error(b);
 }
 
+static int
+ident_start(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+/* The end of the identifier starting at p (letters, digits, _ . -). */
+static const char *
+ident_end(const char *p)
+{
+	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+	    (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' || *p == '-')
+		p++;
+	return p;
+}
+
 int
 mls_job_expand(const char *tmpl, const json_t *params, char **out)
 {
@@ -151,7 +167,12 @@ mls_job_expand(const char *tmpl, const json_t *params, char **out)
 			p++;
 			continue;
 		}
-		if (p[0] != '{' || (e = strchr(p + 1, '}')) == NULL) {
+		/*
+		 * Only {NAME} with NAME an identifier is a placeholder, so that
+		 * JSON, awk and Python in a command keep their braces.
+		 */
+		if (p[0] != '{' || !ident_start(p[1]) ||
+		    (e = ident_end(p + 1)) == NULL || *e != '}') {
 			mls_buf_addc(&b, *p);
 			continue;
 		}

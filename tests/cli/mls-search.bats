@@ -120,7 +120,7 @@ campaign_id() { tail -n 1 <<<"$1" | json_get id; }
 
 @test "grid search runs every point once, then ends" {
 	run -0 --separate-stderr mls-search --algorithm grid --trials 50 -p a=choice:p,q,r -p b=int:1:2 \
-		--format jsonl -- sh -c 'echo "{{\"loss\":{b}}" >> "$MLS_METRICS"' </dev/null
+		--format jsonl -- sh -c 'echo "{\"loss\":{b}}" >> "$MLS_METRICS"' </dev/null
 	[ "$(head -n -1 <<<"$output" | json_get params | sort -u | wc -l)" -eq 6 ]
 	[ "$(tail -n 1 <<<"$output" | json_get end)" = exhausted ]
 }
@@ -198,4 +198,24 @@ EOF2
 		sleep 0.2
 	done
 	[ "$(mls-status "$id" --format jsonl | tail -n 1 | json_get counts.succeeded)" = 3 ]
+}
+
+@test "a W&B sweep file gives the space, the algorithm and the objective" {
+	cp "$TESTDATA/spaces/wandb.yaml" .
+	run -0 --separate-stderr mls-search --space wandb.yaml --trials 4 --format jsonl \
+		-- sh -c 'echo "{\"val_acc\":{dropout}}" >> "$MLS_METRICS"' </dev/null
+	last=$(tail -n 1 <<<"$output")
+	[ "$(json_get objective.metric <<<"$last")" = val_acc ]
+	[ "$(json_get objective.goal <<<"$last")" = max ]
+	[ "$(json_get algorithm <<<"$last")" = tpe ]
+	max=$(head -n 4 <<<"$output" | json_get params.dropout | sort -g | tail -1)
+	/usr/bin/python3 -c "assert abs($(json_get best.value <<<"$last") - $max) < 1e-9"
+	[ "$(head -n 4 <<<"$output" | json_get params.epochs | sort -u)" = 10 ]
+}
+
+@test "an hpogrid/phpo space file is read" {
+	cp "$TESTDATA/spaces/phpo.json" .
+	run -0 --separate-stderr mls-search --space phpo.json --trials 2 --format jsonl \
+		-- /usr/bin/python3 -c 'open("output.json","w").write("{\"status\":0,\"loss\":1}")' </dev/null
+	[ "$(tail -n 1 <<<"$output" | json_get counts.succeeded)" = 2 ]
 }
