@@ -144,7 +144,7 @@ check_synopsis() {
 
 @test "mls.7 describes the records, the environment and the configuration" {
 	local w
-	for w in '"sandbox"' '"job"' '"trial"' '"campaign"' '"params"' '"artifact"' \
+	for w in 'Qq sandbox' 'Qq job' 'Qq trial' 'Qq campaign' 'Qq params' 'Qq artifact' \
 	    MLS_JOB_ID MLS_PARAMS MLS_METRICS MLS_OUTPUT_DIR input.json output.json \
 	    MLS_CONFIG MLS_DATA_HOME MLS_SITE MLS_STORE '[site' journal.jsonl; do
 		grep -qF -- "$w" "$MAN/mls.7" || fail "mls.7 does not mention $w"
