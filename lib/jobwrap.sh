@@ -325,7 +325,7 @@ RUNNER=$!
 # The loop ticks every 0.2 s (1 s where sleep takes whole seconds only);
 # metrics are pushed every MLS_PUSH_INTERVAL seconds (2, may be fractional).
 NAP=1
-sleep 0.2 2>/dev/null && NAP=0.2
+sleep 0.001 2>/dev/null && NAP=0.2
 nap() { sleep "$NAP"; }
 INTERVAL=${MLS_PUSH_INTERVAL:-2}
 case $INTERVAL in ''|*[!0-9.]*|*.*.*|.) INTERVAL=2 ;; esac
@@ -340,8 +340,24 @@ signal_group() {
 	kill "-$1" "-$_pg" 2>/dev/null || kill "-$1" "$_pg" 2>/dev/null
 }
 
+# The loop waits on the command, so a job that ends is seen at once; a
+# ticker wakes it every NAP seconds (SIGUSR1) to push metrics and look for
+# the stop marker.
+trap : USR1
+(
+	trap - TERM INT HUP
+	while sleep "$NAP"; do kill -USR1 $$ 2>/dev/null || exit 0; done
+) </dev/null >/dev/null 2>&1 &
+TICKER=$!
 while [ ! -f "$META/rc" ]; do
-	nap
+	wait "$RUNNER" 2>/dev/null
+	[ -f "$META/rc" ] && break
+	# the command's subshell is gone without a status: it was killed
+	if ! kill -0 "$RUNNER" 2>/dev/null && [ ! -f "$META/rc" ]; then
+		sleep 0.1 2>/dev/null || sleep 1
+		[ -f "$META/rc" ] || echo 137 >"$META/rc"
+		break
+	fi
 	tick=$((tick + 1))
 	if [ -z "$STOP" ] && [ -n "$MLS_TIME_S" ] && [ "$MLS_TIME_S" -gt 0 ] &&
 	    [ $(($(date +%s) - START_S)) -ge "$MLS_TIME_S" ]; then
@@ -372,8 +388,9 @@ while [ ! -f "$META/rc" ]; do
 	fi
 	[ $((tick % TICKS)) -eq 0 ] && push_metrics
 done
+kill "$TICKER" 2>/dev/null
 wait "$RUNNER" 2>/dev/null
-trap - TERM INT HUP
+trap - TERM INT HUP USR1
 rc=$(cat "$META/rc")
 
 if [ -n "$STOP" ]; then

@@ -155,11 +155,42 @@ mls_config_release(struct mls_config *cfg)
 	config_init(cfg);
 }
 
+/*
+ * The file with each line's leading blanks removed: git config files are
+ * tab-indented, and inih would take an indented line for the continuation
+ * of the previous value.
+ */
+static int
+read_dedented(const char *path, struct mls_buf *out)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *fp;
+	int rc = 0;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return mls_error_set_errno(MLS_ECONFIG, "open '%s'", path);
+	while ((n = getline(&line, &cap, fp)) > 0) {
+		const char *p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		mls_buf_adds(out, p);
+	}
+	if (ferror(fp))
+		rc = mls_error_set_errno(MLS_ECONFIG, "read '%s'", path);
+	else
+		rc = mls_buf_error(out);
+	free(line);
+	fclose(fp);
+	return rc;
+}
+
 int
 mls_config_load_file(struct mls_config *cfg, const char *path)
 {
 	struct parse_ctx ctx = { 0 };
-	struct mls_buf b = MLS_BUF_INIT;
+	struct mls_buf b = MLS_BUF_INIT, text = MLS_BUF_INIT;
 	const char *v;
 	char *e;
 	int rc;
@@ -170,9 +201,10 @@ mls_config_load_file(struct mls_config *cfg, const char *path)
 	if (path != NULL && access(path, F_OK) == 0) {
 		ctx.sections = cfg->sections;
 		ctx.path = path;
-		rc = ini_parse(path, on_ini_value, &ctx);
-		if (rc == -1)
-			return mls_error_set_errno(MLS_ECONFIG, "open '%s'", path);
+		if ((rc = read_dedented(path, &text)) < 0)
+			return rc;
+		rc = ini_parse_string(text.buf, on_ini_value, &ctx);
+		mls_buf_release(&text);
 		if (rc == -2)
 			return mls_error_set(MLS_ENOMEM, "out of memory");
 		if (rc > 0)

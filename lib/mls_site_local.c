@@ -461,6 +461,48 @@ runner_path(void)
 }
 
 /* Start mls-runner unless one holds the lock. */
+
+/*
+ * Tell a live runner to rescan its queue now (SIGUSR1) instead of at its
+ * next tick.  Only a process whose command line names mls-runner is
+ * signalled, so a stale pid file can never hit another program.
+ */
+static void
+wake_runner(const char *data)
+{
+	char *pidfile = path2(data, "runner.pid", NULL), buf[64], cmd[256];
+	struct mls_buf proc = MLS_BUF_INIT;
+	ssize_t n;
+	long pid;
+	int fd;
+
+	if (pidfile == NULL)
+		return;
+	fd = open(pidfile, O_RDONLY | O_CLOEXEC);
+	free(pidfile);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	if ((pid = strtol(buf, NULL, 10)) <= 1)
+		return;
+	mls_buf_addf(&proc, "/proc/%ld/cmdline", pid);
+	if (mls_buf_error(&proc) == 0 &&
+	    (fd = open(proc.buf, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(fd, cmd, sizeof(cmd) - 1);
+		close(fd);
+		if (n > 0) {
+			cmd[n] = '\0';
+			if (strstr(cmd, "mls-runner") != NULL)
+				(void)kill((pid_t)pid, SIGUSR1);
+		}
+	}
+	mls_buf_release(&proc);
+}
+
 static int
 ensure_runner(struct mls_site *s, struct local *l)
 {
@@ -485,7 +527,9 @@ ensure_runner(struct mls_site *s, struct local *l)
 		goto out;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		rc = 0;			/* a runner is alive: it will see the job */
+		/* a runner is alive: it will see the job; wake it up now */
+		wake_runner(l->data);
+		rc = 0;
 		goto out;
 	}
 	(void)flock(fd, LOCK_UN);
@@ -1271,22 +1315,24 @@ mls_local_sched_run(const struct mls_local_sched *ls)
 	}
 	if ((rc = mls_jobwrap_install(ls->data, &sc.wrapper)) < 0)
 		goto out;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigchld;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, &old);
 	/* for people and scripts: who holds the lock (a plain pid file) */
 	snprintf(pidline, sizeof(pidline), "%ld\n", (long)getpid());
 	if ((pidfile = path2(ls->data, "runner.pid", NULL)) != NULL &&
 	    write_atomic(pidfile, pidline, strlen(pidline)) < 0)
 		mls_warn("%s", mls_error_last());
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigchld;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGCHLD, &sa, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, &old);
 
 	mls_info("site '%s': scheduler started (pid %ld, cpus %d, gpus %d)",
 	    ls->site, (long)getpid(), ls->cpus, sc.ngpus);
@@ -1311,7 +1357,7 @@ mls_local_sched_run(const struct mls_local_sched *ls)
 			    "running", ls->site, sig, sc.nrun);
 			break;
 		}
-		if (sig == SIGCHLD)
+		if (sig == SIGCHLD || sig == SIGUSR1)
 			sc.dirty = 1;
 	}
 	mls_info("site '%s': scheduler exits", ls->site);

@@ -49,8 +49,8 @@ main(void)
 	ok(strstr(mls_error_last(), "site 'nowhere'") != NULL, "message names it");
 	mls_config_release(&cfg);
 
-	path = write_tmp("[mls]\nsite = hpc ; comment\n[store]\nurl = https://s.example/mls/\n"
-	    "[site \"hpc\"]\ntype = slurm\npartition = gpu\n[site \"bad\"]\nmode = cli\n");
+	path = write_tmp("[mls]\n\tsite = hpc ; comment\n[store]\n  url = https://s.example/mls/\n"
+	    "[site \"hpc\"]\n\ttype = slurm\n\tpartition = gpu\n[site \"bad\"]\n\tmode = cli\n");
 	setenv("HOME", "/home/u", 1);
 	ok(mls_config_load_file(&cfg, path) == 0, "file parsed");
 	ok(strcmp(cfg.default_site, "hpc") == 0, "[mls] site read");
