@@ -188,6 +188,8 @@ main(int argc, char *argv[])
 			goto done;
 		}
 	} else {
+		json_decref(recs);
+		recs = NULL;
 		if ((rc = mls_registry_recent(&cfg, (size_t)o.count, &recs)) < 0)
 			errx(cli_exit_code(rc), "%s", mls_error_last());
 	}

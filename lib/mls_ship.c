@@ -186,6 +186,34 @@ out:
 	return rc;
 }
 
+/*
+ * mls's own data directory (the store, the journals) never ships, even
+ * when it lies inside the tree (MLS_DATA_HOME=./data, say).
+ */
+static void
+drop_data_home(const struct mls_config *cfg, const char *abs, json_t *files)
+{
+	char *dh = realpath(cfg->data_home, NULL);
+	size_t alen = strlen(abs), plen;
+	const char *rel;
+	size_t i;
+
+	if (dh == NULL)
+		return;
+	if (strncmp(dh, abs, alen) == 0 && dh[alen] == '/') {
+		rel = dh + alen + 1;
+		plen = strlen(rel);
+		for (i = json_array_size(files); i-- > 0;) {
+			const char *p = json_string_value(json_object_get(
+			    json_array_get(files, i), "path"));
+			if (p != NULL && strncmp(p, rel, plen) == 0 &&
+			    (p[plen] == '/' || p[plen] == '\0'))
+				json_array_remove(files, i);
+		}
+	}
+	free(dh);
+}
+
 int
 mls_ship(const struct mls_config *cfg, struct mls_store *st, const char *dir,
     const struct mls_ship_opts *o, json_t **out)
@@ -214,6 +242,7 @@ mls_ship(const struct mls_config *cfg, struct mls_store *st, const char *dir,
 	}
 	if ((rc = mls_gitinfo_files(abs, &files)) < 0)
 		goto out;
+	drop_data_home(cfg, abs, files);
 	json_array_foreach(files, i, e)
 		bytes += entry_size(e);
 	if (bytes > max) {

@@ -139,3 +139,11 @@ PY
 		cat "$MLS_DATA_HOME/store/jobs/$id/stdout"
 	done | sort | tr '\n' ' ' | grep -qx 'gpu=0 gpu=1 '
 }
+
+@test "mls's own data directory inside the shipped tree is never shipped" {
+	export MLS_DATA_HOME="$WORK/data"
+	echo 'echo hi' > job.sh
+	mls-submit --wait -- sh job.sh </dev/null >/dev/null
+	run -0 --separate-stderr mls-ship --format jsonl .
+	[ "$(json_get files <<<"$output")" = 1 ]
+}
