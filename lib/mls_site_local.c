@@ -686,7 +686,11 @@ local_poll(struct mls_site *s, json_t **jobs, size_t n)
 			unsigned long long st = (unsigned long long)
 			    mls_record_int(e, "starttime", 0);
 
-			if (pid == 0 || alive(pid, st)) {
+			if (pid == 0) {
+				/* claimed by the runner, not started yet */
+				json_object_set_new(jobs[i], "state",
+				    json_string("queued"));
+			} else if (alive(pid, st)) {
 				json_object_set_new(jobs[i], "state",
 				    json_string("running"));
 				if ((started = mls_record_str(e, "started")))
