@@ -429,7 +429,7 @@ main(int argc, char *argv[])
 		    "parallel", (json_int_t)(o.parallel > 0 ? o.parallel : 1));
 		if (o.startup > 0)
 			json_object_set_new(sopts, "startup", json_integer(o.startup));
-		{
+		if (!o.ask_tell) {	/* --ask-tell leaves no campaign behind */
 			struct mls_buf wd = MLS_BUF_INIT;
 			char *dir = NULL;
 			mls_buf_addf(&wd, "campaigns/%s/exec", id);
