@@ -92,6 +92,12 @@ int	 cli_campaign_status(const struct mls_config *cfg, struct mls_store *st,
 /* Append the trial/member records of a campaign (the best K if k > 0). */
 int	 cli_campaign_jobs(const struct mls_config *cfg, const char *id, long k,
 	    json_t *jobs);
+/*
+ * An ensemble (id prefix): its ensemble record and the job records of its
+ * succeeded members, in member order (new references).
+ */
+int	 cli_ensemble_load(const struct mls_config *cfg, const char *id,
+	    json_t **ens, json_t **jobs);
 /* 0 when every job succeeded, EX_WORKFAILED otherwise. */
 int	 cli_jobs_status(const json_t *jobs);
 /*

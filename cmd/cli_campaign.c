@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "mls_campaign.h"
+#include "mls_ensemble.h"
 #include "mls_error.h"
 #include "mls_record.h"
 #include "mls_registry.h"
@@ -81,6 +82,95 @@ out:
 	json_decref(camp);
 	json_decref(trials);
 	return rc;
+}
+
+int
+cli_ensemble_load(const struct mls_config *cfg, const char *prefix, json_t **ens,
+    json_t **jobs)
+{
+	json_t *camp = NULL, *trials = NULL, *m, *t;
+	char *id = NULL;
+	size_t i, k;
+	int rc;
+
+	*ens = NULL;
+	*jobs = NULL;
+	if ((rc = mls_registry_resolve(cfg, "campaigns", prefix, &id)) < 0)
+		return rc;
+	if ((rc = mls_campaign_load(cfg, id, &camp, &trials)) < 0)
+		goto out;
+	if (strcmp(mls_record_str(camp, "kind"), "ensemble") != 0) {
+		rc = mls_error_set(MLS_EINPUT, "'%s': not an ensemble", id);
+		goto out;
+	}
+	if ((rc = mls_ensemble_record(camp, trials, ens)) < 0)
+		goto out;
+	*jobs = json_array();
+	/* The job of each succeeded member, tagged with its member number. */
+	json_array_foreach(json_object_get(*ens, "members"), i, m) {
+		const char *job = mls_record_str(m, "job");
+		if (strcmp(mls_record_str(m, "state"), "succeeded") != 0 || job == NULL)
+			continue;
+		json_array_foreach(trials, k, t)
+			if (strcmp(mls_record_id(t), job) == 0) {
+				json_array_append(*jobs, t);
+				break;
+			}
+	}
+out:
+	free(id);
+	json_decref(camp);
+	json_decref(trials);
+	return rc;
+}
+
+static void
+show_ensemble(const json_t *ens, int color)
+{
+	const json_t *q = json_object_get(ens, "quorum");
+	const json_t *sum = json_object_get(ens, "summary"), *v, *m;
+	const char *name;
+	struct cli_out out;
+	size_t i, nfail = 0;
+
+	printf("%sensemble %s%s  %s", color ? "\033[1m" : "", mls_record_id(ens),
+	    color ? "\033[0m" : "", mls_record_str(ens, "state"));
+	if (mls_record_str(ens, "name") != NULL)
+		printf("  %s", mls_record_str(ens, "name"));
+	if (mls_record_str(ens, "from") != NULL)
+		printf("  from %s", mls_record_str(ens, "from"));
+	putchar('\n');
+	printf("members: %lld of %lld succeeded, quorum %lld %s; %lld running, "
+	    "%lld retrying, %lld waiting, %lld failed; %lld attempts\n",
+	    mls_record_int(q, "succeeded", 0), mls_record_int(q, "members", 0),
+	    mls_record_int(q, "required", 0), mls_record_str(q, "outcome"),
+	    mls_record_int(q, "running", 0), mls_record_int(q, "retrying", 0),
+	    mls_record_int(q, "waiting", 0), mls_record_int(q, "failed", 0),
+	    mls_record_int(q, "attempts", 0));
+	if (json_object_size(sum) > 0) {
+		putchar('\n');
+		cli_out_init(&out, CLI_FMT_TABLE, "metric,n,mean,std,min,max");
+		json_object_foreach((json_t *)sum, name, v) {
+			json_t *row = json_deep_copy(v);
+			json_object_set_new(row, "metric", json_string(name));
+			cli_out_record(&out, row);
+			json_decref(row);
+		}
+		cli_out_finish(&out);
+	}
+	json_array_foreach(json_object_get(ens, "members"), i, m) {
+		if (strcmp(mls_record_str(m, "state"), "failed") != 0)
+			continue;
+		if (nfail++ == 0)
+			puts("\nfailed members:");
+		if (nfail > 20) {
+			puts("  ...");
+			break;
+		}
+		printf("  member %lld (%zu attempts): %s\n", mls_record_int(m, "member", -1),
+		    json_array_size(json_object_get(m, "attempts")),
+		    mls_record_str(m, "reason") ? mls_record_str(m, "reason") : "failed");
+	}
 }
 
 static void
@@ -194,7 +284,30 @@ cli_campaign_status(const struct mls_config *cfg, struct mls_store *st,
 				(void)mls_tracker_poll(t, trials);
 			if (watch && fmt == CLI_FMT_TABLE)
 				fputs("\033[H\033[2J", stdout);
-			if (fmt == CLI_FMT_TABLE) {
+			if (strcmp(mls_record_str(camp, "kind"), "ensemble") == 0) {
+				/* An ensemble: members and the quorum, not a best trial. */
+				json_t *ens = NULL;
+				if ((rc = mls_ensemble_record(camp, trials, &ens)) < 0) {
+					warnx("%s", mls_error_last());
+					free(id);
+					json_decref(camp);
+					json_decref(trials);
+					return cli_exit_code(rc);
+				}
+				json_decref(camp);
+				camp = ens;
+				if (fmt == CLI_FMT_TABLE) {
+					show_ensemble(camp, cli_color(stdout));
+				} else if (fmt == CLI_FMT_JSON) {
+					json_dumpf(camp, stdout, MLS_JSON_PRETTY);
+					putchar('\n');
+				} else {
+					json_t *tr;
+					json_array_foreach(trials, k, tr)
+						mls_jsonl_write(stdout, tr);
+					mls_jsonl_write(stdout, camp);
+				}
+			} else if (fmt == CLI_FMT_TABLE) {
 				show(camp, trials, cli_color(stdout));
 			} else if (fmt == CLI_FMT_JSON) {
 				json_t *all = json_pack("{s:O,s:O}", "campaign", camp,

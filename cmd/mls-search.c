@@ -33,9 +33,9 @@
 #include "mls_track.h"
 
 static const char synopsis[] =
-    "usage: mls-search [-qv] [--ask-tell] [--cancel-on-exit] [--detach] [--multivariate]\n"
-    "                  [--algorithm ALG] [--cpus N] [-e KEY=VALUE] [--format FMT]\n"
-    "                  [--gpus N] [--image TAG] [--max-failures N] [--mem SIZE]\n"
+    "usage: mls-search [-qv] [--ask-tell] [--cancel-on-exit] [--detach] [--independent]\n"
+    "                  [--multivariate] [--algorithm ALG] [--cpus N] [-e KEY=VALUE]\n"
+    "                  [--format FMT] [--gpus N] [--image TAG] [--max-failures N] [--mem SIZE]\n"
     "                  [--metric-regex REGEX] [--name NAME] [--objective METRIC[:min|max]]\n"
     "                  [-p NAME=TYPE:ARGS] [--parallel P] [--prune median|asha]\n"
     "                  [--reduce last|best|mean] [--resume ID] [-s SITE[:CAP][,...]]\n"
@@ -44,7 +44,8 @@ static const char synopsis[] =
     "                  [--] COMMAND [ARG ...]\n";
 
 enum {
-	OPT_ASK_TELL = 0x100, OPT_CANCEL_ON_EXIT, OPT_DETACH, OPT_MULTIVARIATE,
+	OPT_ASK_TELL = 0x100, OPT_CANCEL_ON_EXIT, OPT_DETACH, OPT_INDEPENDENT,
+	OPT_MULTIVARIATE,
 	OPT_ALGORITHM, OPT_CPUS, OPT_GPUS, OPT_IMAGE, OPT_MAX_FAILURES, OPT_MEM,
 	OPT_METRIC_REGEX, OPT_NAME, OPT_OBJECTIVE, OPT_PARALLEL, OPT_PRUNE,
 	OPT_REDUCE, OPT_RESUME, OPT_SANDBOX, OPT_SEED, OPT_SPACE, OPT_STARTUP,
@@ -52,7 +53,7 @@ enum {
 };
 
 struct opts {
-	int		 ask_tell, cancel_on_exit, detach, multivariate;
+	int		 ask_tell, cancel_on_exit, detach, independent;
 	const char	*algorithm, *image, *metric_regex, *name, *objective;
 	const char	*prune, *reduce, *resume, *sites, *sandbox, *space_file;
 	long		 cpus, gpus, max_failures, parallel, startup, trials;
@@ -114,6 +115,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 		{ "env", required_argument, NULL, 'e' },
 		{ "gpus", required_argument, NULL, OPT_GPUS },
 		{ "image", required_argument, NULL, OPT_IMAGE },
+		{ "independent", no_argument, NULL, OPT_INDEPENDENT },
 		{ "max-failures", required_argument, NULL, OPT_MAX_FAILURES },
 		{ "mem", required_argument, NULL, OPT_MEM },
 		{ "metric-regex", required_argument, NULL, OPT_METRIC_REGEX },
@@ -177,7 +179,8 @@ parse_options(int argc, char *argv[], struct opts *o)
 			    sz : (sz + (1 << 20) - 1) >> 20;
 			break;
 		case OPT_METRIC_REGEX: o->metric_regex = optarg; break;
-		case OPT_MULTIVARIATE: o->multivariate = 1; break;
+		case OPT_INDEPENDENT: o->independent = 1; break;
+		case OPT_MULTIVARIATE: o->independent = 0; break;
 		case OPT_NAME: o->name = optarg; break;
 		case OPT_OBJECTIVE: o->objective = optarg; break;
 		case OPT_PARALLEL: o->parallel = parse_count("--parallel", optarg, 1); break;
@@ -425,7 +428,7 @@ main(int argc, char *argv[])
 		    mls_record_str(meta, "algorithm") ? mls_record_str(meta, "algorithm") : "tpe";
 		if (mls_id_new(id, sizeof(id), "c-") < 0)
 			errx(EX_SOFTWARE, "%s", mls_error_last());
-		sopts = json_pack("{s:b,s:I}", "multivariate", o.multivariate,
+		sopts = json_pack("{s:b,s:I}", "multivariate", !o.independent,
 		    "parallel", (json_int_t)(o.parallel > 0 ? o.parallel : 1));
 		if (o.startup > 0)
 			json_object_set_new(sopts, "startup", json_integer(o.startup));

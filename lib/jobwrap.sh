@@ -79,17 +79,20 @@ http_setup() {
 	fi
 }
 
-# curl with our options; "$@" appended.
+# curl with our options; "$@" appended.  The token comes from a header
+# file (-H @file), never from argv.  A transfer below 1 byte/s for
+# MLS_HTTP_STALL_S seconds (30) is dropped, and retried.
 curl_do() {
-	set -- -fsS --retry 5 --retry-delay 1 --retry-connrefused \
-	    --connect-timeout 20 "$@"
+	set -- -sS --connect-timeout "${MLS_HTTP_CONNECT_TIMEOUT:-10}" \
+	    --speed-limit 1 --speed-time "${MLS_HTTP_STALL_S:-30}" "$@"
 	[ -n "$HTTP_HDR" ] && set -- -H "@$HTTP_HDR" "$@"
 	[ -n "${MLS_STORE_CA_FILE:-}" ] && set -- --cacert "$MLS_STORE_CA_FILE" "$@"
 	curl "$@"
 }
 
 wget_do() {
-	set -- -q --tries=5 "$@"
+	set -- -q --tries="$((${MLS_HTTP_RETRIES:-5} + 1))" --retry-connrefused \
+	    --waitretry=2 --timeout="${MLS_HTTP_STALL_S:-30}" "$@"
 	[ -n "${MLS_STORE_CA_FILE:-}" ] && set -- --ca-certificate="$MLS_STORE_CA_FILE" "$@"
 	if [ -n "$WGET_RC" ]; then
 		WGETRC=$WGET_RC wget "$@"
@@ -101,19 +104,58 @@ wget_do() {
 HAVE_CURL=0
 command -v curl >/dev/null 2>&1 && HAVE_CURL=1
 
-# st_get KEY DEST: fetch KEY into DEST; 1 if missing or failed.
+# The library's retry policy: connect errors, timeouts, resets and 5xx are
+# retried MLS_HTTP_RETRIES times (5) with exponential backoff and jitter
+# (MLS_HTTP_BACKOFF_MS, 250 ms, doubled, capped at 8 s); 4xx never.
+# http_req OK_CODES CURL_ARGS...: 0 on one of OK_CODES (e.g. "200 206"),
+# 2 on 404, 1 otherwise.  HTTP_CODE holds the last status.
+HTTP_CODE=
+http_req() {
+	_hok=$1
+	shift
+	_try=0
+	while :; do
+		HTTP_CODE=$(curl_do -w '%{http_code}' "$@")
+		_rc=$?
+		case " $_hok " in *" $HTTP_CODE "*) [ $_rc -eq 0 ] && return 0 ;; esac
+		_retry=0
+		case $_rc in
+		0|22) case $HTTP_CODE in 5[0-9][0-9]) _retry=1 ;; esac ;;
+		5|6|7|16|18|28|35|52|55|56|92) _retry=1 ;;
+		esac
+		[ "$HTTP_CODE" = 404 ] && return 2
+		if [ "$_retry" = 0 ] || [ "$_try" -ge "${MLS_HTTP_RETRIES:-5}" ]; then
+			log "store: curl exit $_rc, HTTP $HTTP_CODE, after $((_try + 1)) attempts"
+			return 1
+		fi
+		_try=$((_try + 1))
+		_ms=$(awk -v b="${MLS_HTTP_BACKOFF_MS:-250}" -v t="$_try" \
+		    -v s="$$$_try" 'BEGIN { srand(s + 0); d = b;
+		    for (i = 1; i < t && d < 8000; i++) d *= 2;
+		    if (d > 8000) d = 8000;
+		    printf "%.3f", (d / 2 + rand() * d / 2) / 1000 }')
+		sleep "$_ms" 2>/dev/null || sleep 1
+	done
+}
+
+# st_get KEY DEST: fetch KEY into DEST; 1 if missing or failed.  A
+# download cut short is resumed with a Range request (curl -C -).
 st_get() {
 	if [ "$STORE_KIND" = file ]; then
 		[ -f "$STORE_DIR/$1" ] || return 1
 		cp "$STORE_DIR/$1" "$2.part" && mv -f "$2.part" "$2"
 	elif [ "$HAVE_CURL" = 1 ]; then
-		curl_do -o "$2.part" "$MLS_STORE_URL$1" && mv -f "$2.part" "$2"
+		rm -f "$2.part"
+		# -f keeps error pages out of DEST.part
+		http_req "200 206" -f -C - -o "$2.part" "$MLS_STORE_URL$1" &&
+		    mv -f "$2.part" "$2"
 	else
 		wget_do -O "$2.part" "$MLS_STORE_URL$1" && mv -f "$2.part" "$2"
 	fi
 }
 
-# st_put SRC KEY: store SRC under KEY, atomically.
+# st_put SRC KEY: store SRC under KEY.  nginx publishes a PUT by renaming
+# the complete body over the key, so a reader never sees half of it.
 st_put() {
 	if [ "$STORE_KIND" = file ]; then
 		_d=$STORE_DIR/${2%/*}
@@ -121,7 +163,7 @@ st_put() {
 		_tmp=$_d/.mls-tmp-wrap$$
 		cp "$1" "$_tmp" && chmod 644 "$_tmp" && mv -f "$_tmp" "$STORE_DIR/$2"
 	elif [ "$HAVE_CURL" = 1 ]; then
-		curl_do -o /dev/null -T "$1" "$MLS_STORE_URL$2"
+		http_req "200 201 204" -f -o /dev/null -T "$1" "$MLS_STORE_URL$2"
 	else
 		wget_do -O /dev/null --method=PUT --body-file="$1" "$MLS_STORE_URL$2"
 	fi
@@ -132,7 +174,7 @@ st_exists() {
 	if [ "$STORE_KIND" = file ]; then
 		[ -f "$STORE_DIR/$1" ]
 	elif [ "$HAVE_CURL" = 1 ]; then
-		curl_do -o /dev/null -I "$MLS_STORE_URL$1" 2>/dev/null
+		http_req 200 -f -o /dev/null -I "$MLS_STORE_URL$1" 2>/dev/null
 	else
 		wget_do -O /dev/null --spider "$MLS_STORE_URL$1" 2>/dev/null
 	fi
@@ -361,7 +403,7 @@ while [ ! -f "$META/rc" ]; do
 	tick=$((tick + 1))
 	if [ -z "$STOP" ] && [ -n "$MLS_TIME_S" ] && [ "$MLS_TIME_S" -gt 0 ] &&
 	    [ $(($(date +%s) - START_S)) -ge "$MLS_TIME_S" ]; then
-		STOP="time limit of ${MLS_TIME_S}s exceeded"
+		STOP="time limit of ${MLS_TIME_S}s exceeded (TIMEOUT)"
 	fi
 	# a file store is cheap to look at: check the marker every tick
 	if [ -z "$STOP" ] && { [ "$STORE_KIND" = file ] ||
@@ -390,7 +432,10 @@ while [ ! -f "$META/rc" ]; do
 done
 kill "$TICKER" 2>/dev/null
 wait "$RUNNER" 2>/dev/null
-trap - TERM INT HUP USR1
+# a wake-up the ticker sent just before it died must not kill us (the
+# default action of USR1) while finish() pushes the results
+trap '' USR1
+trap - TERM INT HUP
 rc=$(cat "$META/rc")
 
 if [ -n "$STOP" ]; then

@@ -33,7 +33,15 @@ struct site_slot {
 	const char	*name;
 	long		 cap;		/* 0: no cap of its own */
 	long		 inflight;
+	long		 ended;		/* trials that ended here */
+	double		 turnaround;	/* their mean seconds, submit to end */
+	int		 bad_streak;	/* site failures in a row */
+	double		 paused_until;
 };
+
+/* A site whose trials are lost PAUSE_AFTER times in a row rests a while. */
+#define PAUSE_AFTER	3
+#define PAUSE_S		30.0
 
 struct camp {
 	const struct mls_config		*cfg;
@@ -60,6 +68,7 @@ struct camp {
 	regex_t				 re;
 	int				 have_re;
 	int				 exhausted;
+	int				 decided;	/* the generator's tell said stop */
 	const char			*end_reason;
 	json_t				*best_so_far;	/* [[n, best], ...] */
 };
@@ -321,9 +330,13 @@ finish(struct camp *c, long number)
 
 	if (t->prune_requested) {
 		json_object_set_new(t->job, "pruned", json_true());
+		mls_buf_addf(&why, "pruned at step %ld by the %s pruner",
+		    t->last_step, mls_record_str(c->spec, "prune") ?
+		    mls_record_str(c->spec, "prune") : "early-stopping");
+		json_object_set_new(t->job, "reason", json_string(why.buf));
 		if (t->have_last)
 			v = minimised(c, t->last_value);
-	} else if (s == MLS_STATE_SUCCEEDED) {
+	} else if (s == MLS_STATE_SUCCEEDED && c->metric != NULL) {
 		if ((rc = objective(c, t->job, &v, &why)) < 0)
 			goto out;
 		got = rc;
@@ -344,7 +357,8 @@ finish(struct camp *c, long number)
 	count_final(c, t->job, 1);
 	if (got)
 		note_best(c, number, v);
-	told = t->prune_requested ? "pruned" : got ? "succeeded" : "failed";
+	told = t->prune_requested ? "pruned" : got || (c->metric == NULL &&
+	    s == MLS_STATE_SUCCEEDED) ? "succeeded" : "failed";
 	if ((rc = journal(c, "result", number, json_pack("{s:s,s:o,s:O}",
 	    "state", told, "value", got ? json_real(v) : json_null(),
 	    "job", t->job))) < 0)
@@ -352,6 +366,8 @@ finish(struct camp *c, long number)
 	if ((rc = c->gen->tell(c->gen->arg, number, json_object_get(t->job, "params"),
 	    told, got ? minimised(c, v) : v)) < 0)
 		goto out;
+	if (rc == 1)
+		c->decided = 1;
 	if (c->pr != NULL)
 		mls_pruner_finish(c->pr, number);
 	if (c->o->on_trial != NULL)
@@ -429,6 +445,8 @@ replay_event(json_t *ev, void *arg)
 		    json_object_get(t->job, "params"), state ? state : "failed",
 		    json_is_number(v) ? minimised(c, json_number_value(v)) : NAN)) < 0)
 			return rc;
+		if (rc == 1)
+			c->decided = 1;
 		if (c->pr != NULL)
 			mls_pruner_finish(c->pr, n);
 	}
@@ -451,7 +469,8 @@ setup(struct camp *c)
 	if (c->id == NULL)
 		return mls_error_set(MLS_EINPUT, "campaign spec: field 'id': missing");
 	c->metric = mls_record_str(obj, "metric");
-	if (c->metric == NULL)
+	/* "metric": null: no objective (an ensemble without --objective) */
+	if (c->metric == NULL && !json_is_null(json_object_get(obj, "metric")))
 		c->metric = "loss";
 	c->reduce = mls_record_str(obj, "reduce");
 	if (c->reduce == NULL)
@@ -490,20 +509,69 @@ setup(struct camp *c)
 	return 0;
 }
 
-/* The site with free capacity and the fewest trials in flight, or NULL. */
+/*
+ * The site where a new trial should end soonest, or NULL: among sites
+ * with free capacity that are not paused, the least (in flight + 1) x
+ * mean turnaround, so a site that turns trials around twice as fast gets
+ * about twice the trials; a site with no ended trial yet costs 0 (try
+ * every site); ties go to the fewest in flight.
+ */
 static struct site_slot *
 pick_site(struct camp *c)
 {
 	struct site_slot *best = NULL;
+	double now = mls_time_now(), cost, best_cost = 0;
 
 	for (size_t i = 0; i < c->nsites; i++) {
 		struct site_slot *s = &c->sites[i];
 		if (s->cap > 0 && s->inflight >= s->cap)
 			continue;
-		if (best == NULL || s->inflight < best->inflight)
+		if (s->paused_until > now)
+			continue;
+		cost = s->ended > 0 ? (double)(s->inflight + 1) * s->turnaround : 0;
+		if (best == NULL || cost < best_cost || (cost == best_cost &&
+		    s->inflight < best->inflight)) {
 			best = s;
+			best_cost = cost;
+		}
 	}
 	return best;
+}
+
+/*
+ * A trial on site ss has ended: learn its turnaround; a trial lost, or
+ * failed without an exit code (the command never ran), is the site's
+ * failure, and PAUSE_AFTER of them in a row pause the site (30 s, then
+ * doubling up to 16 min) so new trials go elsewhere.
+ */
+static void
+site_ended(struct site_slot *ss, const json_t *job)
+{
+	enum mls_state st = mls_state_parse(mls_record_str(job, "state"));
+	double now = mls_time_now(), sub = -1, pause;
+	const char *t = mls_record_str(job, "submitted");
+
+	if (t != NULL)
+		sub = mls_time_parse(t);
+	if (sub > 0 && now >= sub) {
+		ss->turnaround = (ss->turnaround * (double)ss->ended + (now - sub)) /
+		    (double)(ss->ended + 1);
+		ss->ended++;
+	}
+	if (st == MLS_STATE_LOST || (st == MLS_STATE_FAILED &&
+	    !json_is_integer(json_object_get(job, "exit_code")))) {
+		if (++ss->bad_streak >= PAUSE_AFTER) {
+			int k = ss->bad_streak - PAUSE_AFTER;
+			pause = PAUSE_S * (double)(1 << (k < 5 ? k : 5));
+			ss->paused_until = now + pause;
+			mls_warn("site '%s': %d trials in a row failed there (%s); "
+			    "no new trials there for %.0fs", ss->name,
+			    ss->bad_streak, mls_record_str(job, "reason") ?
+			    mls_record_str(job, "reason") : "no reason", pause);
+		}
+	} else if (st == MLS_STATE_SUCCEEDED || st == MLS_STATE_FAILED) {
+		ss->bad_streak = 0;
+	}
 }
 
 static long
@@ -599,6 +667,8 @@ fill(struct camp *c)
 			c->exhausted = 1;
 			break;
 		}
+		if (rc == 2)
+			break;		/* nothing to start until a trial ends */
 		if ((rc = new_trial(c, n, params, s->name, &job)) < 0) {
 			json_decref(params);
 			return rc;
@@ -632,7 +702,9 @@ check_pruning(struct camp *c, long n)
 	size_t k, cnt = 0;
 	int rc, prune = 0;
 
-	if ((rc = fetch_text(c, t->job, "metrics.jsonl", &text)) <= 0)
+	rc = 0;
+	if (c->metric == NULL ||
+	    (rc = fetch_text(c, t->job, "metrics.jsonl", &text)) <= 0)
 		goto out;
 	metric_values(c, text.buf, &vals, &steps, &cnt);
 	for (k = 0; k < cnt && !prune; k++) {
@@ -703,8 +775,10 @@ poll_all(struct camp *c)
 				goto out;
 		if (mls_state_final(s)) {
 			struct site_slot *ss = site_of(c, t->job);
-			if (ss != NULL)
+			if (ss != NULL) {
 				ss->inflight--;
+				site_ended(ss, t->job);
+			}
 			if ((rc = finish(c, n)) < 0)
 				goto out;
 		} else if (s == MLS_STATE_RUNNING && c->pr != NULL &&
@@ -796,6 +870,25 @@ mls_campaign_journal_path(const struct mls_config *cfg, const char *id, char **o
 	return 0;
 }
 
+/* Cancel every trial in flight (journalled first); failures are warnings. */
+static int
+cancel_inflight(struct camp *c)
+{
+	int rc;
+
+	for (size_t i = 0; i < c->nt; i++) {
+		struct trial *t = &c->t[i];
+		if (t->job == NULL || t->done || !t->sent)
+			continue;
+		if ((rc = journal(c, "cancel", (long)i, NULL)) < 0 ||
+		    (rc = mls_journal_sync(c->j)) < 0)
+			return rc;
+		if (mls_tracker_cancel(c->tr, t->job) < 0)
+			mls_warn("cancel trial %zu: %s", i, mls_error_last());
+	}
+	return 0;
+}
+
 int
 mls_campaign_run(const struct mls_config *cfg, struct mls_store *st,
     struct mls_tracker *tr, struct mls_campaign_gen *gen, struct mls_pruner *pr,
@@ -860,7 +953,19 @@ mls_campaign_run(const struct mls_config *cfg, struct mls_store *st,
 			interrupted = 1;
 			break;
 		}
-		if (c.max_failures > 0 && c.p.failed >= c.max_failures) {
+		if (c.decided) {
+			/*
+			 * The generator says no trial can change the outcome
+			 * (an ensemble that missed its quorum): cancel the
+			 * trials in flight, once, and end when they have.
+			 */
+			if (c.end_reason == NULL) {
+				c.end_reason = "decided";
+				if ((rc = cancel_inflight(&c)) < 0)
+					goto out;
+			}
+			stopping = 1;
+		} else if (c.max_failures > 0 && c.p.failed >= c.max_failures) {
 			c.end_reason = "max-failures";
 			stopping = 1;
 		} else if (c.timeout_s > 0 && mls_time_now() - c.p.started >= c.timeout_s) {
@@ -893,17 +998,8 @@ mls_campaign_run(const struct mls_config *cfg, struct mls_store *st,
 	}
 	if (interrupted) {
 		c.end_reason = "interrupted";
-		if (o->cancel_on_exit) {
-			for (size_t i = 0; i < c.nt; i++) {
-				struct trial *t = &c.t[i];
-				if (t->job == NULL || t->done || !t->sent)
-					continue;
-				(void)journal(&c, "cancel", (long)i, NULL);
-				(void)mls_journal_sync(c.j);
-				if (mls_tracker_cancel(tr, t->job) < 0)
-					mls_warn("cancel trial %zu: %s", i, mls_error_last());
-			}
-		}
+		if (o->cancel_on_exit)
+			(void)cancel_inflight(&c);
 	}
 	update_live_counts(&c);
 	if (o->on_progress != NULL)

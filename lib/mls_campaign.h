@@ -36,11 +36,21 @@
 #include "mls_track.h"
 
 struct mls_campaign_gen {
-	/* Params of trial number (new ref): 0, 1 when exhausted, <0 error. */
+	/*
+	 * Params of trial number (new ref): 0; 1 when exhausted for good; 2
+	 * when there is nothing to start now but there may be later (a retry
+	 * that depends on trials in flight; never return 2 with none in
+	 * flight); <0 on error.
+	 */
 	int	(*ask)(void *arg, long number, json_t **params);
 	/* A replayed trial still in flight. */
 	int	(*pending)(void *arg, long number, const json_t *params);
-	/* A finished trial: state succeeded (value minimised), failed, pruned. */
+	/*
+	 * A finished trial: state succeeded (value minimised), failed, pruned.
+	 * 0; 1 when the outcome is decided and no trial in flight can change
+	 * it: the loop cancels the trials in flight and ends (reason
+	 * "decided"); <0 on error.
+	 */
 	int	(*tell)(void *arg, long number, const json_t *params,
 		    const char *state, double value);
 	void	*arg;
@@ -63,7 +73,8 @@ struct mls_campaign_opts {
 	 * The spec (borrowed), journalled as the start event; must hold at least
 	 * "id", "command" (argv array), "sites" ([{"name","cap"}]), "parallel",
 	 * "budget" {"trials","timeout_s","max_failures"}, "objective" {"metric",
-	 * "goal":"min"|"max","reduce":"last"|"best"|"mean","regex"} and may hold
+	 * "goal":"min"|"max","reduce":"last"|"best"|"mean","regex"} ("metric":
+	 * null: no objective, a trial that exits 0 succeeded) and may hold
 	 * "sandbox", "image", "resources", "env", "name".
 	 */
 	json_t		*spec;

@@ -28,7 +28,8 @@ struct mls_sampler;
 
 /* algorithm: "random", "grid", "sobol", "tpe" or "exec:CMD" (else
  * MLS_EINPUT).  sp is borrowed and must outlive the sampler.  opts
- * (borrowed, may be NULL): {"multivariate":false, "startup":10,
+ * (borrowed, may be NULL): {"multivariate":true (tpe: joint, else one
+ * parameter at a time), "startup":10,
  * "candidates":24, "max_above":256, "parallel":1, "workdir":DIR,
  * "grid_points":5, "shuffle":false}. */
 int	 mls_sampler_new(struct mls_sampler **out, const char *algorithm,

@@ -22,6 +22,7 @@
 #include "mls_record.h"
 #include "mls_site.h"
 #include "mls_site_local.h"
+#include "mls_site_slurm.h"
 #include "mls_store.h"
 
 #define RESULT_MAX	(1u << 20)
@@ -29,6 +30,7 @@
 
 static const struct mls_site_ops *const drivers[] = {
 	&mls_site_local_ops,
+	&mls_site_slurm_ops,
 };
 
 int

@@ -1,10 +1,9 @@
 /*
  * mls_store.c - the store: a table of drivers keyed by URL scheme.
  *
- * Only the file:// driver exists so far.  Its writes go to a temporary
- * file in the destination directory (mkstemp), are fsync'ed and then
- * renamed over the key, so a reader never sees a half-written object.
- * http(s):// slots into the same table later.
+ * file:// writes go to a temporary file in the destination directory
+ * (mkstemp), are fsync'ed and then renamed over the key, so a reader never
+ * sees a half-written object.  http(s):// goes through lib/mls_http.c.
  */
 #include "config.h"
 
@@ -21,7 +20,9 @@
 
 #include "mls_buf.h"
 #include "mls_config.h"
+#include "mls_digest.h"
 #include "mls_error.h"
+#include "mls_http.h"
 #include "mls_log.h"
 #include "mls_store.h"
 
@@ -30,7 +31,8 @@
 
 struct store_driver {
 	const char *name;
-	int	(*open)(struct mls_store *st, const char *url);
+	int	(*open)(struct mls_store *st, const struct mls_config *cfg,
+		    const char *url);
 	void	(*close)(struct mls_store *st);
 	char	*(*local_path)(const struct mls_store *st, const char *key);
 	int	(*put_file)(struct mls_store *st, const char *key, const char *path);
@@ -242,13 +244,14 @@ cmp_str(const void *a, const void *b)
 /* ---- the file:// driver ---------------------------------------------- */
 
 static int
-file_open(struct mls_store *st, const char *url)
+file_open(struct mls_store *st, const struct mls_config *cfg, const char *url)
 {
 	struct mls_buf b = MLS_BUF_INIT;
 	const char *path = url;
 	size_t n;
 	int rc;
 
+	(void)cfg;
 	if (strncmp(url, "file://", 7) == 0)
 		path = url + 7;
 	if (*path != '/')
@@ -555,19 +558,322 @@ static const struct store_driver file_driver = {
 	.list = file_list,
 };
 
-/* ---- the http(s):// driver: not yet (another issue) ------------------- */
+/* ---- the http(s):// driver ------------------------------------------------ */
+
+/*
+ * Plain HTTP verbs on a WebDAV server (nginx: dav_methods PUT DELETE,
+ * autoindex_format json).  Publication: nginx writes a PUT's body to a
+ * temporary file and renames it over the key once the whole body has
+ * arrived, so a reader never sees a half-written object; a PUT cut short
+ * leaves nothing.  We then HEAD the key and compare its size.  Keys that
+ * are content addressed (sandboxes/sha256/...) are checked against their
+ * digest on the way up (the bytes sent) and on the way down.
+ */
+struct http_store {
+	struct mls_http *h;
+};
+
+/* The hex digest a content-addressed key names, else "" (returns 1/0). */
+static int
+key_sha256(const char *key, char hex[65])
+{
+	static const char pfx[] = "sandboxes/sha256/";
+	const char *p;
+	size_t i;
+
+	hex[0] = '\0';
+	if (strncmp(key, pfx, sizeof(pfx) - 1) != 0)
+		return 0;
+	p = strrchr(key, '/') + 1;
+	for (i = 0; i < 64; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+			return 0;
+	if (strcmp(p + 64, ".tar.zst") != 0)
+		return 0;
+	memcpy(hex, p, 64);
+	hex[64] = '\0';
+	return 1;
+}
+
+/* The URL of key, percent-encoding what is not unreserved (new string). */
+static char *
+http_url(const struct mls_store *st, const char *key)
+{
+	static const char hexd[] = "0123456789ABCDEF";
+	struct mls_buf b = MLS_BUF_INIT;
+	const unsigned char *p;
+
+	mls_buf_adds(&b, st->url);
+	for (p = (const unsigned char *)key; *p != '\0'; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~/", *p) != NULL) {
+			mls_buf_addc(&b, (char)*p);
+		} else {
+			mls_buf_addc(&b, '%');
+			mls_buf_addc(&b, hexd[*p >> 4]);
+			mls_buf_addc(&b, hexd[*p & 15]);
+		}
+	}
+	return mls_buf_detach(&b);
+}
 
 static int
-http_open(struct mls_store *st, const char *url)
+http_open(struct mls_store *st, const struct mls_config *cfg, const char *url)
 {
-	(void)st;
-	return mls_error_set(MLS_ECONFIG,
-	    "store '%s': http(s) stores are not supported yet", url);
+	struct mls_config own = { 0 };
+	struct mls_http_opts o = { 0 };
+	struct http_store *hs = NULL;
+	struct mls_buf b = MLS_BUF_INIT;
+	int rc;
+
+	/* a caller without a configuration (the local runner) loads one */
+	if (cfg == NULL) {
+		if ((rc = mls_config_load(&own)) < 0)
+			goto out;
+		cfg = &own;
+	}
+	mls_buf_adds(&b, url);
+	if (b.len == 0 || b.buf[b.len - 1] != '/')
+		mls_buf_addc(&b, '/');
+	if ((rc = mls_buf_error(&b)) < 0)
+		goto out;
+	st->url = mls_buf_detach(&b);
+	if ((hs = calloc(1, sizeof(*hs))) == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	o.name = st->url;
+	o.token_file = cfg->store_token_file;
+	o.ca_file = cfg->store_ca_file;
+	o.retries = -1;
+	if ((rc = mls_http_new(&hs->h, &o)) < 0)
+		goto out;
+	st->priv = hs;
+	hs = NULL;
+	rc = 0;
+out:
+	if (hs != NULL)
+		mls_http_free(hs->h);
+	free(hs);
+	mls_buf_release(&b);
+	if (cfg == &own)
+		mls_config_release(&own);
+	return rc;
+}
+
+static void
+http_close(struct mls_store *st)
+{
+	struct http_store *hs = st->priv;
+
+	if (hs != NULL) {
+		mls_http_free(hs->h);
+		free(hs);
+		st->priv = NULL;
+	}
+}
+
+/* One transfer of key; url owned by the caller. */
+static int
+http_one(struct mls_store *st, struct mls_http_xfer *x, const char *key)
+{
+	struct http_store *hs = st->priv;
+	int rc;
+
+	if ((x->url = http_url(st, key)) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	rc = mls_http_run(hs->h, x, 1, 1, NULL, NULL);
+	free((char *)x->url);
+	x->url = NULL;
+	mls_http_xfer_release(x, 1);
+	return rc;
+}
+
+/* After a PUT: the key must be there with the size sent. */
+static int
+http_verify_put(struct mls_store *st, const char *key, long long size)
+{
+	struct mls_http_xfer x = { .method = MLS_HTTP_HEAD };
+	int rc;
+
+	if ((rc = http_one(st, &x, key)) < 0)
+		return rc;
+	if (!x.found || x.size != size)
+		return mls_error_set(MLS_EPROTO, "store '%s': '%s': %s after "
+		    "upload (sent %lld bytes, the server has %lld)", st->url,
+		    key, x.found ? "wrong size" : "missing", size,
+		    x.found ? x.size : -1LL);
+	return 0;
+}
+
+static int
+http_put_file(struct mls_store *st, const char *key, const char *path)
+{
+	struct mls_http_xfer x = { .method = MLS_HTTP_PUT, .path = path };
+	char want[65], hex[65];
+	long long size;
+	int rc;
+
+	if (key_sha256(key, want)) {
+		if ((rc = mls_digest_file(path, hex, &size)) < 0)
+			return rc;
+		if (strcmp(hex, want) != 0)
+			return mls_error_set(MLS_EINPUT, "'%s': digest sha256:%s "
+			    "does not match key '%s'", path, hex, key);
+		x.sha256 = want;
+	}
+	if ((rc = http_one(st, &x, key)) < 0)
+		return rc;
+	return http_verify_put(st, key, x.size);
+}
+
+static int
+http_put_buf(struct mls_store *st, const char *key, const void *data,
+    size_t len)
+{
+	struct mls_http_xfer x = { .method = MLS_HTTP_PUT, .data = data,
+	    .len = len };
+	char want[65];
+	int rc;
+
+	if (key_sha256(key, want))
+		x.sha256 = want;
+	if ((rc = http_one(st, &x, key)) < 0)
+		return rc;
+	return http_verify_put(st, key, (long long)len);
+}
+
+static int
+http_get_file(struct mls_store *st, const char *key, const char *path)
+{
+	struct mls_http_xfer x = { .method = MLS_HTTP_GET, .path = path };
+	char want[65];
+	char *dir;
+	int rc;
+
+	if (key_sha256(key, want))
+		x.sha256 = want;
+	if ((dir = dir_of(path)) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	rc = mls_mkdirs(dir, 0755);
+	free(dir);
+	if (rc < 0)
+		return rc;
+	return http_one(st, &x, key);
+}
+
+static int
+http_get_buf(struct mls_store *st, const char *key, struct mls_buf *out,
+    size_t max)
+{
+	struct mls_http_xfer x = { .method = MLS_HTTP_GET, .out = out,
+	    .max = max };
+	char want[65];
+
+	if (key_sha256(key, want))
+		x.sha256 = want;
+	return http_one(st, &x, key);
+}
+
+static int
+http_stat(struct mls_store *st, const char *key, long long *size)
+{
+	struct mls_http_xfer x = { .method = MLS_HTTP_HEAD };
+	int rc;
+
+	if ((rc = http_one(st, &x, key)) < 0)
+		return rc;
+	if (x.found && size != NULL)
+		*size = x.size;
+	return x.found;
+}
+
+static int
+http_delete(struct mls_store *st, const char *key)
+{
+	struct mls_http_xfer x = { .method = MLS_HTTP_DELETE };
+
+	return http_one(st, &x, key);
+}
+
+static int
+http_list(struct mls_store *st, const char *dir, json_t **out)
+{
+	struct mls_http_xfer x = { .method = MLS_HTTP_GET, .missing_ok = 1,
+	    .max = 64UL << 20 };
+	struct mls_buf body = MLS_BUF_INIT, d = MLS_BUF_INIT;
+	json_t *doc = NULL, *arr = NULL, *v;
+	json_error_t jerr;
+	const char *name;
+	char **names = NULL;
+	size_t i, n = 0;
+	int rc;
+
+	/* nginx lists a directory only with the trailing slash */
+	mls_buf_adds(&d, dir);
+	if (d.len > 0)
+		mls_buf_addc(&d, '/');
+	if ((rc = mls_buf_error(&d)) < 0)
+		goto out;
+	x.out = &body;
+	if ((rc = http_one(st, &x, d.buf)) < 0)
+		goto out;
+	if ((arr = json_array()) == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!x.found)
+		goto done;
+	doc = json_loadb(body.buf, body.len, 0, &jerr);
+	if (!json_is_array(doc)) {
+		rc = mls_error_set(MLS_EPROTO, "store '%s': listing of '%s' is "
+		    "not a JSON array (autoindex_format json?)", st->url, d.buf);
+		goto out;
+	}
+	if ((names = calloc(json_array_size(doc) + 1, sizeof(*names))) == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	json_array_foreach(doc, i, v) {
+		name = json_string_value(json_object_get(v, "name"));
+		if (name == NULL || *name == '\0' ||
+		    strncmp(name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0)
+			continue;
+		names[n++] = (char *)name;	/* borrowed from doc */
+	}
+	if (n > 0)
+		qsort(names, n, sizeof(*names), cmp_str);
+	for (i = 0; i < n; i++) {
+		if (json_array_append_new(arr, json_string(names[i])) == -1) {
+			rc = mls_error_set(MLS_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+done:
+	*out = arr;
+	arr = NULL;
+	rc = 0;
+out:
+	free(names);
+	json_decref(doc);
+	json_decref(arr);
+	mls_buf_release(&body);
+	mls_buf_release(&d);
+	return rc;
 }
 
 static const struct store_driver http_driver = {
 	.name = "http",
 	.open = http_open,
+	.close = http_close,
+	.local_path = NULL,
+	.put_file = http_put_file,
+	.put_buf = http_put_buf,
+	.get_file = http_get_file,
+	.get_buf = http_get_buf,
+	.stat = http_stat,
+	.del = http_delete,
+	.list = http_list,
 };
 
 /* ---- the table ------------------------------------------------------- */
@@ -609,7 +915,7 @@ mls_store_open(struct mls_store **out, const struct mls_config *cfg,
 		    "scheme (expected file://, http:// or https://)", url);
 		goto out;
 	}
-	if ((rc = st->drv->open(st, url)) < 0)
+	if ((rc = st->drv->open(st, cfg, url)) < 0)
 		goto out;
 	*out = st;
 	st = NULL;
@@ -767,4 +1073,137 @@ mls_store_sandbox_key(const char *sandbox_id, struct mls_buf *key)
 bad:
 	return mls_error_set(MLS_EINPUT, "sandbox '%s': not a sha256:<64 hex> id",
 	    sandbox_id != NULL ? sandbox_id : "");
+}
+
+/* ---- many downloads at once ------------------------------------------- */
+
+void
+mls_store_get_release(struct mls_store_get *g, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(g[i].error);
+		g[i].error = NULL;
+	}
+}
+
+/* One by one through the driver (the file:// store). */
+static int
+get_files_serial(struct mls_store *st, struct mls_store_get *g, size_t n,
+    mls_store_progress_fn fn, void *arg)
+{
+	long long done = 0, size = 0;
+	char hex[65];
+	size_t i;
+	int rc, first = 0;
+
+	for (i = 0; i < n; i++) {
+		g[i].found = 1;
+		g[i].size = -1;
+		if ((rc = check_key(g[i].key, 0)) < 0)
+			goto fail;
+		if (g[i].missing_ok) {
+			if ((rc = st->drv->stat(st, g[i].key, &size)) < 0)
+				goto fail;
+			if (rc == 0) {
+				g[i].found = 0;
+				g[i].rc = 0;
+				continue;
+			}
+		}
+		if ((rc = st->drv->get_file(st, g[i].key, g[i].path)) < 0)
+			goto fail;
+		if (g[i].sha256 != NULL || key_sha256(g[i].key, hex)) {
+			const char *want = g[i].sha256 ? g[i].sha256 : hex;
+			char got[65];
+			if ((rc = mls_digest_file(g[i].path, got, &size)) < 0)
+				goto fail;
+			if (strcmp(got, want) != 0) {
+				(void)unlink(g[i].path);
+				rc = mls_error_set(MLS_EPROTO, "store '%s': '%s': "
+				    "digest sha256:%s does not match the "
+				    "expected sha256:%s", st->url, g[i].key, got,
+				    want);
+				goto fail;
+			}
+		} else if (st->drv->stat(st, g[i].key, &size) < 0) {
+			size = 0;
+		}
+		g[i].size = size;
+		g[i].rc = 0;
+		done += size;
+		if (fn != NULL)
+			fn(arg, done, done);
+		continue;
+fail:
+		g[i].rc = rc;
+		free(g[i].error);
+		g[i].error = strdup(mls_error_last());
+		if (first == 0)
+			first = i + 1;
+	}
+	if (first > 0)
+		return mls_error_set(g[first - 1].rc, "%s", g[first - 1].error ?
+		    g[first - 1].error : "out of memory");
+	return 0;
+}
+
+int
+mls_store_get_files(struct mls_store *st, struct mls_store_get *g, size_t n,
+    int jobs, mls_store_progress_fn fn, void *arg)
+{
+	struct http_store *hs = st->priv;
+	struct mls_http_xfer *x = NULL;
+	char (*want)[65] = NULL;
+	char *dir;
+	size_t i;
+	int rc = 0;
+
+	if (st->drv != &http_driver)
+		return get_files_serial(st, g, n, fn, arg);
+	if (n == 0)
+		return 0;
+	if ((x = calloc(n, sizeof(*x))) == NULL ||
+	    (want = calloc(n, sizeof(*want))) == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if ((rc = check_key(g[i].key, 0)) < 0)
+			goto out;
+		x[i].method = MLS_HTTP_GET;
+		x[i].path = g[i].path;
+		x[i].missing_ok = g[i].missing_ok;
+		x[i].sha256 = g[i].sha256;
+		if (x[i].sha256 == NULL && key_sha256(g[i].key, want[i]))
+			x[i].sha256 = want[i];
+		if ((x[i].url = http_url(st, g[i].key)) == NULL ||
+		    (dir = dir_of(g[i].path)) == NULL) {
+			rc = mls_error_set(MLS_ENOMEM, "out of memory");
+			goto out;
+		}
+		rc = mls_mkdirs(dir, 0755);
+		free(dir);
+		if (rc < 0)
+			goto out;
+	}
+	rc = mls_http_run(hs->h, x, n, jobs, fn, arg);
+	for (i = 0; i < n; i++) {
+		g[i].rc = x[i].rc;
+		g[i].found = x[i].found;
+		g[i].size = x[i].size;
+		free(g[i].error);
+		g[i].error = x[i].error;
+		x[i].error = NULL;
+	}
+out:
+	if (x != NULL) {
+		for (i = 0; i < n; i++)
+			free((char *)x[i].url);
+		mls_http_xfer_release(x, n);
+	}
+	free(x);
+	free(want);
+	return rc;
 }

@@ -1,8 +1,8 @@
 /*
  * mls_store.h - where sandboxes and results live.
  *
- * Drivers: file:// (the embedded default, $XDG_DATA_HOME/mls/store) and,
- * later, http(s)://.  Keys are relative paths:
+ * Drivers: file:// (the embedded default, $XDG_DATA_HOME/mls/store) and
+ * http(s):// (a WebDAV server such as nginx; lib/mls_http.c).  Keys are relative paths:
  *   sandboxes/sha256/<2 hex>/<64 hex>.tar.zst
  *   jobs/<job id>/{spec.sh,params.json,result.json,metrics.jsonl,stdout,
  *                  stderr,outputs.tar.zst,stop}
@@ -48,6 +48,30 @@ int	 mls_store_stat(struct mls_store *st, const char *key, long long *size);
 int	 mls_store_delete(struct mls_store *st, const char *key);
 /* Names one level below dir (new array of strings; empty if missing). */
 int	 mls_store_list(struct mls_store *st, const char *dir, json_t **out);
+
+/* Many downloads at once (curl_multi for http(s) stores). */
+struct mls_store_get {
+	const char	*key;		/* in */
+	const char	*path;		/* in: written atomically */
+	const char	*sha256;	/* in: expected hex digest, or NULL */
+	int		 missing_ok;	/* in: a missing key gives found = 0 */
+	int		 rc;		/* out: 0 or an MLS_E* code */
+	int		 found;		/* out */
+	long long	 size;		/* out */
+	char		*error;		/* out: message when rc < 0 (owned) */
+};
+/* Bytes done and expected so far, for a progress bar (cmd/ draws). */
+typedef void (*mls_store_progress_fn)(void *arg, long long done,
+    long long total);
+/*
+ * Fetch g[0..n-1], at most jobs at a time; content-addressed keys are
+ * verified against their digest as well as g[i].sha256.  Every g[i].rc is
+ * set; returns 0 if all succeeded, else the first failure's code.
+ */
+int	 mls_store_get_files(struct mls_store *st, struct mls_store_get *g,
+	    size_t n, int jobs, mls_store_progress_fn fn, void *arg);
+/* Free the error strings of g[0..n-1]. */
+void	 mls_store_get_release(struct mls_store_get *g, size_t n);
 
 /* "sandboxes/sha256/ab/abcdef....tar.zst" for a "sha256:<hex>" id. */
 int	 mls_store_sandbox_key(const char *sandbox_id, struct mls_buf *key);

@@ -7,7 +7,8 @@ pkgs="build-essential autoconf automake libtool pkg-config
  libgsl-dev libinih-dev libfyaml-dev
  bats bats-assert bats-support mandoc zstd curl git ca-certificates
  python3 python3-sklearn python3-optuna
- podman runc busybox-static uidmap"
+ podman runc busybox-static uidmap nginx openssl
+ slurm-wlm slurmrestd munge"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

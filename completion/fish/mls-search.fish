@@ -63,6 +63,7 @@ complete -c mls-search -l detach -d 'Run the driver in the background, print the
 complete -c mls-search -s e -l env -x -d 'Set an environment variable KEY=VALUE for every trial'
 complete -c mls-search -l gpus -x -d 'GPUs per trial'
 complete -c mls-search -l image -x -d 'Container image to run in (none for none)'
+complete -c mls-search -l independent -d 'Let tpe model the parameters one by one'
 complete -c mls-search -l max-failures -x -d 'End the campaign after N failed trials'
 complete -c mls-search -l mem -x -d 'Memory per trial (MiB, or 4G)'
 complete -c mls-search -l metric-regex -x -d 'Read the objective from stdout with this regex'

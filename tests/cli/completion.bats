@@ -5,7 +5,7 @@
 # (from the registry).
 load helpers
 
-TOOLS="mls-ship mls-submit mls-status mls-fetch mls-search"
+TOOLS="mls-ship mls-submit mls-status mls-fetch mls-search mls-ensemble"
 
 setup() {
 	mls_setup
@@ -103,6 +103,7 @@ fixtures() {
 @test "mls-status: the completions know every long option of its man page" { check_mentions mls-status; }
 @test "mls-fetch: the completions know every long option of its man page" { check_mentions mls-fetch; }
 @test "mls-search: the completions know every long option of its man page" { check_mentions mls-search; }
+@test "mls-ensemble: the completions know every long option of its man page" { check_mentions mls-ensemble; }
 
 @test "the mention check catches a missing option" {
 	mkdir -p "$BATS_TEST_TMPDIR/c/bash" "$BATS_TEST_TMPDIR/c/zsh" "$BATS_TEST_TMPDIR/c/fish"
@@ -140,7 +141,7 @@ fixtures() {
 
 @test "bash: --format offers table, json and jsonl" {
 	local t
-	for t in mls-submit mls-status mls-fetch mls-search; do
+	for t in mls-submit mls-status mls-fetch mls-search mls-ensemble; do
 		run -0 bcomp "$t" --format ''
 		assert_output $'table\njson\njsonl'
 		run -0 bcomp "$t" --format = js		# "--format=js" as bash splits it
@@ -151,7 +152,7 @@ fixtures() {
 @test "bash: -s/--site offers local and the sites of the config" {
 	local t
 	fixtures
-	for t in mls-submit mls-status mls-fetch mls-search; do
+	for t in mls-submit mls-status mls-fetch mls-search mls-ensemble; do
 		run -0 bcomp "$t" -s ''
 		assert_output $'local\nlab\ngpu-box'
 		run -0 bcomp "$t" --site = g

@@ -90,24 +90,28 @@ check_synopsis() {
 @test "mandoc lint: mls-status.1" { lint mls-status.1; }
 @test "mandoc lint: mls-fetch.1" { lint mls-fetch.1; }
 @test "mandoc lint: mls-search.1" { lint mls-search.1; }
+@test "mandoc lint: mls-ensemble.1" { lint mls-ensemble.1; }
 
 @test "mls-ship.1 documents every long option of cmd/mls-ship.c" { check_longopts mls-ship; }
 @test "mls-submit.1 documents every long option of cmd/mls-submit.c" { check_longopts mls-submit; }
 @test "mls-status.1 documents every long option of cmd/mls-status.c" { check_longopts mls-status; }
 @test "mls-fetch.1 documents every long option of cmd/mls-fetch.c" { check_longopts mls-fetch; }
 @test "mls-search.1 documents every long option of cmd/mls-search.c" { check_longopts mls-search; }
+@test "mls-ensemble.1 documents every long option of cmd/mls-ensemble.c" { check_longopts mls-ensemble; }
 
 @test "mls-ship.1 documents every option of mls-ship --help" { check_help mls-ship; }
 @test "mls-submit.1 documents every option of mls-submit --help" { check_help mls-submit; }
 @test "mls-status.1 documents every option of mls-status --help" { check_help mls-status; }
 @test "mls-fetch.1 documents every option of mls-fetch --help" { check_help mls-fetch; }
 @test "mls-search.1 documents every option of mls-search --help" { check_help mls-search; }
+@test "mls-ensemble.1 documents every option of mls-ensemble --help" { check_help mls-ensemble; }
 
 @test "mls-ship.1 SYNOPSIS is what mls-ship --help prints" { check_synopsis mls-ship; }
 @test "mls-submit.1 SYNOPSIS is what mls-submit --help prints" { check_synopsis mls-submit; }
 @test "mls-status.1 SYNOPSIS is what mls-status --help prints" { check_synopsis mls-status; }
 @test "mls-fetch.1 SYNOPSIS is what mls-fetch --help prints" { check_synopsis mls-fetch; }
 @test "mls-search.1 SYNOPSIS is what mls-search --help prints" { check_synopsis mls-search; }
+@test "mls-ensemble.1 SYNOPSIS is what mls-ensemble --help prints" { check_synopsis mls-ensemble; }
 
 @test "the longopts extraction finds what the tables hold" {
 	# guard against a parser that silently finds nothing
@@ -130,7 +134,7 @@ check_synopsis() {
 
 @test "every page lists its exit statuses explicitly" {
 	local p
-	for p in mls-submit mls-status mls-fetch mls-search; do
+	for p in mls-submit mls-status mls-fetch mls-search mls-ensemble; do
 		grep -q '^\.Sh EXIT STATUS' "$MAN/$p.1" || fail "$p.1: no EXIT STATUS"
 		grep -q '^\.Ex' "$MAN/$p.1" && fail "$p.1: uses .Ex instead of a list"
 		for code in 0 64 65 66 70 74 75 78; do
