@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-${top_builddir:-.}}
 bin=$build/bench/hpo/suggest-bench
 [ -x "$bin" ] || (cd "$build" && make -s bench/hpo/suggest-bench) >&2
-mls=$("$bin" 100 1000 10000)
+mls=$("$bin" -m 100 1000 10000)	# -m: the default, joint tpe
 opt=$(/usr/bin/python3 "$here/optuna-latency.py" 100 1000 10000)
 /usr/bin/python3 - "$mls" "$opt" <<'PY'
 import json, sys

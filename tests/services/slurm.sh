@@ -247,7 +247,7 @@ while [ "$i" -le "$NODES" ]; do
 	i=$((i + 1))
 done
 wait_for 30 ctld_up || skip "slurmctld did not start: $(tail -3 "$dir/log/slurmctld.log" 2>/dev/null)"
-wait_for 60 all_idle || skip "slurmd nodes not idle: $(sinfo -h -N 2>&1 | head -3)"
+wait_for 120 all_idle || skip "slurmd nodes not idle: $(sinfo -h -N 2>&1 | head -3)"
 
 if [ "$REST" = 1 ]; then
 	# as root (disable_user_check): the test dirs are private to root,

@@ -234,7 +234,7 @@ test_open_errors(void)
 	s = (struct mls_site *)1;
 	rc = mls_site_open(&s, &cfg, st, "hpc");
 	ok(rc == MLS_ECONFIG && s == NULL && strcmp(mls_error_last(),
-	    "site 'hpc': type 'slurm' is not supported yet") == 0,
+	    "site 'hpc': type 'htcondor' is not supported yet") == 0,
 	    "unsupported type: %s", mls_error_last());
 }
 
@@ -566,7 +566,7 @@ main(void)
 	snprintf(conf, sizeof(conf), "%s/config", tmpdir);
 	snprintf(data, sizeof(data), "%s/data", tmpdir);
 	fp = fopen(conf, "w");
-	fputs("[site \"hpc\"]\ntype = slurm\n"
+	fputs("[site \"hpc\"]\ntype = htcondor\n"
 	    "[site \"one\"]\ntype = local\ncpus = 1\ngrace = 1\n"
 	    "[site \"fakegpu\"]\ntype = local\n"
 	    "[site \"local\"]\ngrace = 2\n", fp);
