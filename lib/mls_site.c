@@ -469,7 +469,7 @@ mls_site_submit(struct mls_site *s, json_t **jobs, size_t n)
 	size_t i, nt = 0, nd = 0;
 	const char *grace_s;
 	char now[32];
-	int rc = 0, grace = 10;
+	int rc = 0, grace = 10, in_batch = 0;
 
 	if (n == 0)
 		return 0;
@@ -490,6 +490,8 @@ mls_site_submit(struct mls_site *s, json_t **jobs, size_t n)
 		    (rc = mls_jobwrap_spec(jobs[i], grace, &spec)) < 0)
 			goto out;
 	}
+	mls_store_batch_begin(s->store);
+	in_batch = 1;
 	for (i = 0; i < n; i++) {
 		if ((rc = job_key(&key, jobs[i], "result.json")) < 0 ||
 		    (rc = mls_store_stat(s->store, key.buf, NULL)) < 0)
@@ -517,6 +519,10 @@ mls_site_submit(struct mls_site *s, json_t **jobs, size_t n)
 		json_object_set_new(jobs[i], "state", json_null());
 		todo[nt++] = jobs[i];
 	}
+	/* the specs are durable before any job is started */
+	in_batch = 0;
+	if ((rc = mls_store_batch_end(s->store)) < 0)
+		goto out;
 	if (nt > 0 && (rc = s->ops->submit(s, todo, nt)) < 0)
 		goto out;
 	now_str(now);
@@ -540,6 +546,8 @@ mls_site_submit(struct mls_site *s, json_t **jobs, size_t n)
 	}
 	rc = 0;
 out:
+	if (in_batch)
+		(void)mls_store_batch_end(s->store);
 	free(todo);
 	free(done);
 	mls_buf_release(&key);

@@ -51,6 +51,8 @@ struct mls_store {
 	char	*url;		/* base URL, ending in '/' */
 	char	*base;		/* file driver: the directory, no trailing '/' */
 	void	*priv;		/* driver data */
+	int	 batch;		/* > 0: puts skip fsync until batch_end */
+	int	 unsynced;	/* puts made durable by the next batch_end */
 };
 
 /* ---- helpers shared by the drivers ----------------------------------- */
@@ -212,13 +214,13 @@ atomic_abort(struct atomic *a)
 }
 
 static int
-atomic_commit(struct atomic *a, const char *dest)
+atomic_commit_sync(struct atomic *a, const char *dest, int sync)
 {
 	int rc = 0;
 
 	if (fchmod(a->fd, 0644) == -1)
 		rc = mls_error_set_errno(MLS_EIO, "chmod '%s'", a->tmp);
-	else if (fsync(a->fd) == -1)
+	else if (sync && fsync(a->fd) == -1)
 		rc = mls_error_set_errno(MLS_EIO, "fsync '%s'", a->tmp);
 	if (close(a->fd) == -1 && rc == 0)
 		rc = mls_error_set_errno(MLS_EIO, "close '%s'", a->tmp);
@@ -227,12 +229,19 @@ atomic_commit(struct atomic *a, const char *dest)
 		rc = mls_error_set_errno(MLS_EIO, "rename '%s' to '%s'",
 		    a->tmp, dest);
 	if (rc == 0) {
-		sync_dir(a->dir);
+		if (sync)
+			sync_dir(a->dir);
 		free(a->tmp);
 		a->tmp = NULL;
 	}
 	atomic_abort(a);
 	return rc;
+}
+
+static int
+atomic_commit(struct atomic *a, const char *dest)
+{
+	return atomic_commit_sync(a, dest, 1);
 }
 
 static int
@@ -314,7 +323,9 @@ file_write(struct mls_store *st, const char *key, int srcfd,
 		atomic_abort(&a);
 		goto out;
 	}
-	rc = atomic_commit(&a, dest);
+	rc = atomic_commit_sync(&a, dest, st->batch == 0);
+	if (rc == 0 && st->batch > 0)
+		st->unsynced++;
 	if (rc == 0)
 		mls_debug("store: put '%s'", dest);
 out:
@@ -1205,5 +1216,32 @@ out:
 	}
 	free(x);
 	free(want);
+	return rc;
+}
+
+void
+mls_store_batch_begin(struct mls_store *st)
+{
+	st->batch++;
+}
+
+int
+mls_store_batch_end(struct mls_store *st)
+{
+	int fd, rc = 0;
+
+	if (st->batch > 0)
+		st->batch--;
+	if (st->batch > 0 || st->unsynced == 0)
+		return 0;
+	st->unsynced = 0;
+	/* One syncfs for the whole batch instead of two fsyncs per object. */
+	if (st->base != NULL &&
+	    (fd = open(st->base, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		if (syncfs(fd) == -1)
+			rc = mls_error_set_errno(MLS_EIO, "sync store '%s'",
+			    st->base);
+		close(fd);
+	}
 	return rc;
 }

@@ -73,6 +73,14 @@ int	 mls_store_get_files(struct mls_store *st, struct mls_store_get *g,
 /* Free the error strings of g[0..n-1]. */
 void	 mls_store_get_release(struct mls_store_get *g, size_t n);
 
+/*
+ * A batch of small puts (a submission's spec files): inside it, the file
+ * driver renames objects into place (visible at once, atomically) but
+ * defers durability to one syncfs in mls_store_batch_end().  Batches nest.
+ */
+void	 mls_store_batch_begin(struct mls_store *st);
+int	 mls_store_batch_end(struct mls_store *st);
+
 /* "sandboxes/sha256/ab/abcdef....tar.zst" for a "sha256:<hex>" id. */
 int	 mls_store_sandbox_key(const char *sandbox_id, struct mls_buf *key);
 
