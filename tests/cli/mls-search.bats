@@ -175,7 +175,8 @@ EOF2
 		mls-search --resume "$id" --format jsonl </dev/null >/dev/null 2>&1 &
 		pid=$!
 		sleep "$delay"
-		kill -9 "$pid" 2>/dev/null; wait "$pid" || true
+		kill -9 "$pid" 2>/dev/null || true	# it may have finished already
+		wait "$pid" || true
 	done
 	run -0 --separate-stderr mls-search --resume "$id" --format jsonl </dev/null
 	last=$(tail -n 1 <<<"$output")

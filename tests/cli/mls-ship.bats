@@ -66,9 +66,9 @@ archive_paths() {
 	[[ "$stderr" == "mls-ship: $BATS_TEST_TMPDIR/bad.conf:1:"* ]]
 }
 
-@test "an http store is not supported yet: 78" {
-	MLS_STORE=https://store.example/mls/ run -78 --separate-stderr mls-ship code
-	[[ "$stderr" == "mls-ship: store 'https://store.example/mls/': http(s) stores are not supported yet" ]]
+@test "a store URL of an unknown kind is a configuration error: 78" {
+	MLS_STORE=ftp://store.example/mls/ run -78 --separate-stderr mls-ship code
+	[[ "$stderr" == "mls-ship: store 'ftp://store.example/mls/': "* ]]
 }
 
 @test "ships a directory: one sandbox record, uploaded to the file store" {
