@@ -440,3 +440,100 @@ cli_stdin_has_input(void)
 		return 0;
 	return S_ISFIFO(sb.st_mode) || S_ISREG(sb.st_mode) || S_ISSOCK(sb.st_mode);
 }
+
+long
+cli_opt_count(const char *synopsis, const char *opt, const char *s, long min)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min) {
+		warnx("%s: '%s' is not a whole number >= %ld", opt, s, min);
+		cli_usage(stderr, synopsis, EX_USAGE);
+	}
+	return v;
+}
+
+double
+cli_opt_duration(const char *synopsis, const char *opt, const char *s)
+{
+	double d = mls_duration_parse(s);
+
+	if (d <= 0) {
+		warnx("%s: '%s' is not a duration like 90s, 15m or 2h", opt, s);
+		cli_usage(stderr, synopsis, EX_USAGE);
+	}
+	return d;
+}
+
+long long
+cli_opt_mem_mb(const char *synopsis, const char *opt, const char *s)
+{
+	long long sz = mls_size_parse(s);
+
+	if (sz <= 0) {
+		warnx("%s: '%s' is not a size like 512M or 4G", opt, s);
+		cli_usage(stderr, synopsis, EX_USAGE);
+	}
+	return strspn(s, "0123456789") == strlen(s) ? sz :
+	    (sz + (1 << 20) - 1) >> 20;
+}
+
+void
+cli_opt_kv(const char *synopsis, const char *opt, const char *s, json_t *obj,
+    int typed)
+{
+	const char *eq = strchr(s, '=');
+	json_t *v = NULL;
+	char *key;
+
+	if (eq == NULL || eq == s) {
+		warnx("%s: '%s' is not KEY=VALUE", opt, s);
+		cli_usage(stderr, synopsis, EX_USAGE);
+	}
+	if ((key = strndup(s, (size_t)(eq - s))) == NULL)
+		err(EX_SOFTWARE, "strndup");
+	if (typed)
+		v = json_loads(eq + 1, JSON_DECODE_ANY, NULL);
+	if (v != NULL && (json_is_object(v) || json_is_array(v) ||
+	    json_is_string(v))) {
+		json_decref(v);
+		v = NULL;
+	}
+	if (v == NULL)
+		v = json_string(eq + 1);
+	json_object_set_new(obj, key, v);
+	free(key);
+}
+
+json_t *
+cli_opt_sites(const char *synopsis, const char *list)
+{
+	json_t *arr = json_array();
+	char *copy, *tok, *save = NULL;
+
+	if ((copy = strdup(list)) == NULL)
+		err(EX_SOFTWARE, "strdup");
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(tok, ':');
+		long cap = 0;
+		if (colon != NULL) {
+			*colon = '\0';
+			cap = cli_opt_count(synopsis, "--site", colon + 1, 1);
+		}
+		if (*tok == '\0') {
+			warnx("--site: empty site name in '%s'", list);
+			cli_usage(stderr, synopsis, EX_USAGE);
+		}
+		json_array_append_new(arr, json_pack("{s:s,s:I}", "name", tok, "cap",
+		    (json_int_t)cap));
+	}
+	free(copy);
+	if (json_array_size(arr) == 0) {
+		warnx("--site: no site in '%s'", list);
+		cli_usage(stderr, synopsis, EX_USAGE);
+	}
+	return arr;
+}

@@ -106,6 +106,23 @@ int	 cli_jobs_status(const json_t *jobs);
  * `mls-status </dev/null` lists recent jobs while an empty pipe stays empty.
  */
 int	 cli_stdin_has_input(void);
+/*
+ * Option values shared by the tools.  On a bad value each one prints
+ * "OPT: 'VALUE' is not ..." and the synopsis on stderr, and exits 64.
+ */
+long	 cli_opt_count(const char *synopsis, const char *opt, const char *s,
+	    long min);
+double	 cli_opt_duration(const char *synopsis, const char *opt, const char *s);
+/* A memory size in MiB: "4G", "512M"; a bare number is MiB, as in Slurm. */
+long long cli_opt_mem_mb(const char *synopsis, const char *opt, const char *s);
+/*
+ * KEY=VALUE into obj; with typed, VALUE is a JSON number, true, false or
+ * null when it parses as one, else a string.
+ */
+void	 cli_opt_kv(const char *synopsis, const char *opt, const char *s,
+	    json_t *obj, int typed);
+/* "a,b:64": sites with optional caps, as [{"name","cap"}] (new array). */
+json_t	*cli_opt_sites(const char *synopsis, const char *list);
 /* Sleep for seconds (fractions allowed). */
 void	 cli_sleep(double seconds);
 

@@ -78,28 +78,13 @@ on_signal(int sig)
 static long
 parse_count(const char *opt, const char *s, long min)
 {
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min) {
-		warnx("%s: '%s' is not a whole number >= %ld", opt, s, min);
-		cli_usage(stderr, synopsis, EX_USAGE);
-	}
-	return v;
+	return cli_opt_count(synopsis, opt, s, min);
 }
 
 static double
 parse_duration(const char *opt, const char *s)
 {
-	double d = mls_duration_parse(s);
-
-	if (d <= 0) {
-		warnx("%s: '%s' is not a duration like 90s, 15m or 2h", opt, s);
-		cli_usage(stderr, synopsis, EX_USAGE);
-	}
-	return d;
+	return cli_opt_duration(synopsis, opt, s);
 }
 
 static void
@@ -136,7 +121,6 @@ parse_options(int argc, char *argv[], struct opts *o)
 		{ "trials", required_argument, NULL, OPT_TRIALS },
 		{ NULL, 0, NULL, 0 }
 	};
-	long long sz;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "+e:hp:qs:vV", longopts, NULL)) != -1) {
@@ -148,18 +132,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 		case 'q': cli_set_verbosity(-1); break;
 		case 'v': cli_set_verbosity(cli_verbosity + 1); break;
 		case 'p': json_array_append_new(o->specs, json_string(optarg)); break;
-		case 'e': {
-			const char *eq = strchr(optarg, '=');
-			char *k;
-			if (eq == NULL || eq == optarg) {
-				warnx("--env: '%s' is not KEY=VALUE", optarg);
-				cli_usage(stderr, synopsis, EX_USAGE);
-			}
-			k = strndup(optarg, (size_t)(eq - optarg));
-			json_object_set_new(o->env, k, json_string(eq + 1));
-			free(k);
-			break;
-		}
+		case 'e': cli_opt_kv(synopsis, "--env", optarg, o->env, 0); break;
 		case OPT_ALGORITHM: o->algorithm = optarg; break;
 		case OPT_ASK_TELL: o->ask_tell = 1; break;
 		case OPT_CANCEL_ON_EXIT: o->cancel_on_exit = 1; break;
@@ -170,14 +143,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 		case OPT_MAX_FAILURES:
 			o->max_failures = parse_count("--max-failures", optarg, 1);
 			break;
-		case OPT_MEM:
-			if ((sz = mls_size_parse(optarg)) <= 0) {
-				warnx("--mem: '%s' is not a size like 512M or 4G", optarg);
-				cli_usage(stderr, synopsis, EX_USAGE);
-			}
-			o->mem_mb = strspn(optarg, "0123456789") == strlen(optarg) ?
-			    sz : (sz + (1 << 20) - 1) >> 20;
-			break;
+		case OPT_MEM: o->mem_mb = cli_opt_mem_mb(synopsis, "--mem", optarg); break;
 		case OPT_METRIC_REGEX: o->metric_regex = optarg; break;
 		case OPT_INDEPENDENT: o->independent = 1; break;
 		case OPT_MULTIVARIATE: o->independent = 0; break;
@@ -310,25 +276,7 @@ on_progress(const struct mls_campaign_progress *p, void *arg)
 static json_t *
 parse_sites(const char *list, const char *def)
 {
-	json_t *arr = json_array();
-	char *copy = strdup(list ? list : def), *tok, *save = NULL;
-
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *colon = strchr(tok, ':');
-		long cap = 0;
-		if (colon != NULL) {
-			*colon = '\0';
-			cap = parse_count("--site", colon + 1, 1);
-		}
-		if (*tok == '\0') {
-			warnx("--site: empty site name in '%s'", list);
-			cli_usage(stderr, synopsis, EX_USAGE);
-		}
-		json_array_append_new(arr, json_pack("{s:s,s:I}", "name", tok, "cap",
-		    (json_int_t)cap));
-	}
-	free(copy);
-	return arr;
+	return cli_opt_sites(synopsis, list ? list : def);
 }
 
 static json_t *

@@ -55,43 +55,14 @@ struct opts {
 static long
 parse_count(const char *opt, const char *s, long min)
 {
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min) {
-		warnx("%s: '%s' is not a whole number >= %ld", opt, s, min);
-		cli_usage(stderr, synopsis, EX_USAGE);
-	}
-	return v;
+	return cli_opt_count(synopsis, opt, s, min);
 }
 
 /* "k=v": v as JSON when it parses as a number, true/false or null, else a string. */
 static void
 parse_kv(const char *opt, const char *s, json_t *obj, int typed)
 {
-	const char *eq = strchr(s, '=');
-	json_t *v = NULL;
-	char *key;
-
-	if (eq == NULL || eq == s) {
-		warnx("%s: '%s' is not KEY=VALUE", opt, s);
-		cli_usage(stderr, synopsis, EX_USAGE);
-	}
-	if ((key = strndup(s, (size_t)(eq - s))) == NULL)
-		err(EX_SOFTWARE, "strndup");
-	if (typed)
-		v = json_loads(eq + 1, JSON_DECODE_ANY, NULL);
-	if (v != NULL && (json_is_object(v) || json_is_array(v) ||
-	    json_is_string(v))) {
-		json_decref(v);
-		v = NULL;
-	}
-	if (v == NULL)
-		v = json_string(eq + 1);
-	json_object_set_new(obj, key, v);
-	free(key);
+	cli_opt_kv(synopsis, opt, s, obj, typed);
 }
 
 static void
@@ -114,7 +85,6 @@ parse_options(int argc, char *argv[], struct opts *o)
 		{ "wait", no_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 }
 	};
-	long long sz;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "+e:hnp:qs:vVw", longopts, NULL)) != -1) {
@@ -135,15 +105,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 		case OPT_IMAGE: o->image = optarg; break;
 		case OPT_NAME: o->name = optarg; break;
 		case OPT_SANDBOX: o->sandbox = optarg; break;
-		case OPT_MEM:
-			if ((sz = mls_size_parse(optarg)) <= 0) {
-				warnx("--mem: '%s' is not a size like 512M or 4G", optarg);
-				cli_usage(stderr, synopsis, EX_USAGE);
-			}
-			/* a bare number means MiB, as in Slurm */
-			o->mem_mb = strspn(optarg, "0123456789") == strlen(optarg) ?
-			    sz : (sz + (1 << 20) - 1) >> 20;
-			break;
+		case OPT_MEM: o->mem_mb = cli_opt_mem_mb(synopsis, "--mem", optarg); break;
 		case OPT_TIME:
 			if ((o->time_s = mls_duration_parse(optarg)) <= 0) {
 				warnx("--time: '%s' is not a duration like 90s, 15m or 2h", optarg);
