@@ -159,7 +159,7 @@ st_get() {
 st_put() {
 	if [ "$STORE_KIND" = file ]; then
 		_d=$STORE_DIR/${2%/*}
-		mkdir -p "$_d" || return 1
+		[ -d "$_d" ] || mkdir -p "$_d" || return 1
 		_tmp=$_d/.mls-tmp-wrap$$
 		cp "$1" "$_tmp" && chmod 644 "$_tmp" && mv -f "$_tmp" "$STORE_DIR/$2"
 	elif [ "$HAVE_CURL" = 1 ]; then
