@@ -2,6 +2,8 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 
 #include "cli.h"
 #include "mls_buf.h"
+#include "mls_config.h"
 #include "mls_error.h"
 #include "mls_log.h"
 #include "mls_record.h"
@@ -536,4 +539,90 @@ cli_opt_sites(const char *synopsis, const char *list)
 		cli_usage(stderr, synopsis, EX_USAGE);
 	}
 	return arr;
+}
+
+void
+cli_detach(const struct mls_config *cfg, const char *id)
+{
+	struct mls_buf b = MLS_BUF_INIT;
+	char *dir = NULL;
+	pid_t pid;
+	int rc, fd;
+
+	mls_buf_addf(&b, "campaigns/%s", id);
+	if ((rc = mls_buf_error(&b)) < 0 ||
+	    (rc = mls_config_data_dir(cfg, b.buf, &dir)) < 0)
+		errx(cli_exit_code(rc), "%s", mls_error_last());
+	mls_buf_reset(&b);
+	mls_buf_addf(&b, "%s/driver.log", dir);
+	free(dir);
+	if (mls_buf_error(&b) < 0)
+		errx(EX_SOFTWARE, "out of memory");
+	fflush(stdout);
+	if ((pid = fork()) == -1)
+		err(EX_OSERR, "fork");
+	if (pid > 0) {
+		printf("%s\n", id);
+		mls_buf_release(&b);
+		exit(cli_close_stdout() == -1 ? EX_IOERR : EX_OK);
+	}
+	setsid();
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		close(fd);
+	}
+	if ((fd = open(b.buf, O_WRONLY | O_CREAT | O_APPEND, 0600)) != -1) {
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+	mls_buf_release(&b);
+	cli_set_verbosity(cli_verbosity < 0 ? 0 : cli_verbosity);
+}
+
+json_t *
+cli_read_stdin_sandbox(void)
+{
+	struct mls_jsonl_reader in;
+	json_t *rec = NULL, *sb = NULL;
+	int more;
+
+	if (!cli_stdin_has_input())
+		return NULL;
+	mls_jsonl_reader_init(&in, stdin, "<stdin>");
+	while ((more = mls_jsonl_read(&in, &rec)) > 0) {
+		const char *k = mls_record_kind(rec);
+		if (k != NULL && strcmp(k, "sandbox") == 0) {
+			json_decref(sb);
+			sb = rec;
+		} else {
+			json_decref(rec);
+		}
+	}
+	if (more < 0)
+		errx(cli_exit_code(more), "%s", mls_error_last());
+	mls_jsonl_reader_release(&in);
+	return sb;
+}
+
+volatile sig_atomic_t cli_stop;
+
+static void
+on_stop_signal(int sig)
+{
+	(void)sig;
+	cli_stop = 1;
+}
+
+void
+cli_catch_stop_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 }

@@ -7,6 +7,7 @@
 #define MLS_CLI_H
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -123,6 +124,17 @@ void	 cli_opt_kv(const char *synopsis, const char *opt, const char *s,
 	    json_t *obj, int typed);
 /* "a,b:64": sites with optional caps, as [{"name","cap"}] (new array). */
 json_t	*cli_opt_sites(const char *synopsis, const char *list);
+/*
+ * --detach: fork; the parent prints id and exits 0; the child leaves the
+ * terminal's session, reads /dev/null, writes records nowhere and its
+ * diagnostics to DATA/campaigns/ID/driver.log, and returns.
+ */
+void	 cli_detach(const struct mls_config *cfg, const char *id);
+/* The last sandbox record on stdin (a pipe or file), or NULL (new ref). */
+json_t	*cli_read_stdin_sandbox(void);
+/* SIGINT, SIGTERM and SIGHUP set cli_stop (for a journalled, clean end). */
+extern volatile sig_atomic_t cli_stop;
+void	 cli_catch_stop_signals(void);
 /* Sleep for seconds (fractions allowed). */
 void	 cli_sleep(double seconds);
 

@@ -64,15 +64,6 @@ struct opts {
 	json_t		*env;
 };
 
-static volatile sig_atomic_t stop_flag;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop_flag = 1;
-}
-
 static void
 usage_error(const char *fmt, const char *arg)
 {
@@ -238,31 +229,6 @@ parse_sites(const char *list, const char *def)
 	return cli_opt_sites(synopsis, list ? list : def);
 }
 
-static json_t *
-read_stdin_sandbox(void)
-{
-	struct mls_jsonl_reader in;
-	json_t *rec = NULL, *sb = NULL;
-	int more;
-
-	if (!cli_stdin_has_input())
-		return NULL;
-	mls_jsonl_reader_init(&in, stdin, "<stdin>");
-	while ((more = mls_jsonl_read(&in, &rec)) > 0) {
-		const char *k = mls_record_kind(rec);
-		if (k != NULL && strcmp(k, "sandbox") == 0) {
-			json_decref(sb);
-			sb = rec;
-		} else {
-			json_decref(rec);
-		}
-	}
-	if (more < 0)
-		errx(cli_exit_code(more), "%s", mls_error_last());
-	mls_jsonl_reader_release(&in);
-	return sb;
-}
-
 /* "metric[:min|max]" into an objective object; exits 64 on a bad one. */
 static json_t *
 parse_objective(const char *s)
@@ -425,44 +391,6 @@ final_record(const struct mls_config *cfg, const char *id, json_t **out)
 	return rc;
 }
 
-static void
-detach(const struct mls_config *cfg, const char *id)
-{
-	char *dir = NULL;
-	struct mls_buf b = MLS_BUF_INIT;
-	pid_t pid;
-	int rc, fd;
-
-	mls_buf_addf(&b, "campaigns/%s", id);
-	if ((rc = mls_config_data_dir(cfg, b.buf, &dir)) < 0)
-		errx(cli_exit_code(rc), "%s", mls_error_last());
-	mls_buf_reset(&b);
-	mls_buf_addf(&b, "%s/driver.log", dir);
-	free(dir);
-	if (mls_buf_error(&b) < 0)
-		errx(EX_SOFTWARE, "out of memory");
-	fflush(stdout);
-	if ((pid = fork()) == -1)
-		err(EX_OSERR, "fork");
-	if (pid > 0) {
-		printf("%s\n", id);
-		mls_buf_release(&b);
-		exit(cli_close_stdout() == -1 ? EX_IOERR : EX_OK);
-	}
-	setsid();
-	if ((fd = open("/dev/null", O_RDWR)) != -1) {
-		dup2(fd, STDIN_FILENO);
-		dup2(fd, STDOUT_FILENO);
-		close(fd);
-	}
-	if ((fd = open(b.buf, O_WRONLY | O_CREAT | O_APPEND, 0600)) != -1) {
-		dup2(fd, STDERR_FILENO);
-		close(fd);
-	}
-	mls_buf_release(&b);
-	cli_set_verbosity(cli_verbosity < 0 ? 0 : cli_verbosity);
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -474,7 +402,6 @@ main(int argc, char *argv[])
 	struct mls_campaign_gen gen = { 0 };
 	struct mls_campaign_opts co = { 0 };
 	struct out_ctx x = { 0 };
-	struct sigaction sa;
 	json_t *spec = NULL, *rec = NULL, *ens_rec = NULL, *sb = NULL, *source = NULL;
 	char *resolved = NULL, *sbid = NULL;
 	const char *state, *id;
@@ -538,7 +465,7 @@ main(int argc, char *argv[])
 			sbid = strdup(mls_record_str(source, "sandbox"));
 			if (image == NULL && mls_record_str(source, "image") != NULL)
 				image = mls_record_str(source, "image");
-		} else if ((sb = read_stdin_sandbox()) != NULL) {
+		} else if ((sb = cli_read_stdin_sandbox()) != NULL) {
 			if ((rc = mls_sandbox_resolve(st, mls_record_id(sb), &sbid)) < 0)
 				errx(cli_exit_code(rc), "%s", mls_error_last());
 			if (image == NULL)
@@ -555,14 +482,9 @@ main(int argc, char *argv[])
 	}
 	id = mls_record_id(spec);
 	if (o.detach)
-		detach(&cfg, id);
+		cli_detach(&cfg, id);
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	cli_catch_stop_signals();
 
 	x.fmt = cli_resolve_format(o.fmt);
 	x.progress = !o.detach && cli_progress();
@@ -572,7 +494,7 @@ main(int argc, char *argv[])
 	co.spec = spec;
 	co.resume = o.resume != NULL;
 	co.cancel_on_exit = o.cancel_on_exit;
-	co.stop = &stop_flag;
+	co.stop = &cli_stop;
 	co.on_trial = on_member;
 	co.on_progress = on_progress;
 	co.cb_arg = &x;

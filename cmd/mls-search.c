@@ -66,15 +66,6 @@ struct opts {
 	json_t		*env;
 };
 
-static volatile sig_atomic_t stop_flag;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop_flag = 1;
-}
-
 static long
 parse_count(const char *opt, const char *s, long min)
 {
@@ -279,31 +270,6 @@ parse_sites(const char *list, const char *def)
 	return cli_opt_sites(synopsis, list ? list : def);
 }
 
-static json_t *
-read_stdin_sandbox(void)
-{
-	struct mls_jsonl_reader in;
-	json_t *rec = NULL, *sb = NULL;
-	int more;
-
-	if (!cli_stdin_has_input())
-		return NULL;
-	mls_jsonl_reader_init(&in, stdin, "<stdin>");
-	while ((more = mls_jsonl_read(&in, &rec)) > 0) {
-		const char *k = mls_record_kind(rec);
-		if (k != NULL && strcmp(k, "sandbox") == 0) {
-			json_decref(sb);
-			sb = rec;
-		} else {
-			json_decref(rec);
-		}
-	}
-	if (more < 0)
-		errx(cli_exit_code(more), "%s", mls_error_last());
-	mls_jsonl_reader_release(&in);
-	return sb;
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -317,7 +283,6 @@ main(int argc, char *argv[])
 	struct mls_campaign_gen gen;
 	struct mls_campaign_opts co = { 0 };
 	struct out_ctx x = { 0 };
-	struct sigaction sa;
 	json_t *spec = NULL, *meta = NULL, *rec = NULL, *sopts = NULL, *sb = NULL;
 	char id[64], *resolved = NULL, *sbid = NULL;
 	const char *algorithm;
@@ -499,7 +464,7 @@ main(int argc, char *argv[])
 		if (o.sandbox != NULL) {
 			if ((rc = mls_sandbox_resolve(st, o.sandbox, &sbid)) < 0)
 				errx(cli_exit_code(rc), "%s", mls_error_last());
-		} else if ((sb = read_stdin_sandbox()) != NULL) {
+		} else if ((sb = cli_read_stdin_sandbox()) != NULL) {
 			if ((rc = mls_sandbox_resolve(st, mls_record_id(sb), &sbid)) < 0)
 				errx(cli_exit_code(rc), "%s", mls_error_last());
 			if (image == NULL)
@@ -518,49 +483,10 @@ main(int argc, char *argv[])
 	    (rc = mls_pruner_new(&pr, algorithm, NULL)) < 0)
 		errx(cli_exit_code(rc), "%s", mls_error_last());
 
-	if (o.detach) {
-		char *dir = NULL, *log = NULL;
-		struct mls_buf b = MLS_BUF_INIT;
-		pid_t pid;
-		int fd;
+	if (o.detach)
+		cli_detach(&cfg, mls_record_id(spec));
 
-		mls_buf_addf(&b, "campaigns/%s", mls_record_id(spec));
-		if ((rc = mls_config_data_dir(&cfg, b.buf, &dir)) < 0)
-			errx(cli_exit_code(rc), "%s", mls_error_last());
-		mls_buf_reset(&b);
-		mls_buf_addf(&b, "%s/driver.log", dir);
-		log = mls_buf_detach(&b);
-		fflush(stdout);
-		if ((pid = fork()) == -1)
-			err(EX_OSERR, "fork");
-		if (pid > 0) {
-			printf("%s\n", mls_record_id(spec));
-			free(dir);
-			free(log);
-			ex = cli_close_stdout() == -1 ? EX_IOERR : EX_OK;
-			goto done;
-		}
-		setsid();
-		if ((fd = open("/dev/null", O_RDWR)) != -1) {
-			dup2(fd, STDIN_FILENO);
-			dup2(fd, STDOUT_FILENO);
-			close(fd);
-		}
-		if ((fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600)) != -1) {
-			dup2(fd, STDERR_FILENO);
-			close(fd);
-		}
-		free(dir);
-		free(log);
-		cli_set_verbosity(cli_verbosity < 0 ? 0 : cli_verbosity);
-	}
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	cli_catch_stop_signals();
 
 	x.fmt = cli_resolve_format(o.fmt);
 	x.progress = !o.detach && cli_progress();
@@ -573,7 +499,7 @@ main(int argc, char *argv[])
 	co.spec = spec;
 	co.resume = o.resume != NULL;
 	co.cancel_on_exit = o.cancel_on_exit;
-	co.stop = &stop_flag;
+	co.stop = &cli_stop;
 	co.on_trial = on_trial;
 	co.on_progress = on_progress;
 	co.cb_arg = &x;
