@@ -16,8 +16,8 @@
 #include "mls_record.h"
 #include "mls_registry.h"
 
-int
-mls_write_atomic(const char *path, const void *data, size_t len)
+static int
+write_atomic(const char *path, const void *data, size_t len, int sync)
 {
 	struct mls_buf tmp = MLS_BUF_INIT;
 	const char *p = data;
@@ -41,7 +41,7 @@ mls_write_atomic(const char *path, const void *data, size_t len)
 		p += n;
 		len -= (size_t)n;
 	}
-	if (fchmod(fd, 0644) == -1 || fsync(fd) == -1) {
+	if (fchmod(fd, 0644) == -1 || (sync && fsync(fd) == -1)) {
 		rc = mls_error_set_errno(MLS_EIO, "sync '%s'", tmp.buf);
 		goto out;
 	}
@@ -63,6 +63,12 @@ out:
 		unlink(tmp.buf);
 	mls_buf_release(&tmp);
 	return rc;
+}
+
+int
+mls_write_atomic(const char *path, const void *data, size_t len)
+{
+	return write_atomic(path, data, len, 1);
 }
 
 static int
@@ -96,7 +102,12 @@ mls_registry_put(const struct mls_config *cfg, const json_t *rec)
 	}
 	if ((rc = mls_buf_error(&path)) < 0)
 		goto out;
-	rc = mls_write_atomic(path.buf, text, strlen(text));
+	/*
+	 * The registry is an index for listing and id prefixes; the store and
+	 * the journals are the truth.  Atomic (rename), but not fsynced: a
+	 * submission of 1,000 jobs must not cost 1,000 fsyncs.
+	 */
+	rc = write_atomic(path.buf, text, strlen(text), 0);
 out:
 	free(text);
 	free(dir);
