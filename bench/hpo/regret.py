@@ -4,6 +4,7 @@
 Hartmann6, Rosenbrock-5d and Ackley-5d; prints one JSON object.
 
     /usr/bin/python3 bench/hpo/regret.py [--quick] [--mls PATH] [--jobs N]
+        [--seeds N] [--first-seed S] [--samplers LIST] [--budgets LIST]
 
 --quick: 5 seeds, budgets 50 and 100 (about a minute on 2 cores);
 default: 15 seeds, budgets 50, 100 and 200.
@@ -128,13 +129,22 @@ def main():
     ap.add_argument("--mls")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--seeds", type=int)
+    ap.add_argument("--first-seed", type=int, default=0,
+                    help="seeds FIRST..FIRST+N-1 (default 0; 15 for a second set)")
+    ap.add_argument("--samplers",
+                    help="comma-separated subset, e.g. mls:tpe,optuna:tpe")
+    ap.add_argument("--budgets", help="comma-separated, e.g. 50,100,200")
     a = ap.parse_args()
     mls = find_mls(a.mls)
     seeds = a.seeds or (5 if a.quick else 15)
     budgets = [50, 100] if a.quick else [50, 100, 200]
+    if a.budgets:
+        budgets = sorted(int(b) for b in a.budgets.split(","))
     samplers = ["mls:random", "mls:sobol", "mls:tpe", "optuna:random", "optuna:tpe"]
+    if a.samplers:
+        samplers = a.samplers.split(",")
     jobs = [(mls, s, p, seed, budgets[-1]) for s in samplers for p in PROBLEMS
-            for seed in range(seeds)]
+            for seed in range(a.first_seed, a.first_seed + seeds)]
     with multiprocessing.Pool(a.jobs) as pool:
         results = pool.map(job, jobs, chunksize=1)
     out = {}
@@ -149,6 +159,7 @@ def main():
                 out[problem][sampler][b] = round(statistics.median(
                     out[problem][sampler][b]), 6)
     print(json.dumps({"metric": "median simple regret", "seeds": seeds,
+                      "first_seed": a.first_seed,
                       "budgets": budgets, "regret": out}))
 
 
