@@ -85,12 +85,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 			}
 			break;
 		case OPT_BEST:
-			errno = 0;
-			o->best = strtol(optarg, &end, 10);
-			if (errno || *end != '\0' || end == optarg || o->best < 1) {
-				warnx("--best: '%s' is not a whole number >= 1", optarg);
-				cli_usage(stderr, synopsis, EX_USAGE);
-			}
+			o->best = cli_opt_count(synopsis, "--best", optarg, 1);
 			break;
 		default:
 			cli_usage(stderr, synopsis, EX_USAGE);

@@ -52,7 +52,6 @@ parse_options(int argc, char *argv[], struct opts *o)
 		{ "watch", no_argument, NULL, OPT_WATCH },
 		{ NULL, 0, NULL, 0 }
 	};
-	char *end;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "hkn:qs:vVw", longopts, NULL)) != -1) {
@@ -68,12 +67,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 		case OPT_WATCH: o->watch = 1; break;
 		case OPT_CANCEL: o->cancel = 1; break;
 		case 'n':
-			errno = 0;
-			o->count = strtol(optarg, &end, 10);
-			if (errno || *end != '\0' || end == optarg || o->count < 1) {
-				warnx("--count: '%s' is not a whole number >= 1", optarg);
-				cli_usage(stderr, synopsis, EX_USAGE);
-			}
+			o->count = cli_opt_count(synopsis, "--count", optarg, 1);
 			break;
 		case OPT_TIMEOUT:
 			if ((o->timeout = mls_duration_parse(optarg)) < 0) {

@@ -107,10 +107,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 		case OPT_SANDBOX: o->sandbox = optarg; break;
 		case OPT_MEM: o->mem_mb = cli_opt_mem_mb(synopsis, "--mem", optarg); break;
 		case OPT_TIME:
-			if ((o->time_s = mls_duration_parse(optarg)) <= 0) {
-				warnx("--time: '%s' is not a duration like 90s, 15m or 2h", optarg);
-				cli_usage(stderr, synopsis, EX_USAGE);
-			}
+			o->time_s = cli_opt_duration(synopsis, "--time", optarg);
 			break;
 		case OPT_TIMEOUT:
 			if ((o->timeout = mls_duration_parse(optarg)) < 0) {
