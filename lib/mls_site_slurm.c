@@ -500,6 +500,26 @@ parse_key(const char *s, const char *end, long long *job, long long *task)
 	return 0;
 }
 
+/*
+ * Split the line [p, e) of four '|'-separated fields whose second (the job
+ * name) may itself hold '|': the first bar, and the last two.  0 or -1.
+ */
+static int
+split_fields4(const char *p, const char *e, const char **b1, const char **b2,
+    const char **b3)
+{
+	const char *x, *y;
+
+	*b1 = memchr(p, '|', (size_t)(e - p));
+	for (y = e - 1; y > p && *y != '|'; y--)
+		;
+	for (x = y - 1; x > p && *x != '|'; x--)
+		;
+	*b2 = x;
+	*b3 = y;
+	return *b1 == NULL || x <= *b1 || y <= x ? -1 : 0;
+}
+
 int
 mls_slurm_parse_squeue(const char *text, size_t len, int mls_only,
     json_t **out)
@@ -522,12 +542,7 @@ mls_slurm_parse_squeue(const char *text, size_t len, int mls_only,
 		if (e == p)
 			continue;
 		/* ID|NAME|STATE|REASON; the name may hold '|' itself */
-		b1 = memchr(p, '|', (size_t)(e - p));
-		for (b3 = e - 1; b3 > p && *b3 != '|'; b3--)
-			;
-		for (b2 = b3 - 1; b2 > p && *b2 != '|'; b2--)
-			;
-		if (b1 == NULL || b2 <= b1 || b3 <= b2 ||
+		if (split_fields4(p, e, &b1, &b2, &b3) < 0 ||
 		    parse_key(p, b1, &job, &task) < 0) {
 			rc = mls_error_set(MLS_EPROTO, "squeue: line %ld: "
 			    "expected ID|NAME|STATE|REASON, got '%.*s'", line,
@@ -583,12 +598,7 @@ mls_slurm_parse_sacct(const char *text, size_t len, int mls_only,
 		if (e == p)
 			continue;
 		/* JobID|JobName|State|ExitCode; the name may hold '|' */
-		b1 = memchr(p, '|', (size_t)(e - p));
-		for (b3 = e - 1; b3 > p && *b3 != '|'; b3--)
-			;
-		for (b2 = b3 - 1; b2 > p && *b2 != '|'; b2--)
-			;
-		if (b1 == NULL || b2 <= b1 || b3 <= b2) {
+		if (split_fields4(p, e, &b1, &b2, &b3) < 0) {
 			rc = mls_error_set(MLS_EPROTO, "sacct: line %ld: "
 			    "expected JobID|JobName|State|ExitCode, got '%.*s'",
 			    line, (int)(e - p > 80 ? 80 : e - p), p);
