@@ -190,8 +190,10 @@ on_member(const json_t *trial, void *arg)
 		x->err = 1;
 		return;
 	}
+	/* reported after the next attempt may have started */
 	json_object_set_new(rec, "retry", json_boolean(
-	    mls_ensemble_will_retry(x->ens, j)));
+	    mls_ensemble_retried(x->ens, j, (long)mls_record_int(params,
+	    "attempt", 1))));
 	if (x->fmt == CLI_FMT_JSONL) {
 		if (mls_jsonl_write(stdout, rec) < 0 || fflush(stdout) == EOF)
 			x->err = 1;

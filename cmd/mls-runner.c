@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,6 +32,13 @@
 
 static const char synopsis[] =
     "usage: mls-runner [-f] --site NAME --data DIR --cpus N --gpus IDS\n";
+
+/* A child the scheduler forked for a job is done. */
+static void
+child_exit(int status)
+{
+	_exit(status);
+}
 
 static void
 log_line(int level, const char *msg, void *arg)
@@ -51,6 +59,10 @@ close_from3(void)
 {
 	long max = sysconf(_SC_OPEN_MAX), fd;
 
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0)
+		return;
+#endif
 	if (max < 0 || max > 65536)
 		max = 65536;
 	for (fd = 3; fd < max; fd++)
@@ -99,7 +111,8 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct mls_local_sched ls = { .site = "local", .gpus = "" };
+	struct mls_local_sched ls = { .site = "local", .gpus = "",
+	    .child_exit = child_exit };
 	char *logpath = NULL, *end;
 	int ch, fg = 0, rc;
 	size_t n;

@@ -27,6 +27,7 @@ struct trial {
 	long	 last_step;
 	double	 last_value;	/* last intermediate value (minimised) */
 	int	 have_last;
+	long	 live_at;	/* its index in camp.live, or -1 */
 };
 
 struct site_slot {
@@ -37,7 +38,11 @@ struct site_slot {
 	double		 turnaround;	/* their mean seconds, submit to end */
 	int		 bad_streak;	/* site failures in a row */
 	double		 paused_until;
+	int		 evented;	/* announces its trials' ends */
 };
+
+/* Trials are all polled at least this often (seconds). */
+#define FULL_POLL_S	0.25
 
 /* A site whose trials are lost PAUSE_AFTER times in a row rests a while. */
 #define PAUSE_AFTER	3
@@ -56,6 +61,10 @@ struct camp {
 	struct mls_journal		*j;
 	struct trial			*t;
 	size_t				 nt, cap;
+	long				*live;	/* numbers sent and not done */
+	size_t				 nlive, caplive;
+	long				*emit;	/* ended, to report once synced */
+	size_t				 nemit, capemit;
 	long				 next_number;
 	struct mls_campaign_progress	 p;
 	struct site_slot		*sites;
@@ -97,10 +106,59 @@ grow(struct camp *c, long number)
 		c->cap = cap;
 	}
 	memset(c->t + c->nt, 0, (want - c->nt) * sizeof(*c->t));
-	for (size_t i = c->nt; i < want; i++)
+	for (size_t i = c->nt; i < want; i++) {
 		c->t[i].last_step = -1;
+		c->t[i].live_at = -1;
+	}
 	c->nt = want;
 	return 0;
+}
+
+/* Append v to a growable array of longs. */
+static int
+push_long(long **a, size_t *n, size_t *cap, long v)
+{
+	long *tmp;
+
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		if ((tmp = realloc(*a, nc * sizeof(*tmp))) == NULL)
+			return mls_error_set(MLS_ENOMEM, "out of memory");
+		*a = tmp;
+		*cap = nc;
+	}
+	(*a)[(*n)++] = v;
+	return 0;
+}
+
+/*
+ * The live list: trials sent and not done, so that polling and counting
+ * cost what is in flight, not what the campaign ever ran.
+ */
+static int
+live_add(struct camp *c, long n)
+{
+	int rc;
+
+	if (c->t[n].live_at >= 0)
+		return 0;
+	if ((rc = push_long(&c->live, &c->nlive, &c->caplive, n)) < 0)
+		return rc;
+	c->t[n].live_at = (long)c->nlive - 1;
+	return 0;
+}
+
+static void
+live_del(struct camp *c, long n)
+{
+	long at = c->t[n].live_at, last;
+
+	if (at < 0)
+		return;
+	last = c->live[--c->nlive];
+	c->live[at] = last;
+	c->t[last].live_at = at;
+	c->t[n].live_at = -1;
 }
 
 static struct site_slot *
@@ -370,9 +428,9 @@ finish(struct camp *c, long number)
 		c->decided = 1;
 	if (c->pr != NULL)
 		mls_pruner_finish(c->pr, number);
-	if (c->o->on_trial != NULL)
-		c->o->on_trial(t->job, c->o->cb_arg);
-	rc = 0;
+	live_del(c, number);
+	/* reported once the result is on disk (emit_ended) */
+	rc = push_long(&c->emit, &c->nemit, &c->capemit, number);
 out:
 	mls_buf_release(&why);
 	return rc;
@@ -636,6 +694,8 @@ send_batch(struct camp *c, long from, long to)
 		for (size_t k = 0; k < nb; k++) {
 			long n = (long)mls_record_int(batch[k], "number", -1);
 			c->t[n].sent = 1;
+			if ((rc = live_add(c, n)) < 0)
+				goto out;
 			json_t *ev = json_object();
 			if (mls_record_str(batch[k], "site_id") != NULL)
 				json_object_set(ev, "site_id",
@@ -736,24 +796,38 @@ out:
 	return rc;
 }
 
+/*
+ * Poll the trials in flight; with only (an object of job ids), just those
+ * named there, and those on sites that do not announce ends (see
+ * mls_tracker_evented()).
+ */
 static int
-poll_all(struct camp *c)
+poll_all(struct camp *c, const json_t *only)
 {
 	json_t *arr = json_array(), *before = NULL;
 	long *nums = NULL;
 	size_t k = 0, i;
 	int rc = 0;
 
-	if (arr == NULL || (nums = calloc(c->nt + 1, sizeof(*nums))) == NULL) {
+	if (arr == NULL || (nums = calloc(c->nlive + 1, sizeof(*nums))) == NULL) {
 		rc = mls_error_set(MLS_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < c->nt; i++) {
-		struct trial *t = &c->t[i];
-		if (t->job == NULL || t->done || !t->sent)
-			continue;
-		json_array_append(arr, t->job);
-		nums[k++] = (long)i;
+	if (only != NULL)
+		for (i = 0; i < c->nsites; i++)
+			c->sites[i].evented = mls_tracker_evented(c->tr,
+			    c->sites[i].name);
+	/* a copy: finish() takes trials off the live list */
+	for (i = 0; i < c->nlive; i++) {
+		const json_t *job = c->t[c->live[i]].job;
+		if (only != NULL && json_object_get(only,
+		    mls_record_id(job)) == NULL) {
+			struct site_slot *ss = site_of(c, job);
+			if (ss != NULL && ss->evented)
+				continue;
+		}
+		json_array_append(arr, (json_t *)job);
+		nums[k++] = c->live[i];
 	}
 	if (k == 0)
 		goto out;
@@ -787,7 +861,7 @@ poll_all(struct camp *c)
 				goto out;
 		}
 	}
-	rc = mls_journal_sync(c->j);
+	rc = 0;		/* synced with the next submissions (the loop) */
 out:
 	free(nums);
 	json_decref(before);
@@ -795,19 +869,28 @@ out:
 	return rc;
 }
 
+/* Report the trials that ended, now that their results are on disk. */
+static void
+emit_ended(struct camp *c)
+{
+	for (size_t i = 0; i < c->nemit; i++)
+		if (c->o->on_trial != NULL)
+			c->o->on_trial(c->t[c->emit[i]].job, c->o->cb_arg);
+	c->nemit = 0;
+}
+
 static void
 update_live_counts(struct camp *c)
 {
 	c->p.running = c->p.queued = 0;
-	for (size_t i = 0; i < c->nt; i++) {
-		struct trial *t = &c->t[i];
-		if (t->job == NULL || t->done)
-			continue;
+	for (size_t i = 0; i < c->nlive; i++) {
+		struct trial *t = &c->t[c->live[i]];
 		if (mls_state_parse(mls_record_str(t->job, "state")) == MLS_STATE_RUNNING)
 			c->p.running++;
 		else
 			c->p.queued++;
 	}
+
 	{
 		double el = mls_time_now() - c->p.started;
 		long fin = c->p.succeeded + c->p.failed + c->p.pruned + c->p.cancelled;
@@ -852,6 +935,8 @@ camp_release(struct camp *c)
 	for (size_t i = 0; i < c->nt; i++)
 		json_decref(c->t[i].job);
 	free(c->t);
+	free(c->live);
+	free(c->emit);
 	free(c->sites);
 	if (c->have_re)
 		regfree(&c->re);
@@ -874,19 +959,26 @@ mls_campaign_journal_path(const struct mls_config *cfg, const char *id, char **o
 static int
 cancel_inflight(struct camp *c)
 {
-	int rc;
+	size_t i, n = c->nlive;
+	long *nums;
+	int rc = 0;
 
-	for (size_t i = 0; i < c->nt; i++) {
-		struct trial *t = &c->t[i];
-		if (t->job == NULL || t->done || !t->sent)
-			continue;
-		if ((rc = journal(c, "cancel", (long)i, NULL)) < 0 ||
-		    (rc = mls_journal_sync(c->j)) < 0)
-			return rc;
-		if (mls_tracker_cancel(c->tr, t->job) < 0)
-			mls_warn("cancel trial %zu: %s", i, mls_error_last());
-	}
-	return 0;
+	if (n == 0)
+		return 0;
+	if ((nums = malloc(n * sizeof(*nums))) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	memcpy(nums, c->live, n * sizeof(*nums));
+	for (i = 0; i < n; i++)
+		if ((rc = journal(c, "cancel", nums[i], NULL)) < 0)
+			goto out;
+	if ((rc = mls_journal_sync(c->j)) < 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (mls_tracker_cancel(c->tr, c->t[nums[i]].job) < 0)
+			mls_warn("cancel trial %ld: %s", nums[i], mls_error_last());
+out:
+	free(nums);
+	return rc;
 }
 
 int
@@ -897,8 +989,9 @@ mls_campaign_run(const struct mls_config *cfg, struct mls_store *st,
 	struct camp c = { 0 };
 	char *path = NULL;
 	const char *state;
-	double delay = 0.01, last_progress = 0;
-	int rc, interrupted = 0;
+	double delay = 0.01, last_progress = 0, last_full = 0;
+	int rc, interrupted = 0, woken = 0;
+	json_t *changed = json_object();
 
 	*out = NULL;
 	c.cfg = cfg;
@@ -925,6 +1018,8 @@ mls_campaign_run(const struct mls_config *cfg, struct mls_store *st,
 				continue;
 			if ((ss = site_of(&c, t->job)) != NULL)
 				ss->inflight++;
+			if (t->sent && (rc = live_add(&c, (long)i)) < 0)
+				goto out;
 			if ((rc = gen->pending(gen->arg, (long)i,
 			    json_object_get(t->job, "params"))) < 0)
 				goto out;
@@ -972,10 +1067,30 @@ mls_campaign_run(const struct mls_config *cfg, struct mls_store *st,
 			c.end_reason = "timeout";
 			stopping = 1;
 		}
+		/*
+		 * One group commit per round: the results just polled and the
+		 * new trials' submit events are synced together, before any
+		 * job is sent (fill) and before any result is reported.
+		 */
+		/*
+		 * Woken by ends a site announced: poll just those trials; all
+		 * of them after a quiet wait or every FULL_POLL_S (states,
+		 * metrics for the pruner, sites that announce nothing).
+		 */
+		{
+			int full = !woken || mls_time_now() - last_full >=
+			    FULL_POLL_S;
+			if (full)
+				last_full = mls_time_now();
+			if ((rc = poll_all(&c, full ? NULL : changed)) < 0)
+				goto out;
+			json_object_clear(changed);
+		}
 		if (!stopping && (rc = fill(&c)) < 0)
 			goto out;
-		if ((rc = poll_all(&c)) < 0)
+		if ((rc = mls_journal_sync(c.j)) < 0)
 			goto out;
+		emit_ended(&c);
 		update_live_counts(&c);
 		if (o->on_progress != NULL && mls_time_now() - last_progress > 0.2) {
 			o->on_progress(&c.p, o->cb_arg);
@@ -991,10 +1106,8 @@ mls_campaign_run(const struct mls_config *cfg, struct mls_store *st,
 			delay = 0.01;
 		else if (delay < 0.5)
 			delay *= 1.2;	/* ~40 ms after 150 ms quiet, 0.5 s after ~4 s */
-		{
-			struct timespec ts = { 0, (long)(delay * 1e9) };
-			nanosleep(&ts, NULL);
-		}
+		/* woken at once when a local trial ends */
+		woken = mls_tracker_wait(c.tr, delay, changed);
 	}
 	if (interrupted) {
 		c.end_reason = "interrupted";
@@ -1023,6 +1136,7 @@ out:
 			rc = rc2;
 	}
 	camp_release(&c);
+	json_decref(changed);
 	free(path);
 	return rc;
 }

@@ -97,6 +97,11 @@ mls_mkdirs(const char *path, int mode)
 	char *p, *s;
 	int rc = 0;
 
+	/* the usual case, one call: the directory or its parent exists */
+	if (mkdir(path, (mode_t)mode) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return mls_error_set_errno(MLS_EIO, "mkdir '%s'", path);
 	if ((p = strdup(path)) == NULL)
 		return mls_error_set(MLS_ENOMEM, "out of memory");
 	for (s = p + 1; ; s++) {

@@ -331,6 +331,16 @@ mls_ensemble_will_retry(const struct mls_ensemble *e, long j)
 	return mls_ensemble_outcome(&c) != MLS_QUORUM_MISSED;
 }
 
+int
+mls_ensemble_retried(const struct mls_ensemble *e, long j, long attempt)
+{
+	if (j < 0 || j >= e->n || attempt < 1)
+		return 0;
+	if (e->m[j].attempts > attempt)
+		return 1;		/* the next attempt has started */
+	return e->m[j].attempts == attempt && mls_ensemble_will_retry(e, j);
+}
+
 static int
 gen_ask(void *arg, long number, json_t **params)
 {

@@ -89,6 +89,12 @@ enum mls_quorum mls_ensemble_outcome(const struct mls_ensemble_counts *c);
 const char	*mls_quorum_name(enum mls_quorum q);
 /* Will member j be asked again (its last attempt failed, retries left)? */
 int	 mls_ensemble_will_retry(const struct mls_ensemble *e, long j);
+/*
+ * 1 if attempt (from 1) of member j is followed by another: it has
+ * started already, or will (mls_ensemble_will_retry()).
+ */
+int	 mls_ensemble_retried(const struct mls_ensemble *e, long j,
+	    long attempt);
 
 /* Mean, sample standard deviation (n - 1; 0 for one value), min, max. */
 struct mls_stats {

@@ -501,27 +501,33 @@ mls_site_submit(struct mls_site *s, json_t **jobs, size_t n)
 			continue;
 		}
 		mls_buf_reset(&spec);
-		if ((rc = mls_jobwrap_spec(jobs[i], grace, &spec)) < 0 ||
+		if ((s->ops->wants_spec == NULL ||
+		    s->ops->wants_spec(s, jobs[i])) &&
+		    ((rc = mls_jobwrap_spec(jobs[i], grace, &spec)) < 0 ||
 		    (rc = job_key(&key, jobs[i], "spec.sh")) < 0 ||
 		    (rc = mls_store_put_buf(s->store, key.buf, spec.buf,
-		    spec.len)) < 0)
+		    spec.len)) < 0))
 			goto out;
 		params = json_object_get(jobs[i], "params");
 		if (!json_is_object(params))
 			params = NULL;
 		if (params == NULL && (params = json_object()) != NULL)
 			json_object_set_new(jobs[i], "params", params);
+		/* input.json (phpo) is a copy of it made on the worker */
 		if ((rc = job_key(&key, jobs[i], "params.json")) < 0 ||
-		    (rc = put_json(s->store, key.buf, params)) < 0 ||
-		    (rc = job_key(&key, jobs[i], "input.json")) < 0 ||
 		    (rc = put_json(s->store, key.buf, params)) < 0)
 			goto out;
 		json_object_set_new(jobs[i], "state", json_null());
 		todo[nt++] = jobs[i];
 	}
-	/* the specs are durable before any job is started */
+	/*
+	 * The specs are durable before any job is started, unless the jobs
+	 * run on this host: a crash that loses the files ends them too.
+	 */
 	in_batch = 0;
-	if ((rc = mls_store_batch_end(s->store)) < 0)
+	if (s->ops->same_host)
+		mls_store_batch_drop(s->store);
+	else if ((rc = mls_store_batch_end(s->store)) < 0)
 		goto out;
 	if (nt > 0 && (rc = s->ops->submit(s, todo, nt)) < 0)
 		goto out;

@@ -31,6 +31,28 @@ struct mls_site_ops {
 	int	(*poll)(struct mls_site *s, json_t **jobs, size_t n);
 	int	(*cancel)(struct mls_site *s, json_t *job);
 	void	(*close)(struct mls_site *s);
+	/*
+	 * Optional: a descriptor that becomes readable when a job of the
+	 * site may have ended (the caller drains it), or -1 for none; sites
+	 * without it are polled.
+	 */
+	int	(*wait_fd)(struct mls_site *s);
+	/*
+	 * With wait_fd: drain it, adding the ids of the jobs it named as
+	 * keys of the object ids.  Such a site announces every job's end,
+	 * so that a caller woken by it need poll only those jobs.
+	 */
+	void	(*drain)(struct mls_site *s, json_t *ids);
+	/*
+	 * Optional: 0 if the site runs this job without the wrapper, so
+	 * that submit writes no jobs/ID/spec.sh for it.
+	 */
+	int	(*wants_spec)(struct mls_site *s, const json_t *job);
+	/*
+	 * 1: jobs run on this host and cannot outlive it, so their specs
+	 * need no sync to disk before they start (a crash ends them too).
+	 */
+	int	 same_host;
 };
 
 struct mls_site {

@@ -27,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -39,6 +41,7 @@
 #include "mls_config.h"
 #include "mls_error.h"
 #include "mls_jobwrap.h"
+#include "mls_local_exec.h"
 #include "mls_log.h"
 #include "mls_record.h"
 #include "mls_site.h"
@@ -49,9 +52,11 @@ extern char **environ;
 
 #define MAX_GPUS	64
 #define QUEUE_MAX	(1u << 20)
+#define LINGER_S	3.0	/* an idle runner waits this long for work */
 
 struct local {
 	char	*data;
+	int	 ifd;		/* inotify on queue/ and running/, or -1 */
 	int	 cpus;
 	int	 ngpus;		/* -1: not detected yet */
 	char	*gpu_ids;	/* comma-separated */
@@ -132,6 +137,57 @@ write_json_atomic(const char *path, const json_t *v)
 	if ((s = json_dumps(v, MLS_JSON_COMPACT)) == NULL)
 		return mls_error_set(MLS_ENOMEM, "out of memory");
 	rc = write_atomic(path, s, strlen(s));
+	free(s);
+	return rc;
+}
+
+/*
+ * Write the running entry over the claimed queue entry at path, in place:
+ * padded with blanks to at least the old length, so that no old byte is
+ * left after the JSON, and with no new file and no rename (a start costs
+ * that much less).  A reader that catches it half-written sees a file
+ * that does not parse, and takes the job for one still starting.
+ */
+static int
+fill_claim(const char *path, const json_t *v)
+{
+	struct stat sb;
+	char *s = NULL;
+	size_t len;
+	off_t off = 0;
+	ssize_t w;
+	int fd = -1, rc = 0;
+
+	if ((s = json_dumps(v, MLS_JSON_COMPACT)) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0) {
+		rc = mls_error_set_errno(MLS_EIO, "open '%s'", path);
+		goto out;
+	}
+	len = strlen(s);
+	if (fstat(fd, &sb) == 0 && (off_t)len < sb.st_size) {
+		char *t = realloc(s, (size_t)sb.st_size + 1);
+		if (t == NULL) {
+			rc = mls_error_set(MLS_ENOMEM, "out of memory");
+			goto out;
+		}
+		s = t;
+		memset(s + len, ' ', (size_t)sb.st_size - len);
+		len = (size_t)sb.st_size;
+		s[len] = '\0';
+	}
+	while ((size_t)off < len) {
+		if ((w = pwrite(fd, s + off, len - (size_t)off, off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = mls_error_set_errno(MLS_EIO, "write '%s'", path);
+			goto out;
+		}
+		off += w;
+	}
+out:
+	if (fd >= 0 && close(fd) == -1 && rc == 0)
+		rc = mls_error_set_errno(MLS_EIO, "write '%s'", path);
 	free(s);
 	return rc;
 }
@@ -381,6 +437,8 @@ local_close(struct mls_site *s)
 
 	if (l == NULL)
 		return;
+	if (l->ifd >= 0)
+		close(l->ifd);
 	free(l->data);
 	free(l->gpu_ids);
 	free(l);
@@ -392,7 +450,7 @@ local_open(struct mls_site *s)
 {
 	struct local *l;
 	const char *v;
-	char *q = NULL, *r = NULL;
+	char *q = NULL, *r = NULL, *c = NULL;
 	long n;
 	int rc;
 
@@ -400,6 +458,7 @@ local_open(struct mls_site *s)
 		return mls_error_set(MLS_ENOMEM, "out of memory");
 	s->priv = l;
 	l->ngpus = -1;
+	l->ifd = -1;
 	if ((rc = mls_local_data_dir(s->cfg, s->name, &l->data)) < 0)
 		goto out;
 	if ((v = mls_record_str(s->conf, "cpus")) != NULL) {
@@ -417,16 +476,19 @@ local_open(struct mls_site *s)
 		l->cpus = 1;
 	q = path2(l->data, "queue", NULL);
 	r = path2(l->data, "running", NULL);
-	if (q == NULL || r == NULL) {
+	c = path2(l->data, "cancel", NULL);
+	if (q == NULL || r == NULL || c == NULL) {
 		rc = mls_error_set(MLS_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = mls_mkdirs(q, 0700)) < 0 || (rc = mls_mkdirs(r, 0700)) < 0)
+	if ((rc = mls_mkdirs(q, 0700)) < 0 || (rc = mls_mkdirs(r, 0700)) < 0 ||
+	    (rc = mls_mkdirs(c, 0700)) < 0)
 		goto out;
 	rc = 0;
 out:
 	free(q);
 	free(r);
+	free(c);
 	if (rc < 0)
 		local_close(s);
 	return rc;
@@ -583,6 +645,46 @@ res_count(const json_t *job, const char *key, int def)
 	return def;
 }
 
+/*
+ * What the executor needs of a job, in its queue entry ("job"), and how
+ * to run it ("exec": "wrapper" forces lib/jobwrap.sh, from the site's
+ * exec setting or $MLS_LOCAL_EXEC; the default runs image-less jobs on a
+ * file store in the executor, see mls_local_exec.h).
+ */
+static int
+queue_job(struct mls_site *s, const json_t *job, json_t *q)
+{
+	const json_t *v = json_object_get(json_object_get(job, "resources"),
+	    "time_s");
+	const char *how = mls_record_str(s->conf, "exec"), *g;
+	json_t *x;
+	double grace = 10;
+
+	if (how == NULL)
+		how = getenv("MLS_LOCAL_EXEC");
+	if (how != NULL && *how != '\0' && strcmp(how, "wrapper") != 0 &&
+	    strcmp(how, "executor") != 0)
+		return mls_error_set(MLS_ECONFIG, "site '%s': exec '%s': "
+		    "expected 'executor' or 'wrapper'", s->name, how);
+	if ((g = mls_record_str(s->conf, "grace")) != NULL &&
+	    (grace = mls_duration_parse(g)) < 0)
+		return mls_error_set(MLS_ECONFIG, "site '%s': grace '%s': not "
+		    "a duration", s->name, g);
+	x = json_pack("{s:O,s:O,s:s?,s:s?,s:I,s:I}", "command",
+	    json_object_get(job, "command"), "env", json_object_get(job,
+	    "env") != NULL ? json_object_get(job, "env") : json_null(),
+	    "sandbox", mls_record_str(job, "sandbox"), "image",
+	    mls_record_str(job, "image"), "time_s", (json_int_t)(
+	    json_is_number(v) && json_number_value(v) > 0 ?
+	    json_number_value(v) + 0.999 : 0), "grace_s", (json_int_t)grace);
+	if (x == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	json_object_set_new(q, "job", x);
+	if (how != NULL && strcmp(how, "wrapper") == 0)
+		json_object_set_new(q, "exec", json_string("wrapper"));
+	return 0;
+}
+
 static int
 local_submit(struct mls_site *s, json_t **jobs, size_t n)
 {
@@ -635,6 +737,8 @@ local_submit(struct mls_site *s, json_t **jobs, size_t n)
 			rc = mls_error_set(MLS_ENOMEM, "out of memory");
 			goto out;
 		}
+		if ((rc = queue_job(s, jobs[i], q)) < 0)
+			goto out;
 		if (s->cfg->store_token_file != NULL)
 			json_object_set_new(q, "token_file",
 			    json_string(s->cfg->store_token_file));
@@ -654,6 +758,21 @@ out:
 	free(qf);
 	free(rf);
 	return rc;
+}
+
+/*
+ * A command the scheduler started itself has ended, and the scheduler or,
+ * if it died, the guardian is writing its result: 1.  (Once the result
+ * is in the store the running entry goes away.)
+ */
+static int
+ending(const json_t *e)
+{
+	const char *mode = mls_record_str(e, "mode");
+	pid_t g = (pid_t)mls_record_int(e, "guardian", 0);
+
+	return mode != NULL && strcmp(mode, "spawn") == 0 && g > 1 &&
+	    kill(g, 0) == 0;
 }
 
 static int
@@ -690,7 +809,7 @@ local_poll(struct mls_site *s, json_t **jobs, size_t n)
 				/* claimed by the runner, not started yet */
 				json_object_set_new(jobs[i], "state",
 				    json_string("queued"));
-			} else if (alive(pid, st)) {
+			} else if (alive(pid, st) || ending(e)) {
 				json_object_set_new(jobs[i], "state",
 				    json_string("running"));
 				if ((started = mls_record_str(e, "started")))
@@ -705,6 +824,12 @@ local_poll(struct mls_site *s, json_t **jobs, size_t n)
 			}
 			json_decref(e);
 			e = NULL;
+			continue;
+		}
+		/* being rewritten in place by the runner (fill_claim) */
+		if (exists(rf)) {
+			json_object_set_new(jobs[i], "state",
+			    json_string("queued"));
 			continue;
 		}
 		json_object_set_new(jobs[i], "state", json_string("lost"));
@@ -751,15 +876,107 @@ local_cancel(struct mls_site *s, json_t *job)
 	 */
 	if (load_json(rf, &e) == 0) {
 		pg = (pid_t)mls_record_int(e, "pid", 0);
-		if (pg > 1 && alive(pg, (unsigned long long)mls_record_int(e,
+		if (pg <= 1 || !alive(pg, (unsigned long long)mls_record_int(e,
 		    "starttime", 0)))
+			goto out;
+		if (mls_record_str(e, "mode") == NULL ||
+		    strcmp(mls_record_str(e, "mode"), "spawn") != 0) {
 			(void)kill(pg, SIGTERM);
+			goto out;
+		}
+		/*
+		 * A command the scheduler started itself: its group gets the
+		 * SIGTERM now, and the scheduler (woken) sends the SIGKILL
+		 * after the grace period and records the cancel.
+		 */
+		if (kill(-pg, SIGTERM) == -1)
+			(void)kill(pg, SIGTERM);
+		free(qf);
+		if ((qf = path2(l->data, "cancel/", id)) != NULL &&
+		    write_atomic(qf, "", 0) < 0)
+			mls_warn("%s", mls_error_last());
+		wake_runner(l->data);
 	}
 out:
 	json_decref(e);
 	free(qf);
 	free(rf);
 	return rc;
+}
+
+/*
+ * The scheduler removes running/ID.json when a job has ended (after its
+ * result is in the store) and queue/ID.json when it refuses one: a watch
+ * on both wakes a waiting driver at once instead of at its next poll.
+ */
+static int
+local_wait_fd(struct mls_site *s)
+{
+	struct local *l = s->priv;
+	char *q, *r;
+
+	if (l->ifd >= 0)
+		return l->ifd;
+	if ((l->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
+		return -1;
+	q = path2(l->data, "queue", NULL);
+	r = path2(l->data, "running", NULL);
+	if (q == NULL || r == NULL || inotify_add_watch(l->ifd, q,
+	    IN_DELETE) < 0 || inotify_add_watch(l->ifd, r, IN_DELETE) < 0) {
+		mls_debug("site '%s': no inotify watch: %s", s->name,
+		    strerror(errno));
+		close(l->ifd);
+		l->ifd = -1;
+	}
+	free(q);
+	free(r);
+	return l->ifd;
+}
+
+/* The executor needs no spec.sh: only jobs for the wrapper get one. */
+static int
+local_wants_spec(struct mls_site *s, const json_t *job)
+{
+	const char *how = mls_record_str(s->conf, "exec"), *image;
+	char *path;
+
+	if (how == NULL)
+		how = getenv("MLS_LOCAL_EXEC");
+	if (how != NULL && strcmp(how, "wrapper") == 0)
+		return 1;
+	image = mls_record_str(job, "image");
+	if (image != NULL && *image != '\0' && strcmp(image, "none") != 0)
+		return 1;
+	if ((path = mls_store_local_path(s->store, "")) == NULL)
+		return 1;	/* not a file store */
+	free(path);
+	return 0;
+}
+
+/* The ids of the jobs whose queue or running entry went. */
+static void
+local_drain(struct mls_site *s, json_t *ids)
+{
+	struct local *l = s->priv;
+	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	ssize_t n;
+	size_t len;
+	char *p;
+
+	if (l->ifd < 0)
+		return;
+	while ((n = read(l->ifd, buf, sizeof(buf))) > 0) {
+		for (p = buf; p < buf + n; p += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)(void *)p;
+			if (ev->len == 0)
+				continue;
+			len = strnlen(ev->name, ev->len);
+			if (len > 5 && strcmp(ev->name + len - 5, ".json") == 0)
+				json_object_setn_nocheck(ids, ev->name, len - 5,
+				    json_true());
+		}
+	}
 }
 
 const struct mls_site_ops mls_site_local_ops = {
@@ -769,24 +986,40 @@ const struct mls_site_ops mls_site_local_ops = {
 	.poll = local_poll,
 	.cancel = local_cancel,
 	.close = local_close,
+	.wait_fd = local_wait_fd,
+	.drain = local_drain,
+	.wants_spec = local_wants_spec,
+	.same_host = 1,
 };
 
 /* ---- the scheduler ---------------------------------------------------------- */
+
+/* How a job runs: see start_job(). */
+enum mode { MODE_WRAPPER, MODE_FORK, MODE_SPAWN };
 
 struct ent {
 	char			*id;
 	char			*store;
 	char			*started;
-	pid_t			 pid;
+	pid_t			 pid;	/* the wrapper, executor or command */
 	unsigned long long	 starttime;
 	int			 cpus;
 	uint64_t		 gpus;	/* mask of indices into the id list */
 	int			 child;	/* ours to waitpid, else adopted */
+	enum mode		 mode;
+	pid_t			 guardian;	/* MODE_SPAWN: see guard() */
+	json_t			*run;	/* MODE_SPAWN: the running entry */
+	double			 deadline;	/* time limit, 0 none */
+	double			 killat;	/* SIGKILL after the grace */
+	double			 grace;
+	const char		*stop;		/* "cancel", "time" or NULL */
+	char			 why[96];
 };
 
 struct sched {
 	const struct mls_local_sched *ls;
-	char		*qdir, *rdir, *wrapper;
+	char		*qdir, *rdir, *cdir, *wrapper;
+	struct timespec	 cmtime;
 	char		**gpu_id;	/* ngpus strings */
 	int		 ngpus, free_cpus;
 	uint64_t	 gpus_used;
@@ -795,7 +1028,39 @@ struct sched {
 	struct timespec	 qmtime;
 	double		 last_scan;
 	int		 dirty;
+	int		 lockfd;	/* sched.lock: closed in job children */
+	pid_t		 guardian;	/* our parent, see guard() */
+	char		**trash;	/* scratch dirs of ended jobs */
+	size_t		 ntrash, captrash;
 };
+
+static int
+push_str(char ***a, size_t *n, size_t *cap, const char *s)
+{
+	char **t;
+
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		if ((t = realloc(*a, nc * sizeof(*t))) == NULL)
+			return mls_error_set(MLS_ENOMEM, "out of memory");
+		*a = t;
+		*cap = nc;
+	}
+	if (((*a)[*n] = strdup(s)) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	(*n)++;
+	return 0;
+}
+
+static void
+empty_trash(struct sched *sc)
+{
+	while (sc->ntrash > 0) {
+		char *w = sc->trash[--sc->ntrash];
+		mls_local_exec_cleanup(w);
+		free(w);
+	}
+}
 
 static void
 ent_free(struct ent *e)
@@ -803,6 +1068,8 @@ ent_free(struct ent *e)
 	free(e->id);
 	free(e->store);
 	free(e->started);
+	json_decref(e->run);
+	e->run = NULL;
 }
 
 static int
@@ -815,20 +1082,20 @@ popcount64(uint64_t m)
 	return n;
 }
 
-/* A job's wrapper is gone: make sure there is a result, free its slots. */
+/* A job has ended: make sure there is a result (reason NULL: there is), free its slots. */
 static void
 job_gone(struct sched *sc, size_t i, const char *reason)
 {
 	struct ent *e = &sc->run[i];
 	char *rf;
 
-	if (write_result_if_none(e->store, e->id, "lost", reason,
-	    e->started) < 0)
+	if (reason != NULL && write_result_if_none(e->store, e->id, "lost",
+	    reason, e->started) < 0)
 		mls_warn("job '%s': %s", e->id, mls_error_last());
 	if ((rf = job_file(sc->ls->data, "running", e->id)) != NULL)
 		(void)unlink(rf);
 	free(rf);
-	mls_info("job '%s': done", e->id);
+	mls_debug("job '%s': done", e->id);
 	sc->free_cpus += e->cpus;
 	sc->gpus_used &= ~e->gpus;
 	ent_free(e);
@@ -850,6 +1117,23 @@ reap(struct sched *sc)
 				break;
 		if (i == sc->nrun)
 			continue;
+		if (sc->run[i].mode == MODE_SPAWN) {
+			struct ent *e = &sc->run[i];
+			if (mls_local_exec_end(e->run, status, e->stop,
+			    e->stop != NULL ? e->why : NULL, 1) == 0) {
+				/* the scratch dir goes once others are served */
+				if (mls_record_str(e->run, "work") != NULL)
+					(void)push_str(&sc->trash, &sc->ntrash,
+					    &sc->captrash, mls_record_str(e->run,
+					    "work"));
+				job_gone(sc, i, NULL);	/* result written */
+				continue;
+			}
+			mls_warn("job '%s': %s", e->id, mls_error_last());
+			job_gone(sc, i, "the executor could not write a "
+			    "result");
+			continue;
+		}
 		if (WIFSIGNALED(status))
 			snprintf(reason, sizeof(reason), "wrapper killed by "
 			    "signal %d", WTERMSIG(status));
@@ -859,10 +1143,25 @@ reap(struct sched *sc)
 		job_gone(sc, i, reason);
 	}
 	for (i = 0; i < sc->nrun; i++) {
-		if (sc->run[i].child ||
-		    alive(sc->run[i].pid, sc->run[i].starttime))
+		struct ent *e = &sc->run[i];
+		if (e->child || alive(e->pid, e->starttime))
 			continue;
-		job_gone(sc, i, "wrapper died while no scheduler watched it");
+		/*
+		 * An adopted command of a dead scheduler: its guardian, now
+		 * its parent, finishes it and removes the running entry; we
+		 * only free the slots then.  With no guardian either, lost.
+		 */
+		if (e->mode == MODE_SPAWN && e->guardian > 1 &&
+		    kill(e->guardian, 0) == 0) {
+			char *rf = job_file(sc->ls->data, "running", e->id);
+			int gone = rf != NULL && !exists(rf);
+			free(rf);
+			if (!gone)
+				continue;
+		}
+		job_gone(sc, i, e->mode == MODE_SPAWN ? "its scheduler "
+		    "died and no process saw how it ended" :
+		    "wrapper died while no scheduler watched it");
 		i--;
 	}
 }
@@ -903,6 +1202,15 @@ ent_from_json(struct ent *e, const char *id, const json_t *j)
 	e->pid = (pid_t)mls_record_int(j, "pid", 0);
 	e->starttime = (unsigned long long)mls_record_int(j, "starttime", 0);
 	e->cpus = (int)mls_record_int(j, "cpus", 1);
+	if (mls_record_str(j, "mode") != NULL &&
+	    strcmp(mls_record_str(j, "mode"), "spawn") == 0) {
+		e->mode = MODE_SPAWN;
+		e->guardian = (pid_t)mls_record_int(j, "guardian", 0);
+		e->grace = (double)mls_record_int(j, "grace_s", 10);
+		if (mls_record_int(j, "time_s", 0) > 0 && e->started != NULL)
+			e->deadline = mls_time_parse(e->started) +
+			    (double)mls_record_int(j, "time_s", 0);
+	}
 	g = json_object_get(j, "gpu_index");
 	json_array_foreach(g, k, v)
 		if (json_is_integer(v) && json_integer_value(v) >= 0 &&
@@ -1027,8 +1335,15 @@ start_job(struct sched *sc, const char *id, const json_t *q, int cpus,
 	struct ent e;
 	pid_t pid;
 	int i, rc, err;
+	const char *how = mls_record_str(q, "exec");
+	json_t *run = NULL;
+	enum mode mode = MODE_WRAPPER;
 
 	memset(&e, 0, sizeof(e));
+	if ((how == NULL || strcmp(how, "wrapper") != 0) &&
+	    mls_local_exec_eligible(q))
+		mode = mls_local_exec_light(q) || sc->ls->child_exit == NULL ?
+		    MODE_SPAWN : MODE_FORK;
 	qf = job_file(sc->ls->data, "queue", id);
 	rf = job_file(sc->ls->data, "running", id);
 	gi = json_array();
@@ -1057,6 +1372,40 @@ start_job(struct sched *sc, const char *id, const json_t *q, int cpus,
 		goto fail;
 	}
 	mls_time_format(now, mls_time_now());
+	if (mode == MODE_SPAWN) {
+		/*
+		 * The executor (mls_local_exec.c) sets the job up here and
+		 * starts the command itself: the command is the only process
+		 * a trial costs.  We wait for it (reap) and finish it; if we
+		 * die first, the guardian does (see guard()).
+		 */
+		if ((rc = mls_local_exec_start(sc->ls->data, q, env, &pid,
+		    &run)) < 0)
+			goto fail;
+		if (pid == 0) {		/* it did not start: result written */
+			(void)unlink(rf);
+			mls_info("job '%s': did not start", id);
+			rc = 0;
+			goto out;
+		}
+		goto started;
+	}
+	if (mode == MODE_FORK) {
+		/* a heavy sandbox: all of it in a child, not to hold us up */
+		if ((pid = fork()) == -1) {
+			rc = mls_error_set_errno(MLS_ERR, "fork the job "
+			    "executor");
+			goto fail;
+		}
+		if (pid == 0) {
+			if (sc->lockfd >= 0)
+				close(sc->lockfd);
+			(void)setsid();
+			sc->ls->child_exit(mls_local_exec_run(sc->ls->data, q,
+			    env));
+		}
+		goto started;
+	}
 	/* its own session, default signals, nothing blocked */
 	posix_spawnattr_init(&attr);
 	sigemptyset(&none);
@@ -1077,6 +1426,7 @@ start_job(struct sched *sc, const char *id, const json_t *q, int cpus,
 		rc = mls_error_set_errno(MLS_ERR, "start the job wrapper");
 		goto fail;
 	}
+started:
 	e.pid = pid;
 	e.starttime = proc_starttime(pid);
 	e.cpus = cpus;
@@ -1085,10 +1435,21 @@ start_job(struct sched *sc, const char *id, const json_t *q, int cpus,
 	e.id = strdup(id);
 	e.store = strdup(store);
 	e.started = strdup(now);
+	e.mode = mode;
 	r = json_pack("{s:s,s:s,s:i,s:i,s:I,s:i,s:O,s:s,s:s}", "id", id,
 	    "store", store, "pid", (int)pid, "pgid", (int)pid, "starttime",
 	    (json_int_t)e.starttime, "cpus", cpus, "gpu_index", gi, "gpus",
 	    cvd.buf, "started", now);
+	if (r != NULL && run != NULL) {
+		json_object_update(r, run);
+		json_object_set_new(r, "guardian", json_integer(sc->guardian));
+		e.guardian = sc->guardian;
+		e.grace = (double)mls_record_int(run, "grace_s", 10);
+		if (mls_record_int(run, "time_s", 0) > 0)
+			e.deadline = mls_time_now() +
+			    (double)mls_record_int(run, "time_s", 0);
+		e.run = json_incref(r);
+	}
 	if (e.id == NULL || e.store == NULL || e.started == NULL ||
 	    r == NULL || (rc = add_ent(sc, &e)) < 0) {
 		/* the job runs; the next scheduler adopts it from running/ */
@@ -1098,10 +1459,11 @@ start_job(struct sched *sc, const char *id, const json_t *q, int cpus,
 	}
 	sc->free_cpus -= cpus;
 	sc->gpus_used |= gpus;
-	if ((rc = write_json_atomic(rf, r)) < 0)
+	if ((rc = fill_claim(rf, r)) < 0)
 		mls_warn("job '%s': %s", id, mls_error_last());
-	mls_info("job '%s': started (pid %ld, cpus %d, gpus '%s')", id,
-	    (long)pid, cpus, cvd.buf);
+	mls_debug("job '%s': started (pid %ld, cpus %d, gpus '%s', %s)", id,
+	    (long)pid, cpus, cvd.buf, mode == MODE_SPAWN ? "spawned" :
+	    mode == MODE_FORK ? "executor" : "sh wrapper");
 	rc = 0;
 	goto out;
 fail:
@@ -1110,6 +1472,7 @@ fail:
 	(void)unlink(rf);
 out:
 	job_env_free(env);
+	json_decref(run);
 	json_decref(r);
 	json_decref(gi);
 	free(qf);
@@ -1122,6 +1485,77 @@ static int
 cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Stop a command the scheduler started: SIGTERM now, SIGKILL later. */
+static void
+stop_spawned(struct ent *e, const char *stop, const char *why)
+{
+	if (e->stop != NULL)
+		return;
+	e->stop = stop;
+	snprintf(e->why, sizeof(e->why), "%s", why);
+	mls_info("job '%s': stopping: %s", e->id, why);
+	if (kill(-e->pid, SIGTERM) == -1)
+		(void)kill(e->pid, SIGTERM);
+	e->killat = mls_time_now() + e->grace;
+}
+
+/* Cancels of spawned commands (DATA/cancel/ID, from local_cancel). */
+static void
+take_cancels(struct sched *sc)
+{
+	struct stat sb;
+	struct dirent *de;
+	char *path;
+	size_t i;
+	DIR *d;
+
+	if (stat(sc->cdir, &sb) == -1 ||
+	    (sb.st_mtim.tv_sec == sc->cmtime.tv_sec &&
+	    sb.st_mtim.tv_nsec == sc->cmtime.tv_nsec))
+		return;
+	sc->cmtime = sb.st_mtim;
+	if ((d = opendir(sc->cdir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || strstr(de->d_name, ".tmp-") != NULL)
+			continue;
+		for (i = 0; i < sc->nrun; i++)
+			if (sc->run[i].mode == MODE_SPAWN &&
+			    strcmp(sc->run[i].id, de->d_name) == 0)
+				stop_spawned(&sc->run[i], "cancel", "stopped");
+		if ((path = path2(sc->cdir, de->d_name, NULL)) != NULL)
+			(void)unlink(path);
+		free(path);
+	}
+	closedir(d);
+}
+
+/* Time limits and grace periods of the commands we started. */
+static void
+police(struct sched *sc)
+{
+	double now = mls_time_now();
+	char why[96];
+	size_t i;
+
+	for (i = 0; i < sc->nrun; i++) {
+		struct ent *e = &sc->run[i];
+		if (e->mode != MODE_SPAWN)
+			continue;
+		if (e->stop == NULL && e->deadline > 0 && now >= e->deadline) {
+			snprintf(why, sizeof(why), "time limit of %.0fs "
+			    "exceeded (TIMEOUT)", e->deadline -
+			    mls_time_parse(e->started));
+			stop_spawned(e, "time", why);
+		}
+		if (e->killat > 0 && now >= e->killat) {
+			if (kill(-e->pid, SIGKILL) == -1)
+				(void)kill(e->pid, SIGKILL);
+			e->killat = -1;
+		}
+	}
 }
 
 /* Sorted names (without ".json") of the queue's entries; -1 on error. */
@@ -1276,6 +1710,81 @@ on_sigchld(int sig)
 	(void)sig;
 }
 
+/* The running entry of the spawned command pid, or NULL. */
+static json_t *
+entry_of_pid(const char *rdir, const char *data, pid_t pid)
+{
+	struct dirent *de;
+	json_t *j = NULL;
+	char *path, id[256];
+	size_t len;
+	DIR *d;
+
+	if ((d = opendir(rdir)) == NULL)
+		return NULL;
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || len <= 5 || len - 5 >= sizeof(id) ||
+		    strcmp(de->d_name + len - 5, ".json") != 0)
+			continue;
+		memcpy(id, de->d_name, len - 5);
+		id[len - 5] = '\0';
+		if ((path = job_file(data, "running", id)) == NULL)
+			continue;
+		if (load_json(path, &j) == 0 && mls_record_int(j, "pid", 0) ==
+		    (long long)pid && mls_record_str(j, "mode") != NULL &&
+		    strcmp(mls_record_str(j, "mode"), "spawn") == 0) {
+			free(path);
+			break;
+		}
+		json_decref(j);
+		j = NULL;
+		free(path);
+	}
+	closedir(d);
+	return j;
+}
+
+/*
+ * The guardian: the runner's first process, left behind as the parent of
+ * the scheduler and a child subreaper.  The commands the scheduler starts
+ * itself are its children; if it dies (kill -9), they become the
+ * guardian's, which waits for each, finishes it (result.json, outputs)
+ * and removes its running entry, as the scheduler would have.  It leaves
+ * when it has no child left.
+ */
+static void
+guard(const struct mls_local_sched *ls, pid_t sched)
+{
+	char *rdir = path2(ls->data, "running", NULL), *rf;
+	json_t *e;
+	int status;
+	pid_t pid;
+
+	(void)signal(SIGHUP, SIG_IGN);
+	for (;;) {
+		if ((pid = waitpid(-1, &status, 0)) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;		/* no child left */
+		}
+		if (pid == sched || rdir == NULL ||
+		    (e = entry_of_pid(rdir, ls->data, pid)) == NULL)
+			continue;
+		mls_info("job '%s': ended while no scheduler watched it",
+		    mls_record_id(e));
+		if (mls_local_exec_end(e, status, NULL, NULL, 0) < 0)
+			mls_warn("job '%s': %s", mls_record_id(e),
+			    mls_error_last());
+		if ((rf = job_file(ls->data, "running", mls_record_id(e))) !=
+		    NULL)
+			(void)unlink(rf);
+		free(rf);
+		json_decref(e);
+	}
+	free(rdir);
+}
+
 int
 mls_local_sched_run(const struct mls_local_sched *ls)
 {
@@ -1286,15 +1795,35 @@ mls_local_sched_run(const struct mls_local_sched *ls)
 	char *lock = NULL, *tok, *save, *ids = NULL, *pidfile = NULL;
 	char pidline[32];
 	int fd = -1, rc, sig, i;
+	double idle_since = 0, linger = LINGER_S;
+	const char *lv = getenv("MLS_RUNNER_LINGER");
 
+	if (lv != NULL && *lv != '\0' && (linger = mls_duration_parse(lv)) < 0)
+		linger = LINGER_S;
+	/* the guardian stays here; the scheduler goes on in a child */
 	memset(&sc, 0, sizeof(sc));
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == 0) {
+		pid_t child = fork();
+		if (child > 0) {
+			guard(ls, child);
+			return 0;
+		}
+		if (child == 0)
+			sc.guardian = getppid();
+		else
+			mls_warn("site '%s': no guardian: fork: %s", ls->site,
+			    strerror(errno));
+	}
+	sc.lockfd = -1;
 	sc.ls = ls;
 	sc.free_cpus = ls->cpus > 0 ? ls->cpus : 1;
 	sc.qdir = path2(ls->data, "queue", NULL);
 	sc.rdir = path2(ls->data, "running", NULL);
+	sc.cdir = path2(ls->data, "cancel", NULL);
 	lock = path2(ls->data, "sched.lock", NULL);
 	ids = strdup(ls->gpus != NULL ? ls->gpus : "");
-	if (sc.qdir == NULL || sc.rdir == NULL || lock == NULL || ids == NULL ||
+	if (sc.qdir == NULL || sc.rdir == NULL || sc.cdir == NULL ||
+	    lock == NULL || ids == NULL ||
 	    (sc.gpu_id = calloc(MAX_GPUS, sizeof(char *))) == NULL) {
 		rc = mls_error_set(MLS_ENOMEM, "out of memory");
 		goto out;
@@ -1306,12 +1835,14 @@ mls_local_sched_run(const struct mls_local_sched *ls)
 			goto out;
 		}
 	if ((rc = mls_mkdirs(sc.qdir, 0700)) < 0 ||
-	    (rc = mls_mkdirs(sc.rdir, 0700)) < 0)
+	    (rc = mls_mkdirs(sc.rdir, 0700)) < 0 ||
+	    (rc = mls_mkdirs(sc.cdir, 0700)) < 0)
 		goto out;
 	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
 		rc = mls_error_set_errno(MLS_EIO, "open '%s'", lock);
 		goto out;
 	}
+	sc.lockfd = fd;
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		mls_info("site '%s': another scheduler is running", ls->site);
 		rc = 0;
@@ -1344,15 +1875,28 @@ mls_local_sched_run(const struct mls_local_sched *ls)
 		goto unblock;
 	for (;;) {
 		reap(&sc);
+		take_cancels(&sc);
+		police(&sc);
 		if ((rc = schedule(&sc)) < 0)
 			mls_warn("%s", mls_error_last());
-		if (sc.nrun == 0 && queue_empty(&sc)) {
+		empty_trash(&sc);
+		if (sc.nrun == 0 && queue_empty(&sc) && idle_since == 0)
+			idle_since = mls_time_now();
+		else if (sc.nrun > 0)
+			idle_since = 0;
+		/*
+		 * Idle for LINGER_S: leave.  Lingering spares a campaign of
+		 * short trials a new runner (exec, set-up) between two trials.
+		 */
+		if (sc.nrun == 0 && idle_since > 0 &&
+		    mls_time_now() - idle_since >= linger && queue_empty(&sc)) {
 			(void)flock(fd, LOCK_UN);
 			if (queue_empty(&sc))
 				break;
 			if (flock(fd, LOCK_EX | LOCK_NB) == -1)
 				break;	/* a new scheduler took over */
 			sc.dirty = 1;
+			idle_since = 0;
 			continue;
 		}
 		sig = sigtimedwait(&set, NULL, &ts);
@@ -1377,8 +1921,12 @@ out:
 	while (sc.nrun > 0)
 		ent_free(&sc.run[--sc.nrun]);
 	free(sc.run);
+	empty_trash(&sc);
+	mls_local_exec_pool_drain();
+	free(sc.trash);
 	free(sc.qdir);
 	free(sc.rdir);
+	free(sc.cdir);
 	free(sc.wrapper);
 	free(pidfile);
 	free(lock);

@@ -28,6 +28,12 @@ struct mls_local_sched {
 	const char	*data;		/* DATA, see above */
 	int		 cpus;		/* CPU slots */
 	const char	*gpus;		/* GPU ids, comma-separated ("" none) */
+	/*
+	 * How a child forked to run a job with a heavy sandbox ends (the
+	 * program's _exit: lib/ never exits); NULL: such jobs are set up
+	 * by the scheduler itself, as light ones are.
+	 */
+	void		(*child_exit)(int status);
 };
 
 /*

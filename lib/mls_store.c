@@ -1225,6 +1225,15 @@ mls_store_batch_begin(struct mls_store *st)
 	st->batch++;
 }
 
+void
+mls_store_batch_drop(struct mls_store *st)
+{
+	if (st->batch > 0)
+		st->batch--;
+	if (st->batch == 0)
+		st->unsynced = 0;
+}
+
 int
 mls_store_batch_end(struct mls_store *st)
 {

@@ -80,6 +80,8 @@ void	 mls_store_get_release(struct mls_store_get *g, size_t n);
  */
 void	 mls_store_batch_begin(struct mls_store *st);
 int	 mls_store_batch_end(struct mls_store *st);
+/* End a batch without the sync: what it wrote may not be on disk yet. */
+void	 mls_store_batch_drop(struct mls_store *st);
 
 /* "sandboxes/sha256/ab/abcdef....tar.zst" for a "sha256:<hex>" id. */
 int	 mls_store_sandbox_key(const char *sandbox_id, struct mls_buf *key);

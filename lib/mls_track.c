@@ -1,7 +1,11 @@
 #include "config.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -154,6 +158,60 @@ out:
 	free(before);
 	free(done);
 	return rc;
+}
+
+int
+mls_tracker_wait(struct mls_tracker *t, double timeout_s, json_t *changed)
+{
+	struct pollfd fds[16];
+	struct mls_site *who[16];
+	char buf[4096];
+	nfds_t n = 0, i;
+	int r, woken = 0;
+
+	for (size_t k = 0; k < t->nsites && n < 16; k++) {
+		struct mls_site *s = t->sites[k].site;
+		int fd = s->ops->wait_fd != NULL ? s->ops->wait_fd(s) : -1;
+		if (fd >= 0) {
+			fds[n].fd = fd;
+			fds[n].events = POLLIN;
+			who[n] = s;
+			n++;
+		}
+	}
+	if (timeout_s < 0)
+		timeout_s = 0;
+	if (n == 0) {
+		struct timespec ts = { (time_t)timeout_s,
+		    (long)((timeout_s - (double)(time_t)timeout_s) * 1e9) };
+		nanosleep(&ts, NULL);
+		return 0;
+	}
+	r = poll(fds, n, (int)(timeout_s * 1000 + 0.5));
+	if (r <= 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (!(fds[i].revents & POLLIN))
+			continue;
+		woken = 1;
+		if (who[i]->ops->drain != NULL && changed != NULL)
+			who[i]->ops->drain(who[i], changed);
+		else	/* non-blocking: read until it is empty */
+			while (read(fds[i].fd, buf, sizeof(buf)) > 0)
+				;
+	}
+	return woken;
+}
+
+int
+mls_tracker_evented(struct mls_tracker *t, const char *name)
+{
+	for (size_t k = 0; k < t->nsites; k++)
+		if (strcmp(t->sites[k].name, name) == 0)
+			return t->sites[k].site->ops->drain != NULL &&
+			    t->sites[k].site->ops->wait_fd != NULL &&
+			    t->sites[k].site->ops->wait_fd(t->sites[k].site) >= 0;
+	return 0;
 }
 
 int

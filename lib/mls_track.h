@@ -27,6 +27,15 @@ int	 mls_tracker_site(struct mls_tracker *t, const char *name,
  * changed, or a negative code.
  */
 int	 mls_tracker_poll(struct mls_tracker *t, json_t *jobs);
+/*
+ * Sleep up to timeout_s seconds, less when an open site says one of its
+ * jobs may have ended (see wait_fd in mls_site.h): 1 if woken so, else 0.
+ * changed (an object, or NULL) gets the ids of those jobs as keys.
+ */
+int	 mls_tracker_wait(struct mls_tracker *t, double timeout_s,
+	    json_t *changed);
+/* 1 if the open site name announces the end of every job (see drain). */
+int	 mls_tracker_evented(struct mls_tracker *t, const char *name);
 /* Cancel one job on its site, then refresh it. */
 int	 mls_tracker_cancel(struct mls_tracker *t, json_t *job);
 /* Counts of the states in jobs: out[enum mls_state]. */

@@ -49,7 +49,7 @@ teardown() { mls_teardown; }
 }
 
 @test "an outputs tarball with ../x or an absolute symlink is refused, nothing written outside" {
-	id=$(mls-submit --wait -- true </dev/null | json_get id)
+	id=$(mls-submit --wait -- sh -c 'echo a >"$MLS_OUTPUT_DIR/a"' </dev/null | json_get id)
 	jobdir="$MLS_DATA_HOME/store/jobs/$id"
 	for evil in dotdot abslink; do
 		/usr/bin/python3 - "$evil" evil.tar <<'PY'

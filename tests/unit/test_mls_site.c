@@ -320,7 +320,7 @@ test_basic(struct mls_site *s)
 	    "sha256:", 7) == 0 && mls_record_int(out, "size", 0) > 0,
 	    "outputs described in the result");
 	o = mls_store_local_path(st, mls_record_str(out, "key"));
-	snprintf(cmd, sizeof(cmd), "zstd -dc '%s' | tar -xOf - ./p.json ./i.json",
+	snprintf(cmd, sizeof(cmd), "zstd -dc '%s' | tar -xOf - --wildcards '*p.json' '*i.json'",
 	    o != NULL ? o : "/nonexistent");
 	free(o);
 	if ((p = popen(cmd, "r")) != NULL) {

@@ -1,0 +1,1417 @@
+/*
+ * mls_local_exec.c - lib/jobwrap.sh in C, for the local site (see
+ * mls_local_exec.h).  A trial of a few milliseconds paid ~60 ms for the
+ * wrapper's twenty short-lived processes; here the command is the only
+ * program started, so a trivial trial costs about what its fork and exec
+ * cost.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "mls_buf.h"
+#include "mls_config.h"
+#include "mls_digest.h"
+#include "mls_error.h"
+#include "mls_jobwrap.h"
+#include "mls_local_exec.h"
+#include "mls_log.h"
+#include "mls_pack.h"
+#include "mls_record.h"
+#include "mls_store.h"
+
+extern char **environ;
+
+#define TICK_NS		(200L * 1000 * 1000)	/* the wrapper's 0.2 s */
+#define TMP_NAME	".mls-tmp-XXXXXX"	/* the store's temp names */
+
+struct xjob {
+	const char	*id;
+	const json_t	*job;		/* the queue entry's "job" */
+	char		*store;		/* the store's directory */
+	char		*jobdir;	/* STORE/jobs/ID */
+	char		*work;		/* the scratch dir: SCRATCH/mls-ID */
+	char		 started[32];
+	int		 have_started;
+	int		 pooled;	/* may use the pool of scratch dirs */
+};
+
+static char hostname[256];	/* asked once */
+
+static char *
+pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *
+pathf(const char *fmt, ...)
+{
+	struct mls_buf b = MLS_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	mls_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	return mls_buf_detach(&b);
+}
+
+/* The directory of a file:// store URL (or plain absolute path), or NULL. */
+static char *
+store_dir(const char *url)
+{
+	struct mls_buf b = MLS_BUF_INIT;
+	size_t n;
+
+	if (url == NULL)
+		return NULL;
+	if (strncmp(url, "file://", 7) == 0)
+		url += 7;
+	if (*url != '/')
+		return NULL;
+	n = strlen(url);
+	while (n > 1 && url[n - 1] == '/')
+		n--;
+	mls_buf_add(&b, url, n);
+	return mls_buf_detach(&b);
+}
+
+int
+mls_local_exec_eligible(const json_t *q)
+{
+	const json_t *job = json_object_get(q, "job");
+	const char *image = mls_record_str(job, "image");
+	char *dir;
+
+	if (!json_is_object(job) || !json_is_array(json_object_get(job,
+	    "command")) || json_array_size(json_object_get(job, "command")) == 0)
+		return 0;
+	if (image != NULL && *image != '\0' && strcmp(image, "none") != 0)
+		return 0;
+	if ((dir = store_dir(mls_record_str(q, "store"))) == NULL)
+		return 0;
+	free(dir);
+	return 1;
+}
+
+/* ---- files ------------------------------------------------------------ */
+
+static int
+write_all(int fd, const char *p, size_t len, const char *name)
+{
+	ssize_t w;
+
+	while (len > 0) {
+		if ((w = write(fd, p, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return mls_error_set_errno(MLS_EIO, "write '%s'", name);
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Copy the file src to the open fd out; MLS_ENOTFOUND if src is missing. */
+static int
+copy_into(const char *src, int out, const char *outname)
+{
+	char buf[65536];
+	ssize_t n;
+	int in, rc = 0;
+
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0)
+		return mls_error_set_errno(errno == ENOENT ? MLS_ENOTFOUND :
+		    MLS_EIO, "open '%s'", src);
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = mls_error_set_errno(MLS_EIO, "read '%s'", src);
+			break;
+		}
+		if ((rc = write_all(out, buf, (size_t)n, outname)) < 0)
+			break;
+	}
+	close(in);
+	return rc;
+}
+
+/*
+ * Publish into dir under name, atomically (a temp file renamed over it,
+ * as the store does; not fsynced, as the wrapper's cp+mv was not): either
+ * the file src (data NULL) or len bytes of data.
+ */
+static int
+publish(const char *dir, const char *name, const char *src, const char *data,
+    size_t len)
+{
+	char *tmp = pathf("%s/" TMP_NAME, dir), *dest = pathf("%s/%s", dir,
+	    name);
+	int fd = -1, rc;
+
+	if (tmp == NULL || dest == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		rc = mls_error_set_errno(MLS_EIO, "create '%s'", tmp);
+		goto out;
+	}
+	rc = src != NULL ? copy_into(src, fd, tmp) : write_all(fd, data, len,
+	    tmp);
+	if (rc == 0 && fchmod(fd, 0644) == -1)
+		rc = mls_error_set_errno(MLS_EIO, "chmod '%s'", tmp);
+	if (close(fd) == -1 && rc == 0)
+		rc = mls_error_set_errno(MLS_EIO, "write '%s'", tmp);
+	fd = -1;
+	if (rc == 0 && rename(tmp, dest) == -1)
+		rc = mls_error_set_errno(MLS_EIO, "rename '%s'", dest);
+	if (rc < 0)
+		(void)unlink(tmp);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(tmp);
+	free(dest);
+	return rc;
+}
+
+/* Copy src to the new file dst (work dir files: no temp name needed). */
+static int
+copy_file(const char *src, const char *dst)
+{
+	int fd, rc;
+
+	if ((fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644)) < 0)
+		return mls_error_set_errno(MLS_EIO, "create '%s'", dst);
+	rc = copy_into(src, fd, dst);
+	if (close(fd) == -1 && rc == 0)
+		rc = mls_error_set_errno(MLS_EIO, "write '%s'", dst);
+	if (rc < 0)
+		(void)unlink(dst);
+	return rc;
+}
+
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if (flag == FTW_DP || flag == FTW_D)
+		(void)rmdir(path);
+	else
+		(void)unlink(path);
+	return 0;
+}
+
+/* rm -rf path (no error: what cannot be removed stays). */
+static void
+rm_tree(const char *path)
+{
+	struct stat sb;
+
+	if (lstat(path, &sb) == -1)
+		return;
+	if (!S_ISDIR(sb.st_mode)) {
+		(void)unlink(path);
+		return;
+	}
+	(void)nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+/* 1 if the directory path has no entry or is not there. */
+static int
+dir_empty(const char *path)
+{
+	struct dirent *de;
+	DIR *d;
+	int empty = 1;
+
+	if ((d = opendir(path)) == NULL)
+		return errno == ENOENT;
+	while (empty && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
+/* ---- the pool of scratch dirs ---------------------------------------------- */
+
+/*
+ * A scratch dir is a directory and its outputs/: making and removing two
+ * directories costs more than all of a trivial trial's files on ext4
+ * (~100 us each pair).  So the dirs of ended jobs are emptied and kept,
+ * renamed to SCRATCH/mls-pool-PID-N, and the next job's dir is one of
+ * them renamed to SCRATCH/mls-ID.  The pool lives in the scheduler's
+ * process (mls_local_exec_start/_cleanup); mls_local_exec_pool_drain()
+ * removes it.
+ */
+#define POOL_MAX	64
+
+static struct {
+	char	*root;		/* the scratch root of the dir */
+	char	*dir;
+} pool[POOL_MAX];
+static size_t npool;
+static unsigned long pool_seq;
+
+/* Take a pooled dir for work (same scratch root): 1, or 0 if none. */
+static int
+pool_take(const char *root, const char *work)
+{
+	size_t i;
+
+	for (i = npool; i-- > 0; ) {
+		if (strcmp(pool[i].root, root) != 0)
+			continue;
+		if (rename(pool[i].dir, work) == -1) {
+			rm_tree(pool[i].dir);
+			free(pool[i].root);
+			free(pool[i].dir);
+			pool[i] = pool[--npool];
+			continue;
+		}
+		free(pool[i].root);
+		free(pool[i].dir);
+		pool[i] = pool[--npool];
+		return 1;
+	}
+	return 0;
+}
+
+static int
+empty_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	if (ftw->level == 0)
+		return 0;
+	/* work/outputs stays (emptied) */
+	if (ftw->level == 1 && flag == FTW_DP &&
+	    strcmp(path + ftw->base, "outputs") == 0)
+		return 0;
+	if (flag == FTW_DP || flag == FTW_D)
+		return rmdir(path) == -1 ? -1 : 0;
+	return unlink(path) == -1 ? -1 : 0;
+}
+
+/* Empty work (keeping outputs/) and pool it: 1, or 0 if it was not. */
+static int
+pool_put(const char *work)
+{
+	const char *slash = strrchr(work, '/');
+	char *root = NULL, *dir = NULL, *out = NULL;
+	struct stat sb;
+
+	if (npool == POOL_MAX || slash == NULL || slash == work)
+		return 0;
+	if ((out = pathf("%s/outputs", work)) == NULL ||
+	    lstat(out, &sb) == -1 || !S_ISDIR(sb.st_mode) ||
+	    nftw(work, empty_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0 ||
+	    (root = strndup(work, (size_t)(slash - work))) == NULL ||
+	    (dir = pathf("%s/mls-pool-%ld-%lu", root, (long)getpid(),
+	    ++pool_seq)) == NULL || rename(work, dir) == -1) {
+		free(out);
+		free(root);
+		free(dir);
+		return 0;
+	}
+	free(out);
+	pool[npool].root = root;
+	pool[npool].dir = dir;
+	npool++;
+	return 1;
+}
+
+void
+mls_local_exec_pool_drain(void)
+{
+	while (npool > 0) {
+		npool--;
+		rm_tree(pool[npool].dir);
+		free(pool[npool].root);
+		free(pool[npool].dir);
+	}
+}
+
+/* ---- outputs ------------------------------------------------------------ */
+
+static json_t *walk_files;	/* nftw has no user argument */
+static size_t walk_root_len;
+
+static int
+collect_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if (flag != FTW_F && flag != FTW_SL && flag != FTW_SLN)
+		return 0;
+	if (strlen(path) <= walk_root_len + 1)
+		return 0;
+	return json_array_append_new(walk_files, json_string(path +
+	    walk_root_len + 1)) == 0 ? 0 : -1;
+}
+
+/*
+ * Pack work/outputs into jobs/ID/outputs.tar.zst; *out the result's
+ * "outputs" object, or NULL when outputs/ holds no file (nothing packed).
+ */
+static int
+pack_outputs(struct xjob *x, json_t **out)
+{
+	char *root = pathf("%s/outputs", x->work), *tmp = NULL;
+	char hex[65];
+	long long size;
+	int fd, rc;
+
+	*out = NULL;
+	walk_files = json_array();
+	if (root == NULL || walk_files == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (dir_empty(root)) {		/* the usual case */
+		rc = 0;
+		goto out;
+	}
+	walk_root_len = strlen(root);
+	if (nftw(root, collect_one, 16, FTW_PHYS) == -1 && errno != ENOENT) {
+		rc = mls_error_set_errno(MLS_EIO, "read '%s'", root);
+		goto out;
+	}
+	if (json_array_size(walk_files) == 0) {
+		rc = 0;
+		goto out;
+	}
+	if ((tmp = pathf("%s/" TMP_NAME, x->jobdir)) == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		rc = mls_error_set_errno(MLS_EIO, "create '%s'", tmp);
+		goto out;
+	}
+	close(fd);
+	if ((rc = mls_pack_create(root, walk_files, tmp)) < 0 ||
+	    (rc = mls_digest_file(tmp, hex, &size)) < 0)
+		goto fail;
+	{
+		char *dest = pathf("%s/outputs.tar.zst", x->jobdir);
+		if (dest == NULL || chmod(tmp, 0644) == -1 ||
+		    rename(tmp, dest) == -1) {
+			rc = mls_error_set_errno(MLS_EIO, "publish '%s'",
+			    dest != NULL ? dest : "outputs.tar.zst");
+			free(dest);
+			goto fail;
+		}
+		free(dest);
+	}
+	*out = json_pack("{s:s++,s:s+,s:I}", "key", "jobs/", x->id,
+	    "/outputs.tar.zst", "digest", "sha256:", hex, "size",
+	    (json_int_t)size);
+	rc = *out != NULL ? 0 : mls_error_set(MLS_ENOMEM, "out of memory");
+	goto out;
+fail:
+	(void)unlink(tmp);
+out:
+	json_decref(walk_files);
+	walk_files = NULL;
+	free(root);
+	free(tmp);
+	return rc;
+}
+
+/* ---- set-up ------------------------------------------------------------- */
+
+/* ---- sandboxes ------------------------------------------------------------ */
+
+/*
+ * A sandbox is verified against its digest and unpacked once per DATA dir,
+ * into DATA/sandboxes/HEX/ (renamed into place when complete), and its
+ * tree is remembered here; each job gets a copy of that tree.  Copying a
+ * few files is much cheaper than unpacking the archive (libarchive, zstd)
+ * for every trial, and the copy keeps jobs from changing each other's
+ * files.  Unused unpacked sandboxes are removed after SANDBOX_KEEP_S.
+ */
+#define SANDBOX_KEEP_S	(7 * 24 * 3600)
+#define SANDBOX_MEMO	16
+
+struct sb_entry {
+	char	*rel;
+	char	*target;	/* symlinks */
+	mode_t	 mode;
+	char	 type;		/* 'd', 'f' or 'l' */
+};
+
+struct sb_tree {
+	char		 hex[65];
+	char		*root;
+	struct sb_entry	*e;
+	size_t		 n, cap;
+	unsigned long	 used;
+};
+
+static struct sb_tree memo[SANDBOX_MEMO];
+static unsigned long memo_clock;
+static struct sb_tree *walk_tree;
+
+static void
+tree_release(struct sb_tree *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		free(t->e[i].rel);
+		free(t->e[i].target);
+	}
+	free(t->e);
+	free(t->root);
+	memset(t, 0, sizeof(*t));
+}
+
+static int
+tree_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	struct sb_tree *t = walk_tree;
+	struct sb_entry *e;
+	size_t rl = strlen(t->root);
+	char buf[4096];
+	ssize_t n;
+
+	(void)ftw;
+	if (strlen(path) <= rl + 1)
+		return 0;		/* the root itself */
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		if ((e = realloc(t->e, cap * sizeof(*e))) == NULL)
+			return -1;
+		t->e = e;
+		t->cap = cap;
+	}
+	e = &t->e[t->n];
+	memset(e, 0, sizeof(*e));
+	e->mode = sb->st_mode & 0777;
+	if (flag == FTW_D)
+		e->type = 'd';
+	else if (flag == FTW_SL) {
+		e->type = 'l';
+		if ((n = readlink(path, buf, sizeof(buf) - 1)) < 0)
+			return -1;
+		buf[n] = '\0';
+		if ((e->target = strdup(buf)) == NULL)
+			return -1;
+	} else if (flag == FTW_F && S_ISREG(sb->st_mode))
+		e->type = 'f';
+	else
+		return 0;		/* nothing else is unpacked */
+	if ((e->rel = strdup(path + rl + 1)) == NULL) {
+		free(e->target);
+		return -1;
+	}
+	t->n++;
+	return 0;
+}
+
+static int
+rm_old_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	time_t now = time(NULL);
+
+	if (ftw->level != 1)
+		return 0;
+	if (flag == FTW_D && now - sb->st_mtime > SANDBOX_KEEP_S)
+		rm_tree(path);
+	return FTW_SKIP_SUBTREE;
+}
+
+/* Verify and unpack the sandbox id (archive at path) into DATA/sandboxes/HEX. */
+static int
+unpack_once(const char *dir, const char *final, const char *id,
+    const char *archive)
+{
+	char hex[65], *tmp = NULL;
+	long long size;
+	int rc;
+
+	if ((rc = mls_mkdirs(dir, 0700)) < 0)
+		return rc;
+	/* sandboxes nobody used for a week go (their digest dirs' mtime) */
+	(void)nftw(dir, rm_old_one, 8, FTW_PHYS | FTW_ACTIONRETVAL);
+	if ((rc = mls_digest_file(archive, hex, &size)) < 0)
+		return rc;
+	if (strcmp(hex, id + 7) != 0)
+		return mls_error_set(MLS_EPROTO, "sandbox digest mismatch");
+	if ((tmp = pathf("%s/.tmp-%s-%ld", dir, id + 7, (long)getpid())) ==
+	    NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	rm_tree(tmp);
+	if ((rc = mls_mkdirs(tmp, 0700)) < 0 ||
+	    (rc = mls_pack_extract(archive, tmp, NULL)) < 0) {
+		mls_error_prefix("sandbox '%s': cannot unpack", id);
+		goto out;
+	}
+	if (rename(tmp, final) == -1 && errno != EEXIST && errno != ENOTEMPTY)
+		rc = mls_error_set_errno(MLS_EIO, "rename '%s'", tmp);
+out:
+	rm_tree(tmp);		/* gone already when renamed */
+	free(tmp);
+	return rc;
+}
+
+/* The tree of sandbox id, unpacked if need be; NULL on error. */
+static struct sb_tree *
+sandbox_tree(const char *data, const char *store, const char *id)
+{
+	struct mls_buf key = MLS_BUF_INIT;
+	struct sb_tree *t = NULL, *slot = &memo[0];
+	char *dir = NULL, *final = NULL, *archive = NULL;
+	struct stat sb;
+	size_t i;
+
+	for (i = 0; i < SANDBOX_MEMO; i++) {
+		if (memo[i].root != NULL && strcmp(memo[i].hex, id + 7) == 0) {
+			memo[i].used = ++memo_clock;
+			return &memo[i];
+		}
+		if (memo[i].used < slot->used)
+			slot = &memo[i];
+	}
+	if (mls_store_sandbox_key(id, &key) < 0)
+		goto out;
+	dir = pathf("%s/sandboxes", data);
+	final = pathf("%s/sandboxes/%s", data, id + 7);
+	archive = pathf("%s/%s", store, key.buf);
+	if (dir == NULL || final == NULL || archive == NULL) {
+		mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (stat(final, &sb) == -1) {
+		if (access(archive, F_OK) == -1) {
+			mls_error_set(MLS_ENOTFOUND, "sandbox '%s': not in "
+			    "store", id);
+			goto out;
+		}
+		if (unpack_once(dir, final, id, archive) < 0)
+			goto out;
+	} else
+		(void)utimensat(AT_FDCWD, final, NULL, 0);	/* in use */
+	tree_release(slot);
+	memcpy(slot->hex, id + 7, 64);
+	if ((slot->root = strdup(final)) == NULL) {
+		mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	walk_tree = slot;
+	if (nftw(final, tree_one, 16, FTW_PHYS) != 0) {
+		mls_error_set_errno(MLS_EIO, "read '%s'", final);
+		tree_release(slot);
+		goto out;
+	}
+	slot->used = ++memo_clock;
+	t = slot;
+out:
+	walk_tree = NULL;
+	mls_buf_release(&key);
+	free(dir);
+	free(final);
+	free(archive);
+	return t;
+}
+
+/* Copy the regular file src to the new file dst with mode. */
+static int
+copy_new(const char *src, const char *dst, mode_t mode)
+{
+	struct stat sb;
+	ssize_t n;
+	int in, out, rc = 0;
+
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0)
+		return mls_error_set_errno(MLS_EIO, "open '%s'", src);
+	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    mode)) < 0) {
+		close(in);
+		return mls_error_set_errno(MLS_EIO, "create '%s'", dst);
+	}
+	if (fstat(in, &sb) == 0 && sb.st_size > 0) {
+		do {
+			n = copy_file_range(in, NULL, out, NULL, (size_t)1 << 30,
+			    0);
+		} while (n > 0);
+		if (n < 0) {
+			/* another file system, or an old kernel: by hand */
+			close(out);
+			close(in);
+			if ((out = open(dst, O_WRONLY | O_TRUNC | O_CLOEXEC)) < 0)
+				return mls_error_set_errno(MLS_EIO, "create '%s'",
+				    dst);
+			rc = copy_into(src, out, dst);
+			in = -1;
+		}
+	}
+	if (fchmod(out, mode) == -1 && rc == 0)	/* the umask took bits */
+		rc = mls_error_set_errno(MLS_EIO, "chmod '%s'", dst);
+	if (close(out) == -1 && rc == 0)
+		rc = mls_error_set_errno(MLS_EIO, "write '%s'", dst);
+	if (in >= 0)
+		close(in);
+	return rc;
+}
+
+/* The sandbox's files into work. */
+static int
+sandbox(struct xjob *x, const char *data, const char *store)
+{
+	const char *id = mls_record_str(x->job, "sandbox");
+	struct sb_tree *t;
+	struct mls_buf src = MLS_BUF_INIT, dst = MLS_BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	if (id == NULL || *id == '\0')
+		return 0;
+	if (mls_store_sandbox_key(id, &src) < 0)
+		return MLS_EINPUT;
+	mls_buf_reset(&src);
+	if ((t = sandbox_tree(data, store, id)) == NULL)
+		return mls_error_code();
+	for (i = 0; i < t->n && rc == 0; i++) {
+		const struct sb_entry *e = &t->e[i];
+		mls_buf_reset(&src);
+		mls_buf_reset(&dst);
+		mls_buf_addf(&src, "%s/%s", t->root, e->rel);
+		mls_buf_addf(&dst, "%s/%s", x->work, e->rel);
+		if ((rc = mls_buf_error(&src)) < 0 ||
+		    (rc = mls_buf_error(&dst)) < 0)
+			break;
+		if (e->type == 'd') {
+			if (mkdir(dst.buf, e->mode | 0700) == -1 &&
+			    errno != EEXIST)
+				rc = mls_error_set_errno(MLS_EIO, "mkdir '%s'",
+				    dst.buf);
+		} else if (e->type == 'l') {
+			if (symlink(e->target, dst.buf) == -1)
+				rc = mls_error_set_errno(MLS_EIO, "symlink "
+				    "'%s'", dst.buf);
+		} else
+			rc = copy_new(src.buf, dst.buf, e->mode);
+	}
+	if (rc < 0)
+		mls_error_prefix("sandbox '%s'", id);
+	mls_buf_release(&src);
+	mls_buf_release(&dst);
+	return rc;
+}
+
+/* Scratch dir, outputs/, the sandbox, params.json and input.json. */
+static int
+prepare(struct xjob *x, const char *data)
+{
+	const char *scratch = getenv("MLS_SCRATCH");
+	char *p = NULL, *q = NULL;
+	int rc;
+
+	if (scratch == NULL || *scratch == '\0')
+		scratch = getenv("TMPDIR");
+	if (scratch == NULL || *scratch == '\0')
+		scratch = "/tmp";
+	if ((x->work = pathf("%s/mls-%s", scratch, x->id)) == NULL ||
+	    (p = pathf("%s/outputs", x->work)) == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	rm_tree(x->work);
+	if (!(x->pooled && pool_take(scratch, x->work))) {
+		if (mkdir(x->work, 0700) == -1 && (errno != ENOENT ||
+		    mls_mkdirs(scratch, 0755) < 0 ||
+		    mkdir(x->work, 0700) == -1)) {
+			rc = mls_error_set_errno(MLS_EIO, "cannot create "
+			    "scratch dir '%s'", x->work);
+			goto out;
+		}
+		if (mkdir(p, 0755) == -1) {
+			rc = mls_error_set_errno(MLS_EIO, "create '%s'", p);
+			goto out;
+		}
+	}
+	free(p);
+	p = NULL;
+	if ((rc = sandbox(x, data, x->store)) < 0)
+		goto out;
+	/* MLS_PARAMS, and phpo's input.json (the params unless given) */
+	p = pathf("%s/params.json", x->jobdir);
+	q = pathf("%s/params.json", x->work);
+	if (p == NULL || q == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = copy_file(p, q)) == MLS_ENOTFOUND)
+		rc = publish(x->work, "params.json", NULL, "{}\n", 3);
+	if (rc < 0)
+		goto out;
+	free(p);
+	free(q);
+	p = pathf("%s/input.json", x->jobdir);
+	q = pathf("%s/input.json", x->work);
+	if (p == NULL || q == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = copy_file(p, q)) == MLS_ENOTFOUND) {
+		/* the usual case: the params, as a second name of the copy */
+		free(p);
+		if ((p = pathf("%s/params.json", x->work)) == NULL)
+			rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		else if ((rc = link(p, q)) == -1)
+			rc = copy_file(p, q);
+	}
+out:
+	free(p);
+	free(q);
+	return rc;
+}
+
+/* ---- the end ------------------------------------------------------------ */
+
+/* Control characters become spaces, as the wrapper's tr does. */
+static void
+flatten(char *dst, size_t size, const char *src)
+{
+	size_t i, k = 0;
+
+	for (i = 0; src[i] != '\0' && k + 1 < size; i++)
+		dst[k++] = (unsigned char)src[i] < 0x20 ? ' ' : src[i];
+	dst[k] = '\0';
+}
+
+/*
+ * Publish output.json and outputs/, then result.json (last): state, the
+ * exit code (or null: the command never ran), the signal, the reason.
+ */
+static int
+finish(struct xjob *x, const char *state, int code, int sig,
+    const char *reason)
+{
+	json_t *res = NULL, *outputs = NULL;
+	char fin[32], host[256], why[512], *s = NULL, *p = NULL;
+	int rc;
+
+	mls_time_format(fin, mls_time_now());
+	if (x->work != NULL) {
+		if ((p = pathf("%s/output.json", x->work)) != NULL &&
+		    access(p, F_OK) == 0 &&
+		    publish(x->jobdir, "output.json", p, NULL, 0) < 0)
+			mls_warn("job '%s': output.json: %s", x->id,
+			    mls_error_last());
+		if (pack_outputs(x, &outputs) < 0)
+			mls_warn("job '%s': outputs: could not pack or upload: "
+			    "%s", x->id, mls_error_last());
+	}
+	if (hostname[0] == '\0' && gethostname(hostname,
+	    sizeof(hostname) - 1) == -1)
+		snprintf(hostname, sizeof(hostname), "localhost");
+	snprintf(host, sizeof(host), "%s", hostname);
+	flatten(why, sizeof(why), reason);
+	res = json_pack("{s:s,s:s,s:s,s:o,s:s,s:o,s:s,s:s,s:o}", "kind",
+	    "result", "id", x->id, "state", state, "exit_code", code >= 0 ?
+	    json_integer(code) : json_null(), "reason", why, "started",
+	    x->have_started ? json_string(x->started) : json_null(),
+	    "finished", fin, "host", host, "outputs", outputs != NULL ?
+	    outputs : json_null());
+	outputs = NULL;
+	if (res != NULL && sig > 0)
+		json_object_set_new(res, "signal", json_integer(sig));
+	if (res == NULL || (s = json_dumps(res, MLS_JSON_COMPACT)) == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = publish(x->jobdir, "result.json", NULL, s, strlen(s))) < 0)
+		mls_warn("job '%s': result.json: upload failed: %s", x->id,
+		    mls_error_last());
+out:
+	json_decref(res);
+	json_decref(outputs);
+	free(s);
+	free(p);
+	return rc;
+}
+
+static void
+cleanup(struct xjob *x)
+{
+	const char *keep = getenv("MLS_KEEP_WORK");
+
+	if (x->work != NULL && (keep == NULL || strcmp(keep, "1") != 0))
+		rm_tree(x->work);
+}
+
+static void
+xjob_release(struct xjob *x)
+{
+	free(x->store);
+	free(x->jobdir);
+	free(x->work);
+}
+
+/* Fill x from an entry with "id" and "store"; 0 or MLS_EINPUT. */
+static int
+xjob_init(struct xjob *x, const json_t *e)
+{
+	const char *id = mls_record_id(e);
+
+	memset(x, 0, sizeof(*x));
+	x->id = id;
+	x->job = json_object_get(e, "job");
+	if (id == NULL || *id == '\0' || strchr(id, '/') != NULL ||
+	    id[0] == '.' || (x->store = store_dir(mls_record_str(e,
+	    "store"))) == NULL)
+		return mls_error_set(MLS_EINPUT, "entry '%s': not a job for "
+		    "the executor", id != NULL ? id : "");
+	if ((x->jobdir = pathf("%s/jobs/%s", x->store, id)) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* ---- the command -------------------------------------------------------- */
+
+static int
+stop_marker(const char *jobdir)
+{
+	char *p = pathf("%s/stop", jobdir);
+	int r = p != NULL && access(p, F_OK) == 0;
+
+	free(p);
+	return r;
+}
+
+/* NAME=value, owned. */
+static char *
+env_pair(const char *name, const char *value)
+{
+	return pathf("%s=%s", name, value);
+}
+
+static int
+env_named(const char *entry, const char *const *names, size_t n)
+{
+	size_t i, len;
+
+	for (i = 0; i < n; i++) {
+		len = strlen(names[i]);
+		if (strncmp(entry, names[i], len) == 0 && entry[len] == '=')
+			return 1;
+	}
+	return 0;
+}
+
+static void
+env_free(char **env)
+{
+	size_t i;
+
+	for (i = 0; env != NULL && env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
+}
+
+/*
+ * The command's environment: base, then MLS_JOB_ID, MLS_PARAMS,
+ * MLS_METRICS, MLS_OUTPUT_DIR, MLS_WORK_DIR, then the job's own variables
+ * (a later one replaces an earlier one of the same name).  Owned copies.
+ */
+static char **
+job_environ(struct xjob *x, char *const base[])
+{
+	const json_t *uenv = json_object_get(x->job, "env"), *v;
+	const char *mls[] = { "MLS_JOB_ID", "MLS_PARAMS", "MLS_METRICS",
+	    "MLS_OUTPUT_DIR", "MLS_WORK_DIR" };
+	const char **names;
+	size_t nb = 0, nu = json_object_size(uenv), nn = 0, k = 0, i;
+	const char *key;
+	char **env;
+
+	while (base != NULL && base[nb] != NULL)
+		nb++;
+	if ((names = calloc(nu + 5, sizeof(*names))) == NULL ||
+	    (env = calloc(nb + nu + 6, sizeof(*env))) == NULL) {
+		free(names);
+		return NULL;
+	}
+	for (i = 0; i < 5; i++)
+		names[nn++] = mls[i];
+	json_object_foreach((json_t *)uenv, key, v)
+		if (mls_jobwrap_env_name_ok(key) && json_is_string(v))
+			names[nn++] = key;
+	for (i = 0; i < nb; i++)
+		if (!env_named(base[i], names, nn) &&
+		    (env[k++] = strdup(base[i])) == NULL)
+			goto nomem;
+	if ((env[k++] = env_pair("MLS_JOB_ID", x->id)) == NULL ||
+	    (env[k++] = pathf("MLS_PARAMS=%s/params.json", x->work)) == NULL ||
+	    (env[k++] = pathf("MLS_METRICS=%s/metrics.jsonl", x->jobdir)) ==
+	    NULL || (env[k++] = pathf("MLS_OUTPUT_DIR=%s/outputs/", x->work)) ==
+	    NULL || (env[k++] = env_pair("MLS_WORK_DIR", x->work)) == NULL)
+		goto nomem;
+	/* the job's own, except a name given twice: MLS_* stays ours */
+	json_object_foreach((json_t *)uenv, key, v) {
+		if (!mls_jobwrap_env_name_ok(key) || !json_is_string(v))
+			continue;
+		for (i = 0; i < 5 && strcmp(key, mls[i]) != 0; i++)
+			;
+		if (i < 5)
+			continue;
+		if ((env[k++] = env_pair(key, json_string_value(v))) == NULL)
+			goto nomem;
+	}
+	free(names);
+	return env;
+nomem:
+	free(names);
+	env_free(env);
+	return NULL;
+}
+
+/* A failure before the command could run: a failed result. */
+static int
+fail_start(struct xjob *x, const char *what)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "%s", what);
+	mls_warn("job '%s': %s", x->id, msg);
+	return finish(x, "failed", -1, 0, msg);
+}
+
+/* Open jobs/ID/NAME for the command to write, truncated; -1 on error. */
+static int
+open_out(const struct xjob *x, const char *name)
+{
+	char *p = pathf("%s/%s", x->jobdir, name);
+	int fd = -1;
+
+	if (p != NULL && (fd = open(p, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC, 0644)) < 0)
+		mls_error_set_errno(MLS_EIO, "create '%s'", p);
+	free(p);
+	return fd;
+}
+
+/*
+ * Where a command name is found on a PATH, remembered for a few seconds
+ * as a shell's hash table does (a trial of a millisecond would otherwise
+ * try every PATH entry in turn): NULL if not found.
+ */
+#define WHICH_MEMO	32
+#define WHICH_TTL_S	5.0
+
+static struct which {
+	char	*name, *path, *found;
+	double	 at;
+} which_memo[WHICH_MEMO];
+static unsigned which_next;
+
+static const char *
+which(const char *name, const char *path)
+{
+	struct mls_buf b = MLS_BUF_INIT;
+	const char *p, *e;
+	struct which *w;
+	struct stat sb;
+	double now = mls_time_now();
+	size_t i;
+
+	if (path == NULL)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (i = 0; i < WHICH_MEMO; i++) {
+		w = &which_memo[i];
+		if (w->name != NULL && now - w->at < WHICH_TTL_S &&
+		    strcmp(w->name, name) == 0 && strcmp(w->path, path) == 0)
+			return w->found;
+	}
+	w = &which_memo[which_next++ % WHICH_MEMO];
+	free(w->name);
+	free(w->path);
+	free(w->found);
+	memset(w, 0, sizeof(*w));
+	for (p = path; ; p = e + 1) {
+		if ((e = strchr(p, ':')) == NULL)
+			e = p + strlen(p);
+		mls_buf_reset(&b);
+		if (e == p)
+			mls_buf_addf(&b, "./%s", name);	/* an empty entry: . */
+		else
+			mls_buf_addf(&b, "%.*s/%s", (int)(e - p), p, name);
+		if (mls_buf_error(&b) == 0 && stat(b.buf, &sb) == 0 &&
+		    S_ISREG(sb.st_mode) && access(b.buf, X_OK) == 0)
+			break;
+		if (*e == '\0') {
+			mls_buf_reset(&b);
+			break;
+		}
+	}
+	/* relative PATH entries depend on the cwd: not remembered */
+	if (b.len > 0 && b.buf[0] != '/')
+		return NULL;
+	w->name = strdup(name);
+	w->path = strdup(path);
+	w->found = b.len > 0 ? mls_buf_detach(&b) : NULL;
+	mls_buf_release(&b);
+	if (w->name == NULL || w->path == NULL) {
+		free(w->name);
+		free(w->path);
+		free(w->found);
+		memset(w, 0, sizeof(*w));
+		return NULL;
+	}
+	w->at = now;
+	return w->found;
+}
+
+/* The value of NAME in env, or NULL. */
+static const char *
+env_get(char *const env[], const char *name)
+{
+	size_t i, len = strlen(name);
+
+	for (i = 0; env != NULL && env[i] != NULL; i++)
+		if (strncmp(env[i], name, len) == 0 && env[i][len] == '=')
+			return env[i] + len + 1;
+	return NULL;
+}
+
+/*
+ * Start the command in work, in its own session (its pid is the group
+ * id), stdin /dev/null, stdout and stderr into the store: *pid, or 0
+ * with finish() called when it could not be started.
+ */
+static int
+spawn_command(struct xjob *x, char *const base[], pid_t *pid)
+{
+	const json_t *argvj = json_object_get(x->job, "command"), *v;
+	size_t i, argc = json_array_size(argvj);
+	char **argv = NULL, **env = NULL, msg[300];
+	const char *found;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, dfl;
+	int out = -1, errfd = -1, rc, err, sig;
+
+	*pid = 0;
+	if ((argv = calloc(argc + 2, sizeof(*argv))) == NULL ||
+	    (env = job_environ(x, base)) == NULL) {
+		rc = fail_start(x, "out of memory");
+		goto out;
+	}
+	json_array_foreach(argvj, i, v)
+		if ((argv[i] = (char *)json_string_value(v)) == NULL) {
+			rc = fail_start(x, "spec: the command has a "
+			    "non-string argument");
+			goto out;
+		}
+	if (argc == 0) {
+		rc = fail_start(x, "spec: no command");
+		goto out;
+	}
+	/* MLS_METRICS is created by the command's first line, if any */
+	if ((out = open_out(x, "stdout")) < 0 ||
+	    (errfd = open_out(x, "stderr")) < 0) {
+		rc = fail_start(x, mls_error_last());
+		goto out;
+	}
+	/* a cancel that came while it was set up */
+	if (stop_marker(x->jobdir)) {
+		rc = finish(x, "cancelled", -1, 0, "stopped before it started");
+		goto out;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addchdir_np(&fa, x->work);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out, 1);
+	posix_spawn_file_actions_adddup2(&fa, errfd, 2);
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaddset(&dfl, sig);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &dfl);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID |
+	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	mls_time_format(x->started, mls_time_now());
+	x->have_started = 1;
+	/*
+	 * A name is looked up on the job's PATH (a relative one from work,
+	 * by posix_spawnp); argv[0] with a slash is relative to work.
+	 */
+	if (strchr(argv[0], '/') == NULL &&
+	    (found = which(argv[0], env_get(env, "PATH"))) != NULL)
+		err = posix_spawn(pid, found, &fa, &attr, argv, env);
+	else
+		err = posix_spawnp(pid, argv[0], &fa, &attr, argv, env);
+	if (err == ENOEXEC && strchr(argv[0], '/') != NULL) {
+		/* no #! line: run it as sh would, as a shell script */
+		memmove(argv + 1, argv, (argc + 1) * sizeof(*argv));
+		argv[0] = "/bin/sh";
+		err = posix_spawn(pid, argv[0], &fa, &attr, argv, env);
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (err == 0) {
+		rc = 0;
+		goto out;
+	}
+	*pid = 0;
+	if (err == ENOENT) {
+		snprintf(msg, sizeof(msg), "command not found: %s", argv[0]);
+		rc = finish(x, "failed", 127, 0, msg);
+	} else {
+		snprintf(msg, sizeof(msg), "cannot execute '%s': %s", argv[0],
+		    strerror(err));
+		rc = finish(x, "failed", 126, 0, msg);
+	}
+out:
+	if (out >= 0)
+		close(out);
+	if (errfd >= 0)
+		close(errfd);
+	free(argv);
+	env_free(env);
+	return rc;
+}
+
+/* ---- the interface ------------------------------------------------------ */
+
+/* The sandbox archive of a queue entry in its store: size, or -1. */
+static long long
+sandbox_size(const json_t *q)
+{
+	const char *id = mls_record_str(json_object_get(q, "job"), "sandbox");
+	struct mls_buf key = MLS_BUF_INIT;
+	char *dir = store_dir(mls_record_str(q, "store")), *p = NULL;
+	struct stat sb;
+	long long size = -1;
+
+	if (id == NULL || *id == '\0') {
+		size = 0;
+		goto out;
+	}
+	if (dir == NULL || mls_store_sandbox_key(id, &key) < 0 ||
+	    (p = pathf("%s/%s", dir, key.buf)) == NULL)
+		goto out;
+	if (stat(p, &sb) == 0)
+		size = (long long)sb.st_size;
+out:
+	mls_error_clear();
+	mls_buf_release(&key);
+	free(dir);
+	free(p);
+	return size;
+}
+
+int
+mls_local_exec_light(const json_t *q)
+{
+	long long size = sandbox_size(q);
+
+	return size >= 0 && size <= MLS_LOCAL_EXEC_LIGHT_MAX;
+}
+
+int
+mls_local_exec_start(const char *data, const json_t *q, char *const env[],
+    pid_t *pid, json_t **run)
+{
+	struct xjob x;
+	int rc;
+
+	*pid = 0;
+	*run = NULL;
+	if ((rc = xjob_init(&x, q)) < 0 || !json_is_object(x.job))
+		goto out;
+	x.pooled = 1;
+	if ((rc = prepare(&x, data)) < 0) {
+		rc = fail_start(&x, mls_error_last());
+		cleanup(&x);
+		goto out;
+	}
+	if ((rc = spawn_command(&x, env, pid)) < 0 || *pid == 0) {
+		cleanup(&x);
+		goto out;
+	}
+	*run = json_pack("{s:s,s:s,s:s,s:I,s:I}", "mode", "spawn", "work",
+	    x.work, "started", x.started, "grace_s", (json_int_t)
+	    mls_record_int(x.job, "grace_s", 10), "time_s", (json_int_t)
+	    mls_record_int(x.job, "time_s", 0));
+	if (*run == NULL)
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+out:
+	xjob_release(&x);
+	return rc;
+}
+
+int
+mls_local_exec_end(const json_t *run, int status, const char *stop,
+    const char *why, int later)
+{
+	struct xjob x;
+	char reason[200];
+	int rc, code, sig = 0;
+
+	if ((rc = xjob_init(&x, run)) < 0)
+		goto out;
+	if (mls_record_str(run, "work") != NULL &&
+	    (x.work = strdup(mls_record_str(run, "work"))) == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (mls_record_str(run, "started") != NULL) {
+		snprintf(x.started, sizeof(x.started), "%s",
+		    mls_record_str(run, "started"));
+		x.have_started = 1;
+	}
+	if (WIFSIGNALED(status)) {
+		sig = WTERMSIG(status);
+		code = 128 + sig;
+		snprintf(reason, sizeof(reason), "killed by signal %d", sig);
+	} else {
+		code = WEXITSTATUS(status);
+		snprintf(reason, sizeof(reason), "exit status %d", code);
+	}
+	/* a cancel whose stopper died meanwhile is still a cancel */
+	if (stop == NULL && code != 0 && stop_marker(x.jobdir)) {
+		stop = "cancel";
+		why = "stopped";
+	}
+	if (stop != NULL && strcmp(stop, "time") == 0)
+		rc = finish(&x, "failed", code, sig, why);
+	else if (stop != NULL)
+		rc = finish(&x, "cancelled", code, sig, why != NULL ? why :
+		    "stopped");
+	else if (code == 0)
+		rc = finish(&x, "succeeded", 0, 0, "");
+	else
+		rc = finish(&x, "failed", code, sig, reason);
+	if (!later)
+		cleanup(&x);
+out:
+	xjob_release(&x);
+	return rc;
+}
+
+int
+mls_local_exec_run(const char *data, const json_t *q, char *const env[])
+{
+	struct timespec tick = { 0, TICK_NS };
+	json_t *run = NULL;
+	const char *stop = NULL;
+	char why[320];
+	sigset_t set;
+	siginfo_t si;
+	double deadline = 0, killat = 0, grace;
+	long time_s;
+	int status = 0, sig, killed = 0;
+	pid_t pid, w;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	(void)signal(SIGUSR1, SIG_IGN);
+	if (mls_local_exec_start(data, q, env, &pid, &run) < 0)
+		return 75;
+	if (pid == 0)
+		return 0;	/* it did not start; its result is written */
+	time_s = (long)mls_record_int(run, "time_s", 0);
+	grace = (double)mls_record_int(run, "grace_s", 10);
+	if (time_s > 0)
+		deadline = mls_time_now() + (double)time_s;
+	for (;;) {
+		if ((w = waitpid(pid, &status, WNOHANG)) == pid)
+			break;
+		if (w == -1 && errno != EINTR) {
+			status = 137 << 8;	/* gone without a status */
+			break;
+		}
+		sig = sigtimedwait(&set, &si, &tick);
+		if (stop == NULL && (sig == SIGTERM || sig == SIGINT ||
+		    sig == SIGHUP)) {
+			stop = "cancel";
+			snprintf(why, sizeof(why), "%s", "terminated");
+		}
+		if (stop == NULL && deadline > 0 && mls_time_now() >= deadline) {
+			stop = "time";
+			snprintf(why, sizeof(why), "time limit of %lds exceeded "
+			    "(TIMEOUT)", time_s);
+		}
+		if (stop == NULL && sig != SIGCHLD && mls_local_exec_stopped(q)) {
+			stop = "cancel";
+			snprintf(why, sizeof(why), "%s", "stopped");
+		}
+		if (stop != NULL && killat == 0) {
+			mls_info("job '%s': stopping: %s", mls_record_id(q), why);
+			(void)kill(-pid, SIGTERM);
+			killat = mls_time_now() + grace;
+		}
+		if (killat > 0 && !killed && mls_time_now() >= killat) {
+			(void)kill(-pid, SIGKILL);
+			killed = 1;
+		}
+	}
+	if (stop != NULL && strcmp(stop, "cancel") == 0 &&
+	    strcmp(why, "terminated") == 0 && mls_local_exec_stopped(q))
+		snprintf(why, sizeof(why), "%s", "stopped");
+	json_object_set(run, "id", json_object_get(q, "id"));
+	json_object_set(run, "store", json_object_get(q, "store"));
+	sig = mls_local_exec_end(run, status, stop, stop != NULL ? why : NULL,
+	    0);
+	json_decref(run);
+	return sig < 0 ? 75 : 0;
+}
+
+int
+mls_local_exec_stopped(const json_t *e)
+{
+	char *dir = store_dir(mls_record_str(e, "store")), *p = NULL;
+	const char *id = mls_record_id(e);
+	int r = 0;
+
+	if (dir != NULL && id != NULL &&
+	    (p = pathf("%s/jobs/%s", dir, id)) != NULL)
+		r = stop_marker(p);
+	free(dir);
+	free(p);
+	return r;
+}
+
+void
+mls_local_exec_cleanup(const char *work)
+{
+	const char *keep = getenv("MLS_KEEP_WORK");
+	struct xjob x;
+
+	if (keep != NULL && strcmp(keep, "1") == 0)
+		return;
+	if (pool_put(work))
+		return;
+	memset(&x, 0, sizeof(x));
+	x.work = (char *)work;
+	cleanup(&x);
+}

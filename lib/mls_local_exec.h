@@ -1,0 +1,89 @@
+/*
+ * mls_local_exec.h - the local site's job executor in C.
+ *
+ * For a job with no container image whose store is a file:// store, the
+ * local scheduler (mls-runner) does not start lib/jobwrap.sh: it forks,
+ * and the child runs mls_local_exec_run(), which does what the wrapper
+ * does with no other process than the command itself:
+ *
+ *   - a scratch dir $MLS_SCRATCH (or $TMPDIR, or /tmp)/mls-ID/work, with
+ *     the sandbox extracted into it (its digest checked once per sandbox
+ *     and recorded under DATA/sandboxes/) and params.json, input.json;
+ *   - the command in its own session, stdin /dev/null, stdout and stderr
+ *     written straight to the store's jobs/ID/stdout and jobs/ID/stderr,
+ *     MLS_METRICS the store's jobs/ID/metrics.jsonl (so both can be read
+ *     while the job runs);
+ *   - SIGTERM (a cancel), the store's stop marker and the time limit stop
+ *     the command's process group: SIGTERM, the grace period, SIGKILL;
+ *   - at the end output.json and outputs/ (a tar.zst, only when outputs/
+ *     is not empty; "outputs" is null otherwise) are published, and
+ *     result.json last, atomically, in the wrapper's format.
+ *
+ * The queue entry q (DATA/queue/ID.json) carries "id", "store" and "job":
+ * {"command": [...], "env": {...}, "sandbox": ..., "image": ...,
+ * "time_s": N, "grace_s": N}.
+ */
+#ifndef MLS_LOCAL_EXEC_H
+#define MLS_LOCAL_EXEC_H
+
+#include <sys/types.h>
+
+#include <jansson.h>
+
+/* Sandboxes up to this size are set up by the scheduler itself. */
+#define MLS_LOCAL_EXEC_LIGHT_MAX	(8LL << 20)
+
+/* 1 if the job of queue entry q can run without the sh wrapper, else 0. */
+int	 mls_local_exec_eligible(const json_t *q);
+
+/*
+ * 1 if q's sandbox (none, or an archive of at most LIGHT_MAX bytes) is
+ * cheap to set up in the scheduler's own process (mls_local_exec_start);
+ * 0: set it up in a child (mls_local_exec_run), not to hold up others.
+ */
+int	 mls_local_exec_light(const json_t *q);
+
+/*
+ * Set up the job of queue entry q (data: the site's DATA dir) and start
+ * its command with the environment env plus MLS_*: *pid is the command's
+ * pid (its session and group id) and *run an object for the running
+ * entry ("mode": "spawn", "work", "started", "grace_s", "time_s") that
+ * mls_local_exec_end() needs, with the entry's "id" and "store".  A job
+ * that could not start has its result written already: *pid is 0.  < 0
+ * only when not even that result could be written.
+ */
+int	 mls_local_exec_start(const char *data, const json_t *q,
+	    char *const env[], pid_t *pid, json_t **run);
+
+/*
+ * The command of running entry run ended with wait status: publish
+ * output.json, outputs/ and result.json, and remove the scratch dir.
+ * stop: NULL, "cancel" or "time" when it was stopped, why the reason.  A
+ * job with the store's stop marker that did not exit 0 counts as
+ * cancelled even with stop NULL.  later: leave the scratch dir to
+ * mls_local_exec_cleanup().
+ */
+int	 mls_local_exec_end(const json_t *run, int status, const char *stop,
+	    const char *why, int later);
+/*
+ * Remove the scratch dir work (unless MLS_KEEP_WORK=1): what
+ * mls_local_exec_end() leaves to its caller with later set, so that the
+ * result reaches the driver first.
+ */
+void	 mls_local_exec_cleanup(const char *work);
+/* Remove the scratch dirs this process keeps for reuse. */
+void	 mls_local_exec_pool_drain(void);
+
+/*
+ * All of it in a child of the scheduler (a heavy sandbox): start, wait
+ * (SIGTERM, the stop marker and the time limit stop the command's group:
+ * SIGTERM, the grace period, SIGKILL), end.  Returns the status to
+ * _exit() with: 0 once result.json is written, else 75.
+ */
+int	 mls_local_exec_run(const char *data, const json_t *q,
+	    char *const env[]);
+
+/* 1 if the store holds the stop marker of the job of entry e. */
+int	 mls_local_exec_stopped(const json_t *e);
+
+#endif
