@@ -439,9 +439,11 @@ trap - TERM INT HUP
 rc=$(cat "$META/rc")
 
 if [ -n "$STOP" ]; then
+	_sig=
+	[ "$rc" -gt 128 ] && [ "$rc" -lt 193 ] && _sig=$((rc - 128))
 	case $STOP in
-	time*) finish failed "$rc" "$STOP" ;;
-	*) finish cancelled "$rc" "$STOP" ;;
+	time*) finish failed "$rc" "$STOP" "$_sig" ;;
+	*) finish cancelled "$rc" "$STOP" "$_sig" ;;
 	esac
 fi
 if [ "$rc" -eq 0 ]; then

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "mls_buf.h"
+#include "mls_digest.h"
 #include "mls_campaign.h"
 #include "mls_error.h"
 #include "mls_journal.h"
@@ -40,6 +41,9 @@ struct site_slot {
 	double		 paused_until;
 	int		 evented;	/* announces its trials' ends */
 };
+
+/* A lazy journal is fsynced at least this often (seconds). */
+#define LAZY_SYNC_S	0.2
 
 /* Trials are all polled at least this often (seconds). */
 #define FULL_POLL_S	0.25
@@ -78,6 +82,9 @@ struct camp {
 	int				 have_re;
 	int				 exhausted;
 	int				 decided;	/* the generator's tell said stop */
+	int				 lazy;		/* see journal_commit() */
+	double				 last_sync;
+	char				 idtag[19];	/* see trial_id() */
 	const char			*end_reason;
 	json_t				*best_so_far;	/* [[n, best], ...] */
 };
@@ -170,6 +177,72 @@ site_of(struct camp *c, const json_t *job)
 		if (strcmp(c->sites[i].name, name) == 0)
 			return &c->sites[i];
 	return NULL;
+}
+
+/*
+ * The job id of trial number: "j-", the campaign's time (the first 10
+ * characters of its ULID), 8 characters of a hash of the campaign id, the
+ * number in 8: the same trial always gets the same id, so a resumed driver
+ * finds in the store a trial it sent but had not journalled durably, and
+ * sending it again is adopted, not run twice.  Ids sort by number.
+ */
+static const char b32[] = "0123456789abcdefghjkmnpqrstvwxyz";
+
+static int
+tag_init(struct camp *c)
+{
+	char hex[65];
+	unsigned long long h;
+	int i;
+
+	if (c->id == NULL || strlen(c->id) < 12 || mls_digest_buf(c->id,
+	    strlen(c->id), hex) < 0) {
+		mls_error_clear();
+		c->idtag[0] = '\0';	/* random ids, and no lazy journal */
+		return 0;
+	}
+	memcpy(c->idtag, c->id + 2, 10);
+	hex[10] = '\0';		/* 40 bits */
+	h = strtoull(hex, NULL, 16);
+	for (i = 0; i < 8; i++)
+		c->idtag[10 + i] = b32[(h >> (35 - 5 * i)) & 31];
+	c->idtag[18] = '\0';
+	return 1;
+}
+
+static void
+trial_id(const struct camp *c, long number, char out[32])
+{
+	unsigned long long n = (unsigned long long)number;
+	int i;
+
+	memcpy(out, "j-", 2);
+	memcpy(out + 2, c->idtag, 18);
+	for (i = 0; i < 8; i++)
+		out[20 + i] = b32[(n >> (35 - 5 * i)) & 31];
+	out[28] = '\0';
+}
+
+/*
+ * Make the journal durable: always when the trials may go to several
+ * sites (a trial sent but not journalled could not be found again);
+ * with one site, what is written survives the process at once and is
+ * fsynced every LAZY_SYNC_S (or when force): a machine crash is
+ * recovered by trial_id() and the store (see recover_sent()).
+ */
+static int
+journal_commit(struct camp *c, int force)
+{
+	double now;
+
+	if (!c->lazy || force)
+		goto sync;
+	now = mls_time_now();
+	if (now - c->last_sync < LAZY_SYNC_S)
+		return mls_journal_flush(c->j);
+sync:
+	c->last_sync = mls_time_now();
+	return mls_journal_sync(c->j);
 }
 
 static int
@@ -562,6 +635,8 @@ setup(struct camp *c)
 			    "field 'name': missing", i);
 	}
 	c->nsites = json_array_size(sites);
+	/* one site: a trial sent but not journalled is found again by its id */
+	c->lazy = tag_init(c) && c->nsites == 1;
 	if ((c->best_so_far = json_array()) == NULL)
 		return mls_error_set(MLS_ENOMEM, "out of memory");
 	return 0;
@@ -647,9 +722,13 @@ new_trial(struct camp *c, long number, const json_t *params, const char *site,
     json_t **out)
 {
 	json_t *job = NULL;
+	char id[32];
 	int rc;
 
-	rc = mls_job_new(&job, site, mls_record_str(c->spec, "sandbox"),
+	if (c->idtag[0] != '\0')
+		trial_id(c, number, id);
+	rc = mls_job_new_id(&job, c->idtag[0] != '\0' ? id : NULL, site,
+	    mls_record_str(c->spec, "sandbox"),
 	    mls_record_str(c->spec, "image"), json_object_get(c->spec, "command"),
 	    params, json_object_get(c->spec, "resources"),
 	    json_object_get(c->spec, "env"), mls_record_str(c->spec, "name"));
@@ -661,6 +740,67 @@ new_trial(struct camp *c, long number, const json_t *params, const char *site,
 	json_object_set_new(job, "number", json_integer(number));
 	*out = job;
 	return 0;
+}
+
+/*
+ * A resumed driver with a lazy journal: trials after the last journalled
+ * one that the store has (jobs/ID/params.json of their trial_id()) were
+ * sent before a crash took their submit events; take them back with their
+ * params, so that sending them again is adopted by the site.
+ */
+static int
+recover_sent(struct camp *c)
+{
+	struct mls_buf key = MLS_BUF_INIT, text = MLS_BUF_INIT;
+	json_t *params = NULL, *job = NULL;
+	char id[32];
+	int rc = 0;
+
+	while (c->lazy && c->nsites == 1 && (c->budget == 0 ||
+	    c->p.total < c->budget)) {
+		long n = c->next_number;
+		trial_id(c, n, id);
+		mls_buf_reset(&key);
+		mls_buf_reset(&text);
+		mls_buf_addf(&key, "jobs/%s/params.json", id);
+		if ((rc = mls_buf_error(&key)) < 0)
+			break;
+		rc = mls_store_get_buf(c->st, key.buf, &text, 1 << 20);
+		if (rc == MLS_ENOTFOUND) {
+			mls_error_clear();
+			rc = 0;
+			break;
+		}
+		if (rc < 0)
+			break;
+		if ((params = json_loadb(text.buf, text.len, 0, NULL)) == NULL ||
+		    !json_is_object(params)) {
+			json_decref(params);
+			params = NULL;
+			break;		/* not one of ours: ask as usual */
+		}
+		if ((rc = new_trial(c, n, params, c->sites[0].name, &job)) < 0 ||
+		    (rc = grow(c, n)) < 0)
+			break;
+		c->t[n].job = job;
+		job = NULL;
+		c->next_number++;
+		c->p.total++;
+		c->sites[0].inflight++;
+		mls_info("trial %ld (job %s): sent before the driver stopped; "
+		    "taken back", n, id);
+		if ((rc = c->gen->pending(c->gen->arg, n, params)) < 0 ||
+		    (rc = journal(c, "submit", n, json_pack("{s:O}", "job",
+		    c->t[n].job))) < 0)
+			break;
+		json_decref(params);
+		params = NULL;
+	}
+	json_decref(params);
+	json_decref(job);
+	mls_buf_release(&key);
+	mls_buf_release(&text);
+	return rc;
 }
 
 /* Submit the jobs of trials [from, to) in one batch per site. */
@@ -742,11 +882,11 @@ fill(struct camp *c)
 		c->next_number++;
 		c->p.total++;
 		s->inflight++;
-		/* The idempotency key (the job id) is on disk before the job is sent. */
+		/* The idempotency key (the job id) is journalled before the job is sent. */
 		if ((rc = journal(c, "submit", n, json_pack("{s:O}", "job", job))) < 0)
 			return rc;
 	}
-	if ((rc = mls_journal_sync(c->j)) < 0)
+	if ((rc = journal_commit(c, 0)) < 0)
 		return rc;
 	return send_batch(c, first, c->next_number);
 }
@@ -1034,7 +1174,8 @@ mls_campaign_run(const struct mls_config *cfg, struct mls_store *st,
 		    (rc = mls_journal_sync(c.j)) < 0)
 			goto out;
 	} else {
-		if ((rc = journal(&c, "resume", -1, NULL)) < 0)
+		if ((rc = journal(&c, "resume", -1, NULL)) < 0 ||
+		    (rc = recover_sent(&c)) < 0)
 			goto out;
 		/* Journalled but never acknowledged: send again (the site adopts). */
 		if ((rc = send_batch(&c, 0, (long)c.nt)) < 0)
@@ -1088,7 +1229,7 @@ mls_campaign_run(const struct mls_config *cfg, struct mls_store *st,
 		}
 		if (!stopping && (rc = fill(&c)) < 0)
 			goto out;
-		if ((rc = mls_journal_sync(c.j)) < 0)
+		if ((rc = journal_commit(&c, 0)) < 0)
 			goto out;
 		emit_ended(&c);
 		update_live_counts(&c);

@@ -20,6 +20,7 @@ struct mls_journal {
 	char		*path;
 	struct mls_buf	 pending;
 	unsigned long	 count;
+	int		 unsynced;	/* written, not fsynced yet */
 };
 
 int
@@ -80,14 +81,12 @@ mls_journal_append(struct mls_journal *j, json_t *ev)
 }
 
 int
-mls_journal_sync(struct mls_journal *j)
+mls_journal_flush(struct mls_journal *j)
 {
 	const char *p = j->pending.buf;
 	size_t left = j->pending.len;
 	ssize_t n;
 
-	if (left == 0)
-		return 0;
 	while (left > 0) {
 		if ((n = write(j->fd, p, left)) < 0) {
 			if (errno == EINTR)
@@ -96,10 +95,24 @@ mls_journal_sync(struct mls_journal *j)
 		}
 		p += n;
 		left -= (size_t)n;
+		j->unsynced = 1;
 	}
 	mls_buf_reset(&j->pending);
+	return 0;
+}
+
+int
+mls_journal_sync(struct mls_journal *j)
+{
+	int rc;
+
+	if ((rc = mls_journal_flush(j)) < 0)
+		return rc;
+	if (!j->unsynced)
+		return 0;
 	if (fdatasync(j->fd) == -1)
 		return mls_error_set_errno(MLS_EIO, "sync journal '%s'", j->path);
+	j->unsynced = 0;
 	return 0;
 }
 

@@ -19,8 +19,13 @@ int	 mls_journal_open(struct mls_journal **out, const char *path);
 int	 mls_journal_close(struct mls_journal *j);
 /* Buffer ev (borrowed); a "t" member with the time is added when missing. */
 int	 mls_journal_append(struct mls_journal *j, json_t *ev);
-/* Write the buffered events and fsync them. */
+/* Write the buffered events and fsync them (and any written before). */
 int	 mls_journal_sync(struct mls_journal *j);
+/*
+ * Write the buffered events without the fsync: they survive the death of
+ * the process, not a crash of the machine, until the next sync.
+ */
+int	 mls_journal_flush(struct mls_journal *j);
 /* Events appended since open (for statistics). */
 unsigned long mls_journal_count(const struct mls_journal *j);
 /*

@@ -230,6 +230,16 @@ mls_job_new(json_t **out, const char *site, const char *sandbox,
     const char *image, const json_t *argv, const json_t *params,
     const json_t *resources, const json_t *env, const char *name)
 {
+	return mls_job_new_id(out, NULL, site, sandbox, image, argv, params,
+	    resources, env, name);
+}
+
+int
+mls_job_new_id(json_t **out, const char *given, const char *site,
+    const char *sandbox, const char *image, const json_t *argv,
+    const json_t *params, const json_t *resources, const json_t *env,
+    const char *name)
+{
 	json_t *job = NULL, *cmd = NULL, *res = NULL, *vars = NULL, *v;
 	char id[64], *s = NULL;
 	const char *k;
@@ -244,7 +254,9 @@ mls_job_new(json_t **out, const char *site, const char *sandbox,
 	if (resources != NULL && !json_is_null(resources) &&
 	    !json_is_object(resources))
 		return mls_error_set(MLS_EINPUT, "resources: expected an object");
-	if ((rc = mls_id_new(id, sizeof(id), "j-")) < 0)
+	if (given != NULL)
+		snprintf(id, sizeof(id), "%s", given);
+	else if ((rc = mls_id_new(id, sizeof(id), "j-")) < 0)
 		return rc;
 	/* {id} is the job's id unless a parameter is called "id" */
 	vars = params != NULL ? json_copy((json_t *)params) : json_object();

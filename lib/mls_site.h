@@ -92,6 +92,11 @@ int	 mls_site_cancel(struct mls_site *s, json_t *job);
 int	 mls_job_new(json_t **out, const char *site, const char *sandbox,
 	    const char *image, const json_t *argv, const json_t *params,
 	    const json_t *resources, const json_t *env, const char *name);
+/* mls_job_new() with the id given (NULL: a new one). */
+int	 mls_job_new_id(json_t **out, const char *id, const char *site,
+	    const char *sandbox, const char *image, const json_t *argv,
+	    const json_t *params, const json_t *resources, const json_t *env,
+	    const char *name);
 /* Replace {name} placeholders in tmpl from params (new string in *out). */
 int	 mls_job_expand(const char *tmpl, const json_t *params, char **out);
 

@@ -126,3 +126,68 @@ PY
 		[ "$(json_get reason <<<"$output")" = "exit status 4" ]
 	done
 }
+
+@test "a job over its --time limit is stopped and fails with TIMEOUT" {
+	run -1 --separate-stderr sh -c "mls-submit --time 1s -- sh -c 'echo started; sleep 30' | timeout 30 mls-status --wait"
+	[ "$(json_get state <<<"$output")" = failed ]
+	[[ "$(json_get reason <<<"$output")" == *"time limit of 1s exceeded (TIMEOUT)"* ]]
+	id=$(json_get id <<<"$output")
+	[ "$(cat "$STORE/jobs/$id/stdout")" = started ]
+}
+
+@test "a command that ignores SIGTERM is killed when the grace period is over" {
+	mkdir -p "$XDG_CONFIG_HOME/mls"
+	printf '[site "local"]\n\ttype = local\n\tgrace = 1s\n' >"$XDG_CONFIG_HOME/mls/config"
+	run -0 mls-submit -- sh -c 'trap "" TERM; echo up; sleep 60'
+	id=$(json_get id <<<"$output")
+	for i in $(seq 100); do
+		[ "$(cat "$STORE/jobs/$id/stdout" 2>/dev/null)" = up ] && break
+		sleep 0.1
+	done
+	start=$(date +%s%N)
+	run timeout 30 mls-status --cancel "$id"
+	run -1 timeout 30 mls-status --wait "$id"
+	end=$(date +%s%N)
+	[ "$(json_get state <<<"$output")" = cancelled ]
+	[ "$(json_get signal <<<"$output")" = 9 ]
+	# SIGKILL came after the grace period of 1 s, not the default 10 s
+	[ $(( (end - start) / 1000000 )) -lt 8000 ]
+}
+
+@test "a sandbox over 8 MiB is set up off the scheduler, and the job sees it whole" {
+	head -c 9437184 /dev/urandom > big.bin
+	sum=$(sha256sum big.bin | cut -c1-64)
+	run -0 --separate-stderr sh -c "MLS_DEBUG=1 mls-submit -- sh -c 'sha256sum big.bin | cut -c1-64' | timeout 60 mls-status --wait"
+	[ "$(json_get state <<<"$output")" = succeeded ]
+	id=$(json_get id <<<"$output")
+	[ "$(cat "$STORE/jobs/$id/stdout")" = "$sum" ]
+	if [ "${MLS_LOCAL_EXEC:-}" != wrapper ]; then
+		grep -q "job '$id': started .*executor)" "$MLS_DATA_HOME/local/runner.log"
+	fi
+	# a second job with the same sandbox: unpacked once, copied again
+	run -0 --separate-stderr sh -c "mls-submit -- sh -c 'rm big.bin; ls' | timeout 60 mls-status --wait"
+	run -0 --separate-stderr sh -c "mls-submit -- sh -c 'sha256sum big.bin | cut -c1-64' | timeout 60 mls-status --wait"
+	id=$(json_get id <<<"$output")
+	[ "$(cat "$STORE/jobs/$id/stdout")" = "$sum" ]
+}
+
+@test "an ended job's scratch dir is gone, or kept with MLS_KEEP_WORK=1" {
+	export MLS_SCRATCH="$BATS_TEST_TMPDIR/scratch"
+	run -0 --separate-stderr sh -c "mls-submit -- sh -c 'pwd; echo x > mine' | timeout 30 mls-status --wait"
+	id=$(json_get id <<<"$output")
+	work=$(head -n 1 "$STORE/jobs/$id/stdout")
+	[[ "$work" == "$MLS_SCRATCH"/mls-*$id* ]]
+	for i in $(seq 50); do [ -e "$work" ] || break; sleep 0.1; done
+	[ ! -e "$work" ]
+	# a later job starts in a clean dir (none of the last one's files)
+	run -0 --separate-stderr sh -c "mls-submit -- sh -c 'ls -A' | timeout 30 mls-status --wait"
+	id=$(json_get id <<<"$output")
+	! grep -qx mine "$STORE/jobs/$id/stdout"
+	# a runner started with MLS_KEEP_WORK=1 keeps them
+	kill "$(cat "$MLS_DATA_HOME/local/runner.pid")"
+	for i in $(seq 50); do flock -n "$MLS_DATA_HOME/local/sched.lock" true && break; sleep 0.1; done
+	run -0 --separate-stderr sh -c "MLS_KEEP_WORK=1 mls-submit -- sh -c 'pwd' | timeout 30 mls-status --wait"
+	id=$(json_get id <<<"$output")
+	sleep 0.5
+	[ -d "$(cat "$STORE/jobs/$id/stdout")" ]
+}
