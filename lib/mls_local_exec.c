@@ -252,104 +252,6 @@ dir_empty(const char *path)
 	return empty;
 }
 
-/* ---- the pool of scratch dirs ---------------------------------------------- */
-
-/*
- * A scratch dir is a directory and its outputs/: making and removing two
- * directories costs more than all of a trivial trial's files on ext4
- * (~100 us each pair).  So the dirs of ended jobs are emptied and kept,
- * renamed to SCRATCH/mls-pool-PID-N, and the next job's dir is one of
- * them renamed to SCRATCH/mls-ID.  The pool lives in the scheduler's
- * process (mls_local_exec_start/_cleanup); mls_local_exec_pool_drain()
- * removes it.
- */
-#define POOL_MAX	64
-
-static struct {
-	char	*root;		/* the scratch root of the dir */
-	char	*dir;
-} pool[POOL_MAX];
-static size_t npool;
-static unsigned long pool_seq;
-
-/* Take a pooled dir for work (same scratch root): 1, or 0 if none. */
-static int
-pool_take(const char *root, const char *work)
-{
-	size_t i;
-
-	for (i = npool; i-- > 0; ) {
-		if (strcmp(pool[i].root, root) != 0)
-			continue;
-		if (rename(pool[i].dir, work) == -1) {
-			rm_tree(pool[i].dir);
-			free(pool[i].root);
-			free(pool[i].dir);
-			pool[i] = pool[--npool];
-			continue;
-		}
-		free(pool[i].root);
-		free(pool[i].dir);
-		pool[i] = pool[--npool];
-		return 1;
-	}
-	return 0;
-}
-
-static int
-empty_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	if (ftw->level == 0)
-		return 0;
-	/* work/outputs stays (emptied) */
-	if (ftw->level == 1 && flag == FTW_DP &&
-	    strcmp(path + ftw->base, "outputs") == 0)
-		return 0;
-	if (flag == FTW_DP || flag == FTW_D)
-		return rmdir(path) == -1 ? -1 : 0;
-	return unlink(path) == -1 ? -1 : 0;
-}
-
-/* Empty work (keeping outputs/) and pool it: 1, or 0 if it was not. */
-static int
-pool_put(const char *work)
-{
-	const char *slash = strrchr(work, '/');
-	char *root = NULL, *dir = NULL, *out = NULL;
-	struct stat sb;
-
-	if (npool == POOL_MAX || slash == NULL || slash == work)
-		return 0;
-	if ((out = pathf("%s/outputs", work)) == NULL ||
-	    lstat(out, &sb) == -1 || !S_ISDIR(sb.st_mode) ||
-	    nftw(work, empty_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0 ||
-	    (root = strndup(work, (size_t)(slash - work))) == NULL ||
-	    (dir = pathf("%s/mls-pool-%ld-%lu", root, (long)getpid(),
-	    ++pool_seq)) == NULL || rename(work, dir) == -1) {
-		free(out);
-		free(root);
-		free(dir);
-		return 0;
-	}
-	free(out);
-	pool[npool].root = root;
-	pool[npool].dir = dir;
-	npool++;
-	return 1;
-}
-
-void
-mls_local_exec_pool_drain(void)
-{
-	while (npool > 0) {
-		npool--;
-		rm_tree(pool[npool].dir);
-		free(pool[npool].root);
-		free(pool[npool].dir);
-	}
-}
-
 /* ---- outputs ------------------------------------------------------------ */
 
 static json_t *walk_files;	/* nftw has no user argument */
@@ -574,6 +476,22 @@ out:
 	return rc;
 }
 
+static int
+cmp_rel(const void *a, const void *b)
+{
+	return strcmp(((const struct sb_entry *)a)->rel,
+	    ((const struct sb_entry *)b)->rel);
+}
+
+/* The hex digest of a job's sandbox, or "" for none. */
+static const char *
+sandbox_hex(const json_t *job)
+{
+	const char *id = mls_record_str(job, "sandbox");
+
+	return id != NULL && strncmp(id, "sha256:", 7) == 0 ? id + 7 : "";
+}
+
 /* The tree of sandbox id, unpacked if need be; NULL on error. */
 static struct sb_tree *
 sandbox_tree(const char *data, const char *store, const char *id)
@@ -623,6 +541,8 @@ sandbox_tree(const char *data, const char *store, const char *id)
 		tree_release(slot);
 		goto out;
 	}
+	/* sorted by path: parents first, and bsearch (keep_one) */
+	qsort(slot->e, slot->n, sizeof(*slot->e), cmp_rel);
 	slot->used = ++memo_clock;
 	t = slot;
 out:
@@ -634,7 +554,7 @@ out:
 	return t;
 }
 
-/* Copy the regular file src to the new file dst with mode. */
+/* Copy the regular file src to dst (created, or truncated) with mode. */
 static int
 copy_new(const char *src, const char *dst, mode_t mode)
 {
@@ -644,8 +564,14 @@ copy_new(const char *src, const char *dst, mode_t mode)
 
 	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0)
 		return mls_error_set_errno(MLS_EIO, "open '%s'", src);
-	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    mode)) < 0) {
+	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	    mode);
+	if (out < 0 && errno != ENOENT) {
+		/* a pooled dir's file the last job made read-only */
+		(void)unlink(dst);
+		out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	}
+	if (out < 0) {
 		close(in);
 		return mls_error_set_errno(MLS_EIO, "create '%s'", dst);
 	}
@@ -701,11 +627,14 @@ sandbox(struct xjob *x, const char *data, const char *store)
 		    (rc = mls_buf_error(&dst)) < 0)
 			break;
 		if (e->type == 'd') {
-			if (mkdir(dst.buf, e->mode | 0700) == -1 &&
-			    errno != EEXIST)
+			if (mkdir(dst.buf, e->mode | 0700) == 0)
+				continue;
+			if (errno != EEXIST || chmod(dst.buf, e->mode |
+			    0700) == -1)	/* a pooled dir's */
 				rc = mls_error_set_errno(MLS_EIO, "mkdir '%s'",
 				    dst.buf);
 		} else if (e->type == 'l') {
+			(void)unlink(dst.buf);	/* a pooled dir's */
 			if (symlink(e->target, dst.buf) == -1)
 				rc = mls_error_set_errno(MLS_EIO, "symlink "
 				    "'%s'", dst.buf);
@@ -717,6 +646,166 @@ sandbox(struct xjob *x, const char *data, const char *store)
 	mls_buf_release(&src);
 	mls_buf_release(&dst);
 	return rc;
+}
+
+/* ---- the pool of scratch dirs ---------------------------------------------- */
+
+/*
+ * Making a scratch dir (the dir, outputs/, the sandbox's files) and
+ * removing it costs more than all the rest of a trivial trial on ext4,
+ * the more so as the file system slows down the allocation of inodes
+ * near many recently deleted ones.  So the dirs of ended jobs are kept:
+ * emptied of everything but outputs/ (itself emptied), params.json,
+ * input.json and the sandbox's own files and dirs, and renamed to
+ * SCRATCH/mls-pool-PID-N; a job with the same sandbox gets one renamed
+ * to SCRATCH/mls-ID, and its files are written over in place (the same
+ * inodes).  The pool lives in the scheduler's process.
+ */
+#define POOL_MAX	64
+
+static struct pooled {
+	char	*root;		/* the scratch root of the dir */
+	char	 hex[65];	/* its sandbox, "" none */
+	char	*dir;
+} pool[POOL_MAX];
+static size_t npool;
+static unsigned long pool_seq;
+static const struct sb_tree *keep_tree;
+static size_t keep_base;
+
+static void
+pooled_free(size_t i)
+{
+	free(pool[i].root);
+	free(pool[i].dir);
+	pool[i] = pool[--npool];
+}
+
+/* Take a pooled dir of sandbox hex for work: 1, or 0 if none. */
+static int
+pool_take(const char *root, const char *hex, const char *work)
+{
+	size_t i;
+
+	for (i = npool; i-- > 0; ) {
+		if (strcmp(pool[i].root, root) != 0 ||
+		    strcmp(pool[i].hex, hex) != 0)
+			continue;
+		if (rename(pool[i].dir, work) == -1) {
+			rm_tree(pool[i].dir);
+			pooled_free(i);
+			continue;
+		}
+		pooled_free(i);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+cmp_entry(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct sb_entry *)elem)->rel);
+}
+
+static int
+keep_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	const char *rel = path + keep_base;
+	const struct sb_entry *e = NULL;
+
+	(void)sb;
+	if (ftw->level == 0)
+		return 0;
+	if (ftw->level == 1 && ((flag == FTW_DP && strcmp(rel, "outputs") ==
+	    0) || (flag == FTW_F && (strcmp(rel, "params.json") == 0 ||
+	    strcmp(rel, "input.json") == 0))))
+		return 0;
+	if (keep_tree != NULL && strncmp(rel, "outputs/", 8) != 0)
+		e = bsearch(rel, keep_tree->e, keep_tree->n, sizeof(*e),
+		    cmp_entry);
+	if (e != NULL && ((e->type == 'd' && flag == FTW_DP) ||
+	    (e->type == 'f' && flag == FTW_F && S_ISREG(sb->st_mode))))
+		return 0;
+	if (flag == FTW_DP || flag == FTW_D)
+		return rmdir(path) == -1 ? -1 : 0;
+	return unlink(path) == -1 ? -1 : 0;
+}
+
+/* Empty work as said above and pool it: 1, or 0 if it was not. */
+static int
+pool_put(const char *work, const char *hex)
+{
+	const char *slash = strrchr(work, '/');
+	char *root = NULL, *dir = NULL, *out = NULL;
+	struct stat sb;
+	size_t i;
+	int ok = 0;
+
+	keep_tree = NULL;
+	for (i = 0; hex[0] != '\0' && i < SANDBOX_MEMO; i++)
+		if (memo[i].root != NULL && strcmp(memo[i].hex, hex) == 0)
+			keep_tree = &memo[i];
+	if (hex[0] != '\0' && keep_tree == NULL)
+		return 0;	/* its sandbox is no longer known here */
+	keep_base = strlen(work) + 1;
+	if (npool < POOL_MAX && slash != NULL && slash != work &&
+	    (out = pathf("%s/outputs", work)) != NULL &&
+	    lstat(out, &sb) == 0 && S_ISDIR(sb.st_mode) &&
+	    nftw(work, keep_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) == 0 &&
+	    (root = strndup(work, (size_t)(slash - work))) != NULL &&
+	    (dir = pathf("%s/mls-pool-%ld-%lu", root, (long)getpid(),
+	    ++pool_seq)) != NULL && rename(work, dir) == 0) {
+		pool[npool].root = root;
+		pool[npool].dir = dir;
+		snprintf(pool[npool].hex, sizeof(pool[npool].hex), "%s", hex);
+		npool++;
+		root = dir = NULL;
+		ok = 1;
+	}
+	keep_tree = NULL;
+	free(out);
+	free(root);
+	free(dir);
+	return ok;
+}
+
+/* Remove the pooled dirs a dead scheduler left in the scratch root. */
+void
+mls_local_exec_pool_reap(void)
+{
+	const char *root = getenv("MLS_SCRATCH");
+	struct dirent *de;
+	char *path;
+	long pid;
+	DIR *d;
+
+	if (root == NULL || *root == '\0')
+		root = getenv("TMPDIR");
+	if (root == NULL || *root == '\0')
+		root = "/tmp";
+	if ((d = opendir(root)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "mls-pool-", 9) != 0 ||
+		    (pid = strtol(de->d_name + 9, NULL, 10)) <= 1 ||
+		    pid == (long)getpid() || kill((pid_t)pid, 0) == 0 ||
+		    errno != ESRCH)
+			continue;
+		if ((path = pathf("%s/%s", root, de->d_name)) != NULL)
+			rm_tree(path);
+		free(path);
+	}
+	closedir(d);
+}
+
+void
+mls_local_exec_pool_drain(void)
+{
+	while (npool > 0) {
+		rm_tree(pool[npool - 1].dir);
+		pooled_free(npool - 1);
+	}
 }
 
 /* Scratch dir, outputs/, the sandbox, params.json and input.json. */
@@ -737,7 +826,7 @@ prepare(struct xjob *x, const char *data)
 		goto out;
 	}
 	rm_tree(x->work);
-	if (!(x->pooled && pool_take(scratch, x->work))) {
+	if (!(x->pooled && pool_take(scratch, sandbox_hex(x->job), x->work))) {
 		if (mkdir(x->work, 0700) == -1 && (errno != ENOENT ||
 		    mls_mkdirs(scratch, 0755) < 0 ||
 		    mkdir(x->work, 0700) == -1)) {
@@ -773,12 +862,22 @@ prepare(struct xjob *x, const char *data)
 		rc = mls_error_set(MLS_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = copy_file(p, q)) == MLS_ENOTFOUND) {
+	if (access(p, F_OK) == 0)
+		rc = copy_file(p, q);
+	else {
 		/* the usual case: the params, as a second name of the copy */
+		struct stat a, b;
 		free(p);
-		if ((p = pathf("%s/params.json", x->work)) == NULL)
+		if ((p = pathf("%s/params.json", x->work)) == NULL) {
 			rc = mls_error_set(MLS_ENOMEM, "out of memory");
-		else if ((rc = link(p, q)) == -1)
+			goto out;
+		}
+		rc = 0;
+		if (lstat(q, &a) == 0 && stat(p, &b) == 0 &&
+		    a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+			goto out;	/* so it is, in a pooled dir */
+		(void)unlink(q);
+		if (link(p, q) == -1)
 			rc = copy_file(p, q);
 	}
 out:
@@ -1254,8 +1353,9 @@ mls_local_exec_start(const char *data, const json_t *q, char *const env[],
 		cleanup(&x);
 		goto out;
 	}
-	*run = json_pack("{s:s,s:s,s:s,s:I,s:I}", "mode", "spawn", "work",
-	    x.work, "started", x.started, "grace_s", (json_int_t)
+	*run = json_pack("{s:s,s:s,s:s,s:s?,s:I,s:I}", "mode", "spawn",
+	    "work", x.work, "started", x.started, "sandbox",
+	    mls_record_str(x.job, "sandbox"), "grace_s", (json_int_t)
 	    mls_record_int(x.job, "grace_s", 10), "time_s", (json_int_t)
 	    mls_record_int(x.job, "time_s", 0));
 	if (*run == NULL)
@@ -1402,14 +1502,15 @@ mls_local_exec_stopped(const json_t *e)
 }
 
 void
-mls_local_exec_cleanup(const char *work)
+mls_local_exec_cleanup(const char *work, const char *sandbox)
 {
 	const char *keep = getenv("MLS_KEEP_WORK");
 	struct xjob x;
 
 	if (keep != NULL && strcmp(keep, "1") == 0)
 		return;
-	if (pool_put(work))
+	if (pool_put(work, sandbox != NULL && strncmp(sandbox, "sha256:", 7) ==
+	    0 ? sandbox + 7 : ""))
 		return;
 	memset(&x, 0, sizeof(x));
 	x.work = (char *)work;

@@ -47,7 +47,8 @@ int	 mls_local_exec_light(const json_t *q);
  * Set up the job of queue entry q (data: the site's DATA dir) and start
  * its command with the environment env plus MLS_*: *pid is the command's
  * pid (its session and group id) and *run an object for the running
- * entry ("mode": "spawn", "work", "started", "grace_s", "time_s") that
+ * entry ("mode": "spawn", "work", "started", "sandbox", "grace_s",
+ * "time_s") that
  * mls_local_exec_end() needs, with the entry's "id" and "store".  A job
  * that could not start has its result written already: *pid is 0.  < 0
  * only when not even that result could be written.
@@ -66,13 +67,16 @@ int	 mls_local_exec_start(const char *data, const json_t *q,
 int	 mls_local_exec_end(const json_t *run, int status, const char *stop,
 	    const char *why, int later);
 /*
- * Remove the scratch dir work (unless MLS_KEEP_WORK=1): what
+ * Remove the scratch dir work of a job with sandbox (its id, or NULL),
+ * unless MLS_KEEP_WORK=1 (or keep it emptied for reuse): what
  * mls_local_exec_end() leaves to its caller with later set, so that the
  * result reaches the driver first.
  */
-void	 mls_local_exec_cleanup(const char *work);
+void	 mls_local_exec_cleanup(const char *work, const char *sandbox);
 /* Remove the scratch dirs this process keeps for reuse. */
 void	 mls_local_exec_pool_drain(void);
+/* Remove those a scheduler that died left behind (its pid is gone). */
+void	 mls_local_exec_pool_reap(void);
 
 /*
  * All of it in a child of the scheduler (a heavy sandbox): start, wait

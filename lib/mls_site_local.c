@@ -57,6 +57,8 @@ extern char **environ;
 struct local {
 	char	*data;
 	int	 ifd;		/* inotify on queue/ and running/, or -1 */
+	char	**spares;	/* names in spare/ to take (see take_spare) */
+	size_t	 nspares, ispare;
 	int	 cpus;
 	int	 ngpus;		/* -1: not detected yet */
 	char	*gpu_ids;	/* comma-separated */
@@ -439,6 +441,9 @@ local_close(struct mls_site *s)
 		return;
 	if (l->ifd >= 0)
 		close(l->ifd);
+	while (l->nspares > 0)
+		free(l->spares[--l->nspares]);
+	free(l->spares);
 	free(l->data);
 	free(l->gpu_ids);
 	free(l);
@@ -450,7 +455,7 @@ local_open(struct mls_site *s)
 {
 	struct local *l;
 	const char *v;
-	char *q = NULL, *r = NULL, *c = NULL;
+	char *q = NULL, *r = NULL, *c = NULL, *sp = NULL;
 	long n;
 	int rc;
 
@@ -477,18 +482,20 @@ local_open(struct mls_site *s)
 	q = path2(l->data, "queue", NULL);
 	r = path2(l->data, "running", NULL);
 	c = path2(l->data, "cancel", NULL);
-	if (q == NULL || r == NULL || c == NULL) {
+	sp = path2(l->data, "spare", NULL);
+	if (q == NULL || r == NULL || c == NULL || sp == NULL) {
 		rc = mls_error_set(MLS_ENOMEM, "out of memory");
 		goto out;
 	}
 	if ((rc = mls_mkdirs(q, 0700)) < 0 || (rc = mls_mkdirs(r, 0700)) < 0 ||
-	    (rc = mls_mkdirs(c, 0700)) < 0)
+	    (rc = mls_mkdirs(c, 0700)) < 0 || (rc = mls_mkdirs(sp, 0700)) < 0)
 		goto out;
 	rc = 0;
 out:
 	free(q);
 	free(r);
 	free(c);
+	free(sp);
 	if (rc < 0)
 		local_close(s);
 	return rc;
@@ -646,6 +653,86 @@ res_count(const json_t *job, const char *key, int def)
 }
 
 /*
+ * Entry files are reused, not made and removed for every job: on ext4 the
+ * allocation of an inode slows down near many recently deleted ones, so a
+ * campaign of short trials would get slower as it goes.  The scheduler
+ * moves the entry of an ended job to spare/ (at most SPARES_MAX there),
+ * and a submitter takes one from there (rename, so only one gets it) for
+ * its next queue entry, writing over it in place.
+ */
+#define SPARES_MAX	1024
+
+/* Move a spare to tmp: 1, or 0 when there is none. */
+static int
+take_spare(struct local *l, const char *tmp)
+{
+	struct dirent *de;
+	char *dir, *path, **t;
+	size_t cap = 0;
+	DIR *d;
+
+	for (;;) {
+		if (l->ispare == l->nspares) {	/* look again */
+			while (l->nspares > 0)
+				free(l->spares[--l->nspares]);
+			l->ispare = 0;
+			if ((dir = path2(l->data, "spare", NULL)) == NULL)
+				return 0;
+			d = opendir(dir);
+			free(dir);
+			if (d == NULL)
+				return 0;
+			while ((de = readdir(d)) != NULL && l->nspares < 256) {
+				if (de->d_name[0] == '.')
+					continue;
+				if (l->nspares == cap) {
+					cap = cap ? cap * 2 : 32;
+					if ((t = realloc(l->spares, cap *
+					    sizeof(*t))) == NULL)
+						break;
+					l->spares = t;
+				}
+				if ((l->spares[l->nspares] = strdup(de->d_name)) ==
+				    NULL)
+					break;
+				l->nspares++;
+			}
+			closedir(d);
+			if (l->nspares == 0)
+				return 0;
+		}
+		path = path2(l->data, "spare/", l->spares[l->ispare++]);
+		if (path != NULL && rename(path, tmp) == 0) {
+			free(path);
+			return 1;
+		}
+		free(path);		/* another submitter took it */
+	}
+}
+
+/* Write the queue entry q at qf, in a spare file when there is one. */
+static int
+write_queue_entry(struct local *l, const char *qf, const json_t *q)
+{
+	struct mls_buf tmp = MLS_BUF_INIT;
+	int rc;
+
+	mls_buf_addf(&tmp, "%s.tmp-%ld", qf, (long)getpid());
+	if ((rc = mls_buf_error(&tmp)) < 0)
+		return rc;
+	if (!take_spare(l, tmp.buf)) {
+		mls_buf_release(&tmp);
+		return write_json_atomic(qf, q);
+	}
+	if ((rc = fill_claim(tmp.buf, q)) == 0 && rename(tmp.buf, qf) == -1)
+		rc = mls_error_set_errno(MLS_EIO, "rename '%s'", tmp.buf);
+	if (rc < 0)
+		(void)unlink(tmp.buf);
+	mls_buf_release(&tmp);
+	return rc;
+}
+
+/*
  * What the executor needs of a job, in its queue entry ("job"), and how
  * to run it ("exec": "wrapper" forces lib/jobwrap.sh, from the site's
  * exec setting or $MLS_LOCAL_EXEC; the default runs image-less jobs on a
@@ -745,7 +832,7 @@ local_submit(struct mls_site *s, json_t **jobs, size_t n)
 		if (s->cfg->store_ca_file != NULL)
 			json_object_set_new(q, "ca_file",
 			    json_string(s->cfg->store_ca_file));
-		rc = write_json_atomic(qf, q);
+		rc = write_queue_entry(l, qf, q);
 		json_decref(q);
 		q = NULL;
 		if (rc < 0)
@@ -906,7 +993,8 @@ out:
 
 /*
  * The scheduler removes running/ID.json when a job has ended (after its
- * result is in the store) and queue/ID.json when it refuses one: a watch
+ * result is in the store; moves it to spare/, that is) and queue/ID.json
+ * when it refuses one: a watch
  * on both wakes a waiting driver at once instead of at its next poll.
  */
 static int
@@ -922,7 +1010,8 @@ local_wait_fd(struct mls_site *s)
 	q = path2(l->data, "queue", NULL);
 	r = path2(l->data, "running", NULL);
 	if (q == NULL || r == NULL || inotify_add_watch(l->ifd, q,
-	    IN_DELETE) < 0 || inotify_add_watch(l->ifd, r, IN_DELETE) < 0) {
+	    IN_DELETE) < 0 || inotify_add_watch(l->ifd, r, IN_DELETE |
+	    IN_MOVED_FROM) < 0) {
 		mls_debug("site '%s': no inotify watch: %s", s->name,
 		    strerror(errno));
 		close(l->ifd);
@@ -1030,25 +1119,25 @@ struct sched {
 	int		 dirty;
 	int		 lockfd;	/* sched.lock: closed in job children */
 	pid_t		 guardian;	/* our parent, see guard() */
-	char		**trash;	/* scratch dirs of ended jobs */
+	unsigned long	 spare_seq;
+	json_t		**trash;	/* running entries of ended jobs */
 	size_t		 ntrash, captrash;
 };
 
+/* Their scratch dirs go once the jobs waiting to start are served. */
 static int
-push_str(char ***a, size_t *n, size_t *cap, const char *s)
+push_run(struct sched *sc, json_t *run)
 {
-	char **t;
+	json_t **t;
 
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 16;
-		if ((t = realloc(*a, nc * sizeof(*t))) == NULL)
+	if (sc->ntrash == sc->captrash) {
+		size_t nc = sc->captrash ? sc->captrash * 2 : 16;
+		if ((t = realloc(sc->trash, nc * sizeof(*t))) == NULL)
 			return mls_error_set(MLS_ENOMEM, "out of memory");
-		*a = t;
-		*cap = nc;
+		sc->trash = t;
+		sc->captrash = nc;
 	}
-	if (((*a)[*n] = strdup(s)) == NULL)
-		return mls_error_set(MLS_ENOMEM, "out of memory");
-	(*n)++;
+	sc->trash[sc->ntrash++] = json_incref(run);
 	return 0;
 }
 
@@ -1056,9 +1145,10 @@ static void
 empty_trash(struct sched *sc)
 {
 	while (sc->ntrash > 0) {
-		char *w = sc->trash[--sc->ntrash];
-		mls_local_exec_cleanup(w);
-		free(w);
+		json_t *r = sc->trash[--sc->ntrash];
+		mls_local_exec_cleanup(mls_record_str(r, "work"),
+		    mls_record_str(r, "sandbox"));
+		json_decref(r);
 	}
 }
 
@@ -1082,6 +1172,19 @@ popcount64(uint64_t m)
 	return n;
 }
 
+/* Move a running entry to spare/ for reuse (see take_spare), or remove it. */
+static void
+retire(struct sched *sc, const char *rf)
+{
+	char name[32], *sp;
+
+	snprintf(name, sizeof(name), "%lu", sc->spare_seq++ % SPARES_MAX);
+	if ((sp = path2(sc->ls->data, "spare/", name)) == NULL ||
+	    rename(rf, sp) == -1)
+		(void)unlink(rf);
+	free(sp);
+}
+
 /* A job has ended: make sure there is a result (reason NULL: there is), free its slots. */
 static void
 job_gone(struct sched *sc, size_t i, const char *reason)
@@ -1093,7 +1196,7 @@ job_gone(struct sched *sc, size_t i, const char *reason)
 	    reason, e->started) < 0)
 		mls_warn("job '%s': %s", e->id, mls_error_last());
 	if ((rf = job_file(sc->ls->data, "running", e->id)) != NULL)
-		(void)unlink(rf);
+		retire(sc, rf);
 	free(rf);
 	mls_debug("job '%s': done", e->id);
 	sc->free_cpus += e->cpus;
@@ -1123,9 +1226,7 @@ reap(struct sched *sc)
 			    e->stop != NULL ? e->why : NULL, 1) == 0) {
 				/* the scratch dir goes once others are served */
 				if (mls_record_str(e->run, "work") != NULL)
-					(void)push_str(&sc->trash, &sc->ntrash,
-					    &sc->captrash, mls_record_str(e->run,
-					    "work"));
+					(void)push_run(sc, e->run);
 				job_gone(sc, i, NULL);	/* result written */
 				continue;
 			}
@@ -1869,6 +1970,7 @@ mls_local_sched_run(const struct mls_local_sched *ls)
 		mls_warn("%s", mls_error_last());
 
 
+	mls_local_exec_pool_reap();
 	mls_info("site '%s': scheduler started (pid %ld, cpus %d, gpus %d)",
 	    ls->site, (long)getpid(), ls->cpus, sc.ngpus);
 	if ((rc = adopt(&sc)) < 0)
