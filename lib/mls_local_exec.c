@@ -542,7 +542,8 @@ sandbox_tree(const char *data, const char *store, const char *id)
 		goto out;
 	}
 	/* sorted by path: parents first, and bsearch (keep_one) */
-	qsort(slot->e, slot->n, sizeof(*slot->e), cmp_rel);
+	if (slot->n > 1)
+		qsort(slot->e, slot->n, sizeof(*slot->e), cmp_rel);
 	slot->used = ++memo_clock;
 	t = slot;
 out:
@@ -721,7 +722,8 @@ keep_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 	    0) || (flag == FTW_F && (strcmp(rel, "params.json") == 0 ||
 	    strcmp(rel, "input.json") == 0))))
 		return 0;
-	if (keep_tree != NULL && strncmp(rel, "outputs/", 8) != 0)
+	if (keep_tree != NULL && keep_tree->n > 0 &&
+	    strncmp(rel, "outputs/", 8) != 0)
 		e = bsearch(rel, keep_tree->e, keep_tree->n, sizeof(*e),
 		    cmp_entry);
 	if (e != NULL && ((e->type == 'd' && flag == FTW_DP) ||

@@ -58,6 +58,7 @@ struct local {
 	char	*data;
 	int	 ifd;		/* inotify on queue/ and running/, or -1 */
 	char	**spares;	/* names in spare/ to take (see take_spare) */
+	double	 revived;	/* see local_poll */
 	size_t	 nspares, ispare;
 	int	 cpus;
 	int	 ngpus;		/* -1: not detected yet */
@@ -572,6 +573,25 @@ wake_runner(const char *data)
 	mls_buf_release(&proc);
 }
 
+/* 1 if a scheduler holds the site's lock. */
+static int
+runner_alive(struct local *l)
+{
+	char *lock = path2(l->data, "sched.lock", NULL);
+	int fd, alive = 1;
+
+	if (lock != NULL && (fd = open(lock, O_RDWR | O_CLOEXEC)) >= 0) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			alive = 0;
+			(void)flock(fd, LOCK_UN);
+		}
+		close(fd);
+	} else if (lock != NULL && errno == ENOENT)
+		alive = 0;
+	free(lock);
+	return alive;
+}
+
 static int
 ensure_runner(struct mls_site *s, struct local *l)
 {
@@ -869,7 +889,7 @@ local_poll(struct mls_site *s, json_t **jobs, size_t n)
 	json_t *e = NULL;
 	char *qf = NULL, *rf = NULL;
 	const char *id, *started;
-	size_t i;
+	size_t i, waiting = 0;
 	int rc = 0;
 
 	for (i = 0; i < n; i++) {
@@ -885,6 +905,7 @@ local_poll(struct mls_site *s, json_t **jobs, size_t n)
 		if (exists(qf)) {
 			json_object_set_new(jobs[i], "state",
 			    json_string("queued"));
+			waiting++;
 			continue;
 		}
 		if (load_json(rf, &e) == 0) {
@@ -896,6 +917,7 @@ local_poll(struct mls_site *s, json_t **jobs, size_t n)
 				/* claimed by the runner, not started yet */
 				json_object_set_new(jobs[i], "state",
 				    json_string("queued"));
+				waiting++;
 			} else if (alive(pid, st) || ending(e)) {
 				json_object_set_new(jobs[i], "state",
 				    json_string("running"));
@@ -922,6 +944,16 @@ local_poll(struct mls_site *s, json_t **jobs, size_t n)
 		json_object_set_new(jobs[i], "state", json_string("lost"));
 		json_object_set_new(jobs[i], "reason", json_pack("s++",
 		    "no record of the job on site '", s->name, "'"));
+	}
+	/*
+	 * Jobs waiting and no scheduler (it died): start one, which takes
+	 * them up or, for one it had claimed, reports it lost.  At most
+	 * once a second.
+	 */
+	if (waiting > 0 && mls_time_now() - l->revived >= 1.0) {
+		l->revived = mls_time_now();
+		if (!runner_alive(l) && ensure_runner(s, l) < 0)
+			mls_warn("%s", mls_error_last());
 	}
 out:
 	free(qf);
