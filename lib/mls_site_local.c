@@ -1352,28 +1352,38 @@ ent_from_json(struct ent *e, const char *id, const json_t *j)
 	return 0;
 }
 
-/* Adopt the running/ entries of a predecessor. */
+/*
+ * Call fn(id, entry, arg) for each running/ entry under data that parses
+ * (the others are warned about), until it returns non-zero (returned).
+ */
 static int
-adopt(struct sched *sc)
+each_running(const char *data, int (*fn)(const char *, json_t *, void *),
+    void *arg)
 {
 	struct dirent *de;
-	struct ent e;
 	json_t *j;
-	char *path, id[256];
+	char *dir, *path, id[256];
 	size_t len;
 	DIR *d;
 	int rc = 0;
 
-	if ((d = opendir(sc->rdir)) == NULL)
-		return mls_error_set_errno(MLS_EIO, "open '%s'", sc->rdir);
-	while ((de = readdir(d)) != NULL) {
+	if ((dir = path2(data, "running", NULL)) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	d = opendir(dir);
+	if (d == NULL) {
+		rc = mls_error_set_errno(MLS_EIO, "open '%s'", dir);
+		free(dir);
+		return rc;
+	}
+	free(dir);
+	while (rc == 0 && (de = readdir(d)) != NULL) {
 		len = strlen(de->d_name);
 		if (de->d_name[0] == '.' || len <= 5 || len - 5 >= sizeof(id) ||
 		    strcmp(de->d_name + len - 5, ".json") != 0)
 			continue;
 		memcpy(id, de->d_name, len - 5);
 		id[len - 5] = '\0';
-		if ((path = job_file(sc->ls->data, "running", id)) == NULL) {
+		if ((path = job_file(data, "running", id)) == NULL) {
 			rc = mls_error_set(MLS_ENOMEM, "out of memory");
 			break;
 		}
@@ -1383,16 +1393,33 @@ adopt(struct sched *sc)
 			continue;
 		}
 		free(path);
-		rc = ent_from_json(&e, id, j);
+		rc = fn(id, j, arg);
 		json_decref(j);
-		if (rc < 0 || (rc = add_ent(sc, &e)) < 0)
-			break;
-		sc->free_cpus -= e.cpus;
-		sc->gpus_used |= e.gpus;
-		mls_info("job '%s': adopted (pid %ld)", id, (long)e.pid);
 	}
 	closedir(d);
 	return rc;
+}
+
+static int
+adopt_one(const char *id, json_t *j, void *arg)
+{
+	struct sched *sc = arg;
+	struct ent e;
+	int rc;
+
+	if ((rc = ent_from_json(&e, id, j)) < 0 || (rc = add_ent(sc, &e)) < 0)
+		return rc;
+	sc->free_cpus -= e.cpus;
+	sc->gpus_used |= e.gpus;
+	mls_info("job '%s': adopted (pid %ld)", id, (long)e.pid);
+	return 0;
+}
+
+/* Adopt the running/ entries of a predecessor. */
+static int
+adopt(struct sched *sc)
+{
+	return each_running(sc->ls->data, adopt_one, sc);
 }
 
 /* The environment of a wrapper: ours, with the job's own settings. */
@@ -1843,39 +1870,34 @@ on_sigchld(int sig)
 	(void)sig;
 }
 
+struct find_pid {
+	pid_t	 pid;
+	json_t	*entry;
+};
+
+static int
+match_pid(const char *id, json_t *j, void *arg)
+{
+	struct find_pid *f = arg;
+	const char *mode = mls_record_str(j, "mode");
+
+	(void)id;
+	if (mls_record_int(j, "pid", 0) != (long long)f->pid || mode == NULL ||
+	    strcmp(mode, "spawn") != 0)
+		return 0;
+	f->entry = json_incref(j);
+	return 1;
+}
+
 /* The running entry of the spawned command pid, or NULL. */
 static json_t *
-entry_of_pid(const char *rdir, const char *data, pid_t pid)
+entry_of_pid(const char *data, pid_t pid)
 {
-	struct dirent *de;
-	json_t *j = NULL;
-	char *path, id[256];
-	size_t len;
-	DIR *d;
+	struct find_pid f = { pid, NULL };
 
-	if ((d = opendir(rdir)) == NULL)
-		return NULL;
-	while ((de = readdir(d)) != NULL) {
-		len = strlen(de->d_name);
-		if (de->d_name[0] == '.' || len <= 5 || len - 5 >= sizeof(id) ||
-		    strcmp(de->d_name + len - 5, ".json") != 0)
-			continue;
-		memcpy(id, de->d_name, len - 5);
-		id[len - 5] = '\0';
-		if ((path = job_file(data, "running", id)) == NULL)
-			continue;
-		if (load_json(path, &j) == 0 && mls_record_int(j, "pid", 0) ==
-		    (long long)pid && mls_record_str(j, "mode") != NULL &&
-		    strcmp(mls_record_str(j, "mode"), "spawn") == 0) {
-			free(path);
-			break;
-		}
-		json_decref(j);
-		j = NULL;
-		free(path);
-	}
-	closedir(d);
-	return j;
+	if (each_running(data, match_pid, &f) < 0)
+		mls_error_clear();
+	return f.entry;
 }
 
 /*
@@ -1889,7 +1911,7 @@ entry_of_pid(const char *rdir, const char *data, pid_t pid)
 static void
 guard(const struct mls_local_sched *ls, pid_t sched)
 {
-	char *rdir = path2(ls->data, "running", NULL), *rf;
+	char *rf;
 	json_t *e;
 	int status;
 	pid_t pid;
@@ -1901,8 +1923,7 @@ guard(const struct mls_local_sched *ls, pid_t sched)
 				continue;
 			break;		/* no child left */
 		}
-		if (pid == sched || rdir == NULL ||
-		    (e = entry_of_pid(rdir, ls->data, pid)) == NULL)
+		if (pid == sched || (e = entry_of_pid(ls->data, pid)) == NULL)
 			continue;
 		mls_info("job '%s': ended while no scheduler watched it",
 		    mls_record_id(e));
@@ -1915,7 +1936,6 @@ guard(const struct mls_local_sched *ls, pid_t sched)
 		free(rf);
 		json_decref(e);
 	}
-	free(rdir);
 }
 
 int
