@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <regex.h>
 #include <stdlib.h>
@@ -10,8 +11,8 @@
 #include <jansson.h>
 
 #include "mls_buf.h"
-#include "mls_digest.h"
 #include "mls_campaign.h"
+#include "mls_digest.h"
 #include "mls_error.h"
 #include "mls_journal.h"
 #include "mls_log.h"
@@ -84,7 +85,7 @@ struct camp {
 	int				 decided;	/* the generator's tell said stop */
 	int				 lazy;		/* see journal_commit() */
 	double				 last_sync;
-	char				 idtag[19];	/* see trial_id() */
+	char				 idtag[9];	/* see trial_id() */
 	const char			*end_reason;
 	json_t				*best_so_far;	/* [[n, best], ...] */
 };
@@ -180,11 +181,12 @@ site_of(struct camp *c, const json_t *job)
 }
 
 /*
- * The job id of trial number: "j-", the campaign's time (the first 10
- * characters of its ULID), 8 characters of a hash of the campaign id, the
- * number in 8: the same trial always gets the same id, so a resumed driver
- * finds in the store a trial it sent but had not journalled durably, and
- * sending it again is adopted, not run twice.  Ids sort by number.
+ * The job id of trial number: "j-", the time now (10 characters, as in a
+ * ULID, so that ids sort by submission, which the local queue follows), 8
+ * characters of a hash of the campaign id, the number in 8: a resumed
+ * driver finds in the store the trials of its campaign that it sent but
+ * had not journalled durably (see recover_sent()), and sending one again
+ * is adopted, not run twice.
  */
 static const char b32[] = "0123456789abcdefghjkmnpqrstvwxyz";
 
@@ -195,18 +197,16 @@ tag_init(struct camp *c)
 	unsigned long long h;
 	int i;
 
-	if (c->id == NULL || strlen(c->id) < 12 || mls_digest_buf(c->id,
-	    strlen(c->id), hex) < 0) {
+	if (c->id == NULL || mls_digest_buf(c->id, strlen(c->id), hex) < 0) {
 		mls_error_clear();
 		c->idtag[0] = '\0';	/* random ids, and no lazy journal */
 		return 0;
 	}
-	memcpy(c->idtag, c->id + 2, 10);
 	hex[10] = '\0';		/* 40 bits */
 	h = strtoull(hex, NULL, 16);
 	for (i = 0; i < 8; i++)
-		c->idtag[10 + i] = b32[(h >> (35 - 5 * i)) & 31];
-	c->idtag[18] = '\0';
+		c->idtag[i] = b32[(h >> (35 - 5 * i)) & 31];
+	c->idtag[8] = '\0';
 	return 1;
 }
 
@@ -214,13 +214,35 @@ static void
 trial_id(const struct camp *c, long number, char out[32])
 {
 	unsigned long long n = (unsigned long long)number;
+	unsigned long long ms = (unsigned long long)(mls_time_now() * 1000);
 	int i;
 
 	memcpy(out, "j-", 2);
-	memcpy(out + 2, c->idtag, 18);
+	for (i = 0; i < 10; i++)
+		out[2 + i] = b32[(ms >> (45 - 5 * i)) & 31];
+	memcpy(out + 12, c->idtag, 8);
 	for (i = 0; i < 8; i++)
 		out[20 + i] = b32[(n >> (35 - 5 * i)) & 31];
 	out[28] = '\0';
+}
+
+/* The number of a trial id of this campaign, or -1. */
+static long
+trial_number(const struct camp *c, const char *id)
+{
+	unsigned long long n = 0;
+	const char *p;
+	int i;
+
+	if (strlen(id) != 28 || strncmp(id, "j-", 2) != 0 ||
+	    memcmp(id + 12, c->idtag, 8) != 0)
+		return -1;
+	for (i = 20; i < 28; i++) {
+		if ((p = strchr(b32, id[i])) == NULL || *p == '\0')
+			return -1;
+		n = n << 5 | (unsigned long long)(p - b32);
+	}
+	return n <= (unsigned long long)LONG_MAX ? (long)n : -1;
 }
 
 /*
@@ -743,59 +765,75 @@ new_trial(struct camp *c, long number, const json_t *params, const char *site,
 }
 
 /*
- * A resumed driver with a lazy journal: trials after the last journalled
- * one that the store has (jobs/ID/params.json of their trial_id()) were
- * sent before a crash took their submit events; take them back with their
- * params, so that sending them again is adopted by the site.
+ * A resumed driver with a lazy journal: the trials of this campaign in
+ * the store (jobs/ID/params.json, ID a trial_id() of ours) numbered past
+ * the last journalled one were sent before a crash took their submit
+ * events; take them back with their params, so that sending them again
+ * is adopted by the site.  A number with no such trial is left unused.
  */
 static int
 recover_sent(struct camp *c)
 {
 	struct mls_buf key = MLS_BUF_INIT, text = MLS_BUF_INIT;
-	json_t *params = NULL, *job = NULL;
-	char id[32];
+	json_t *names = NULL, *name, *params = NULL, *job = NULL;
+	long n, last = c->next_number - 1;
+	size_t i;
 	int rc = 0;
 
-	while (c->lazy && c->nsites == 1 && (c->budget == 0 ||
-	    c->p.total < c->budget)) {
-		long n = c->next_number;
-		trial_id(c, n, id);
+	if (!c->lazy || c->nsites != 1)
+		return 0;
+	if ((rc = mls_store_list(c->st, "jobs", &names)) < 0)
+		goto out;
+	json_array_foreach(names, i, name) {
+		const char *id = json_string_value(name);
+		if (id == NULL || (n = trial_number(c, id)) < c->next_number)
+			continue;
+		if (n < (long)c->nt && c->t[n].job != NULL)
+			continue;
 		mls_buf_reset(&key);
 		mls_buf_reset(&text);
 		mls_buf_addf(&key, "jobs/%s/params.json", id);
 		if ((rc = mls_buf_error(&key)) < 0)
-			break;
+			goto out;
 		rc = mls_store_get_buf(c->st, key.buf, &text, 1 << 20);
 		if (rc == MLS_ENOTFOUND) {
 			mls_error_clear();
 			rc = 0;
-			break;
+			continue;	/* its params never made it */
 		}
 		if (rc < 0)
-			break;
+			goto out;
+		json_decref(params);
 		if ((params = json_loadb(text.buf, text.len, 0, NULL)) == NULL ||
-		    !json_is_object(params)) {
-			json_decref(params);
-			params = NULL;
-			break;		/* not one of ours: ask as usual */
-		}
-		if ((rc = new_trial(c, n, params, c->sites[0].name, &job)) < 0 ||
-		    (rc = grow(c, n)) < 0)
-			break;
+		    !json_is_object(params))
+			continue;
+		if ((rc = grow(c, n)) < 0 ||
+		    (rc = mls_job_new_id(&job, id, c->sites[0].name,
+		    mls_record_str(c->spec, "sandbox"), mls_record_str(c->spec,
+		    "image"), json_object_get(c->spec, "command"), params,
+		    json_object_get(c->spec, "resources"), json_object_get(c->spec,
+		    "env"), mls_record_str(c->spec, "name"))) < 0)
+			goto out;
+		json_object_set_new(job, "kind", json_string(c->rkind));
+		json_object_set_new(job, strcmp(c->rkind, "member") == 0 ?
+		    "ensemble" : "campaign", json_string(c->id));
+		json_object_set_new(job, "number", json_integer(n));
 		c->t[n].job = job;
 		job = NULL;
-		c->next_number++;
 		c->p.total++;
 		c->sites[0].inflight++;
+		if (n > last)
+			last = n;
 		mls_info("trial %ld (job %s): sent before the driver stopped; "
 		    "taken back", n, id);
 		if ((rc = c->gen->pending(c->gen->arg, n, params)) < 0 ||
 		    (rc = journal(c, "submit", n, json_pack("{s:O}", "job",
 		    c->t[n].job))) < 0)
-			break;
-		json_decref(params);
-		params = NULL;
+			goto out;
 	}
+	c->next_number = last + 1;
+out:
+	json_decref(names);
 	json_decref(params);
 	json_decref(job);
 	mls_buf_release(&key);

@@ -191,14 +191,39 @@ out:
 	return rc;
 }
 
-/* Copy src to the new file dst (work dir files: no temp name needed). */
+/*
+ * Open the scratch dir's file dst to write it from the start: one of ours
+ * a pooled dir kept (a regular file of our user with no other link, so
+ * that writing it can change nothing outside the dir) is truncated and
+ * reused; anything else there is removed and the file made anew with
+ * mode.  -1 with errno on error.
+ */
+static int
+open_own(const char *dst, mode_t mode)
+{
+	struct stat sb;
+	int fd;
+
+	if ((fd = open(dst, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+		if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    sb.st_nlink == 1 && sb.st_uid == geteuid() &&
+		    ftruncate(fd, 0) == 0)
+			return fd;
+		close(fd);
+		(void)unlink(dst);
+	} else if (errno != ENOENT)
+		(void)unlink(dst);	/* a link, or not writable */
+	return open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    mode);
+}
+
+/* Copy src to the file dst in the scratch dir. */
 static int
 copy_file(const char *src, const char *dst)
 {
 	int fd, rc;
 
-	if ((fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644)) < 0)
+	if ((fd = open_own(dst, 0644)) < 0)
 		return mls_error_set_errno(MLS_EIO, "create '%s'", dst);
 	rc = copy_into(src, fd, dst);
 	if (close(fd) == -1 && rc == 0)
@@ -367,6 +392,7 @@ struct sb_tree {
 	struct sb_entry	*e;
 	size_t		 n, cap;
 	unsigned long	 used;
+	time_t		 touched;	/* its dir's mtime set then */
 };
 
 static struct sb_tree memo[SANDBOX_MEMO];
@@ -504,6 +530,16 @@ sandbox_tree(const char *data, const char *store, const char *id)
 
 	for (i = 0; i < SANDBOX_MEMO; i++) {
 		if (memo[i].root != NULL && strcmp(memo[i].hex, id + 7) == 0) {
+			/* in use: not to be swept (rm_old_one), and still there */
+			if (time(NULL) - memo[i].touched >= 3600) {
+				if (utimensat(AT_FDCWD, memo[i].root, NULL,
+				    0) == -1) {
+					tree_release(&memo[i]);
+					slot = &memo[i];
+					break;
+				}
+				memo[i].touched = time(NULL);
+			}
 			memo[i].used = ++memo_clock;
 			return &memo[i];
 		}
@@ -545,6 +581,7 @@ sandbox_tree(const char *data, const char *store, const char *id)
 	if (slot->n > 1)
 		qsort(slot->e, slot->n, sizeof(*slot->e), cmp_rel);
 	slot->used = ++memo_clock;
+	slot->touched = time(NULL);
 	t = slot;
 out:
 	walk_tree = NULL;
@@ -565,14 +602,7 @@ copy_new(const char *src, const char *dst, mode_t mode)
 
 	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0)
 		return mls_error_set_errno(MLS_EIO, "open '%s'", src);
-	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	    mode);
-	if (out < 0 && errno != ENOENT) {
-		/* a pooled dir's file the last job made read-only */
-		(void)unlink(dst);
-		out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	}
-	if (out < 0) {
+	if ((out = open_own(dst, mode)) < 0) {
 		close(in);
 		return mls_error_set_errno(MLS_EIO, "create '%s'", dst);
 	}
@@ -583,21 +613,19 @@ copy_new(const char *src, const char *dst, mode_t mode)
 		} while (n > 0);
 		if (n < 0) {
 			/* another file system, or an old kernel: by hand */
-			close(out);
-			close(in);
-			if ((out = open(dst, O_WRONLY | O_TRUNC | O_CLOEXEC)) < 0)
-				return mls_error_set_errno(MLS_EIO, "create '%s'",
+			if (ftruncate(out, 0) == -1 ||
+			    lseek(out, 0, SEEK_SET) == -1)
+				rc = mls_error_set_errno(MLS_EIO, "write '%s'",
 				    dst);
-			rc = copy_into(src, out, dst);
-			in = -1;
+			else
+				rc = copy_into(src, out, dst);
 		}
 	}
 	if (fchmod(out, mode) == -1 && rc == 0)	/* the umask took bits */
 		rc = mls_error_set_errno(MLS_EIO, "chmod '%s'", dst);
 	if (close(out) == -1 && rc == 0)
 		rc = mls_error_set_errno(MLS_EIO, "write '%s'", dst);
-	if (in >= 0)
-		close(in);
+	close(in);
 	return rc;
 }
 
@@ -609,13 +637,14 @@ sandbox(struct xjob *x, const char *data, const char *store)
 	struct sb_tree *t;
 	struct mls_buf src = MLS_BUF_INIT, dst = MLS_BUF_INIT;
 	size_t i;
-	int rc = 0;
+	int rc = 0, retried = 0;
 
 	if (id == NULL || *id == '\0')
 		return 0;
 	if (mls_store_sandbox_key(id, &src) < 0)
 		return MLS_EINPUT;
 	mls_buf_reset(&src);
+again:
 	if ((t = sandbox_tree(data, store, id)) == NULL)
 		return mls_error_code();
 	for (i = 0; i < t->n && rc == 0; i++) {
@@ -628,10 +657,20 @@ sandbox(struct xjob *x, const char *data, const char *store)
 		    (rc = mls_buf_error(&dst)) < 0)
 			break;
 		if (e->type == 'd') {
-			if (mkdir(dst.buf, e->mode | 0700) == 0)
-				continue;
-			if (errno != EEXIST || chmod(dst.buf, e->mode |
-			    0700) == -1)	/* a pooled dir's */
+			struct stat sb;
+			int made = mkdir(dst.buf, e->mode | 0700) == 0;
+			/* a pooled dir's: our own real dir, or it goes */
+			if (!made && errno == EEXIST) {
+				if (lstat(dst.buf, &sb) == 0 &&
+				    S_ISDIR(sb.st_mode) &&
+				    sb.st_uid == geteuid())
+					made = chmod(dst.buf, e->mode |
+					    0700) == 0;
+				else if (unlink(dst.buf) == 0)
+					made = mkdir(dst.buf, e->mode |
+					    0700) == 0;
+			}
+			if (!made)
 				rc = mls_error_set_errno(MLS_EIO, "mkdir '%s'",
 				    dst.buf);
 		} else if (e->type == 'l') {
@@ -642,11 +681,58 @@ sandbox(struct xjob *x, const char *data, const char *store)
 		} else
 			rc = copy_new(src.buf, dst.buf, e->mode);
 	}
+	if (rc < 0 && !retried) {
+		/* its unpacked tree went (removed by hand?): unpack it again */
+		retried = 1;
+		rm_tree(t->root);
+		tree_release(t);
+		rc = 0;
+		goto again;
+	}
 	if (rc < 0)
 		mls_error_prefix("sandbox '%s'", id);
 	mls_buf_release(&src);
 	mls_buf_release(&dst);
 	return rc;
+}
+
+/*
+ * Where scratch dirs go: $MLS_SCRATCH as it is, else mls-UID under
+ * $TMPDIR or /tmp, made mode 0700 and checked to be ours, so that on a
+ * shared /tmp no other user can see, swap or remove what is in it.
+ */
+static int
+scratch_root(char **out)
+{
+	const char *base = getenv("MLS_SCRATCH");
+	struct stat sb;
+	char *root;
+	int rc;
+
+	*out = NULL;
+	if (base != NULL && *base != '\0') {
+		if ((rc = mls_mkdirs(base, 0755)) < 0)
+			return rc;
+		return (*out = strdup(base)) != NULL ? 0 :
+		    mls_error_set(MLS_ENOMEM, "out of memory");
+	}
+	base = getenv("TMPDIR");
+	if (base == NULL || *base == '\0')
+		base = "/tmp";
+	if ((root = pathf("%s/mls-%ld", base, (long)geteuid())) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	if (mkdir(root, 0700) == -1 && errno == ENOENT &&
+	    mls_mkdirs(base, 0755) == 0)
+		(void)mkdir(root, 0700);
+	if (lstat(root, &sb) == -1 || !S_ISDIR(sb.st_mode) ||
+	    sb.st_uid != geteuid() || (sb.st_mode & 077) != 0) {
+		rc = mls_error_set(MLS_EIO, "scratch dir '%s': not a directory "
+		    "of this user with mode 0700", root);
+		free(root);
+		return rc;
+	}
+	*out = root;
+	return 0;
 }
 
 /* ---- the pool of scratch dirs ---------------------------------------------- */
@@ -715,19 +801,21 @@ keep_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 	const char *rel = path + keep_base;
 	const struct sb_entry *e = NULL;
 
-	(void)sb;
 	if (ftw->level == 0)
 		return 0;
+	/* only files of our user with no other link: see open_own() */
+	if (flag == FTW_F && (!S_ISREG(sb->st_mode) || sb->st_nlink != 1 ||
+	    sb->st_uid != geteuid()))
+		return unlink(path) == -1 ? -1 : 0;
 	if (ftw->level == 1 && ((flag == FTW_DP && strcmp(rel, "outputs") ==
-	    0) || (flag == FTW_F && (strcmp(rel, "params.json") == 0 ||
-	    strcmp(rel, "input.json") == 0))))
+	    0) || (flag == FTW_F && strcmp(rel, "params.json") == 0)))
 		return 0;
 	if (keep_tree != NULL && keep_tree->n > 0 &&
 	    strncmp(rel, "outputs/", 8) != 0)
 		e = bsearch(rel, keep_tree->e, keep_tree->n, sizeof(*e),
 		    cmp_entry);
-	if (e != NULL && ((e->type == 'd' && flag == FTW_DP) ||
-	    (e->type == 'f' && flag == FTW_F && S_ISREG(sb->st_mode))))
+	if (e != NULL && ((e->type == 'd' && flag == FTW_DP &&
+	    sb->st_uid == geteuid()) || (e->type == 'f' && flag == FTW_F)))
 		return 0;
 	if (flag == FTW_DP || flag == FTW_D)
 		return rmdir(path) == -1 ? -1 : 0;
@@ -751,6 +839,11 @@ pool_put(const char *work, const char *hex)
 	if (hex[0] != '\0' && keep_tree == NULL)
 		return 0;	/* its sandbox is no longer known here */
 	keep_base = strlen(work) + 1;
+	/* input.json goes (a second link to params.json), see keep_one */
+	if ((out = pathf("%s/input.json", work)) != NULL)
+		(void)unlink(out);
+	free(out);
+	out = NULL;
 	if (npool < POOL_MAX && slash != NULL && slash != work &&
 	    (out = pathf("%s/outputs", work)) != NULL &&
 	    lstat(out, &sb) == 0 && S_ISDIR(sb.st_mode) &&
@@ -776,29 +869,33 @@ pool_put(const char *work, const char *hex)
 void
 mls_local_exec_pool_reap(void)
 {
-	const char *root = getenv("MLS_SCRATCH");
 	struct dirent *de;
-	char *path;
+	struct stat sb;
+	char *root, *path;
 	long pid;
 	DIR *d;
 
-	if (root == NULL || *root == '\0')
-		root = getenv("TMPDIR");
-	if (root == NULL || *root == '\0')
-		root = "/tmp";
-	if ((d = opendir(root)) == NULL)
+	if (scratch_root(&root) < 0) {
+		mls_error_clear();
 		return;
+	}
+	if ((d = opendir(root)) == NULL) {
+		free(root);
+		return;
+	}
 	while ((de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, "mls-pool-", 9) != 0 ||
 		    (pid = strtol(de->d_name + 9, NULL, 10)) <= 1 ||
 		    pid == (long)getpid() || kill((pid_t)pid, 0) == 0 ||
 		    errno != ESRCH)
 			continue;
-		if ((path = pathf("%s/%s", root, de->d_name)) != NULL)
+		if ((path = pathf("%s/%s", root, de->d_name)) != NULL &&
+		    lstat(path, &sb) == 0 && sb.st_uid == geteuid())
 			rm_tree(path);
 		free(path);
 	}
 	closedir(d);
+	free(root);
 }
 
 void
@@ -814,14 +911,11 @@ mls_local_exec_pool_drain(void)
 static int
 prepare(struct xjob *x, const char *data)
 {
-	const char *scratch = getenv("MLS_SCRATCH");
-	char *p = NULL, *q = NULL;
+	char *scratch = NULL, *p = NULL, *q = NULL;
 	int rc;
 
-	if (scratch == NULL || *scratch == '\0')
-		scratch = getenv("TMPDIR");
-	if (scratch == NULL || *scratch == '\0')
-		scratch = "/tmp";
+	if ((rc = scratch_root(&scratch)) < 0)
+		goto out;
 	if ((x->work = pathf("%s/mls-%s", scratch, x->id)) == NULL ||
 	    (p = pathf("%s/outputs", x->work)) == NULL) {
 		rc = mls_error_set(MLS_ENOMEM, "out of memory");
@@ -829,9 +923,7 @@ prepare(struct xjob *x, const char *data)
 	}
 	rm_tree(x->work);
 	if (!(x->pooled && pool_take(scratch, sandbox_hex(x->job), x->work))) {
-		if (mkdir(x->work, 0700) == -1 && (errno != ENOENT ||
-		    mls_mkdirs(scratch, 0755) < 0 ||
-		    mkdir(x->work, 0700) == -1)) {
+		if (mkdir(x->work, 0700) == -1) {
 			rc = mls_error_set_errno(MLS_EIO, "cannot create "
 			    "scratch dir '%s'", x->work);
 			goto out;
@@ -883,6 +975,7 @@ prepare(struct xjob *x, const char *data)
 			rc = copy_file(p, q);
 	}
 out:
+	free(scratch);
 	free(p);
 	free(q);
 	return rc;
@@ -1139,6 +1232,13 @@ which(const char *name, const char *path)
 
 	if (path == NULL)
 		path = "/usr/local/bin:/usr/bin:/bin";
+	/* an empty or relative entry is looked up from the work dir: not here */
+	for (p = path; ; p = e + 1) {
+		if (*p != '/')
+			return NULL;
+		if ((e = strchr(p, ':')) == NULL)
+			break;
+	}
 	for (i = 0; i < WHICH_MEMO; i++) {
 		w = &which_memo[i];
 		if (w->name != NULL && now - w->at < WHICH_TTL_S &&
@@ -1154,10 +1254,7 @@ which(const char *name, const char *path)
 		if ((e = strchr(p, ':')) == NULL)
 			e = p + strlen(p);
 		mls_buf_reset(&b);
-		if (e == p)
-			mls_buf_addf(&b, "./%s", name);	/* an empty entry: . */
-		else
-			mls_buf_addf(&b, "%.*s/%s", (int)(e - p), p, name);
+		mls_buf_addf(&b, "%.*s/%s", (int)(e - p), p, name);
 		if (mls_buf_error(&b) == 0 && stat(b.buf, &sb) == 0 &&
 		    S_ISREG(sb.st_mode) && access(b.buf, X_OK) == 0)
 			break;
@@ -1166,9 +1263,6 @@ which(const char *name, const char *path)
 			break;
 		}
 	}
-	/* relative PATH entries depend on the cwd: not remembered */
-	if (b.len > 0 && b.buf[0] != '/')
-		return NULL;
 	w->name = strdup(name);
 	w->path = strdup(path);
 	w->found = b.len > 0 ? mls_buf_detach(&b) : NULL;
@@ -1360,8 +1454,14 @@ mls_local_exec_start(const char *data, const json_t *q, char *const env[],
 	    mls_record_str(x.job, "sandbox"), "grace_s", (json_int_t)
 	    mls_record_int(x.job, "grace_s", 10), "time_s", (json_int_t)
 	    mls_record_int(x.job, "time_s", 0));
-	if (*run == NULL)
-		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+	if (*run == NULL) {
+		/* nothing could follow it: stop it now, and say why */
+		(void)kill(-*pid, SIGKILL);
+		(void)waitpid(*pid, NULL, 0);
+		*pid = 0;
+		rc = finish(&x, "failed", -1, 0, "out of memory");
+		cleanup(&x);
+	}
 out:
 	xjob_release(&x);
 	return rc;
@@ -1446,8 +1546,10 @@ mls_local_exec_run(const char *data, const json_t *q, char *const env[])
 	if (time_s > 0)
 		deadline = mls_time_now() + (double)time_s;
 	for (;;) {
-		if ((w = waitpid(pid, &status, WNOHANG)) == pid)
+		if ((w = waitpid(pid, &status, WNOHANG)) == pid) {
+			(void)kill(-pid, SIGKILL);	/* what it left */
 			break;
+		}
 		if (w == -1 && errno != EINTR) {
 			status = 137 << 8;	/* gone without a status */
 			break;
@@ -1504,15 +1606,18 @@ mls_local_exec_stopped(const json_t *e)
 }
 
 void
-mls_local_exec_cleanup(const char *work, const char *sandbox)
+mls_local_exec_cleanup(const json_t *run)
 {
 	const char *keep = getenv("MLS_KEEP_WORK");
+	const char *work = mls_record_str(run, "work");
+	pid_t pg = (pid_t)mls_record_int(run, "pid", 0);
 	struct xjob x;
 
-	if (keep != NULL && strcmp(keep, "1") == 0)
+	if (work == NULL || (keep != NULL && strcmp(keep, "1") == 0))
 		return;
-	if (pool_put(work, sandbox != NULL && strncmp(sandbox, "sha256:", 7) ==
-	    0 ? sandbox + 7 : ""))
+	/* pooled only when nothing of the job can still touch it */
+	if ((pg <= 1 || (kill(-pg, 0) == -1 && errno == ESRCH)) &&
+	    pool_put(work, sandbox_hex(run)))
 		return;
 	memset(&x, 0, sizeof(x));
 	x.work = (char *)work;

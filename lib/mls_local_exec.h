@@ -67,12 +67,13 @@ int	 mls_local_exec_start(const char *data, const json_t *q,
 int	 mls_local_exec_end(const json_t *run, int status, const char *stop,
 	    const char *why, int later);
 /*
- * Remove the scratch dir work of a job with sandbox (its id, or NULL),
- * unless MLS_KEEP_WORK=1 (or keep it emptied for reuse): what
+ * Remove the scratch dir of the running entry run ("work", "sandbox",
+ * "pid"), unless MLS_KEEP_WORK=1, or keep it emptied for the next job
+ * with the same sandbox when no process of the job's group is left: what
  * mls_local_exec_end() leaves to its caller with later set, so that the
  * result reaches the driver first.
  */
-void	 mls_local_exec_cleanup(const char *work, const char *sandbox);
+void	 mls_local_exec_cleanup(const json_t *run);
 /* Remove the scratch dirs this process keeps for reuse. */
 void	 mls_local_exec_pool_drain(void);
 /* Remove those a scheduler that died left behind (its pid is gone). */

@@ -53,6 +53,7 @@ extern char **environ;
 #define MAX_GPUS	64
 #define QUEUE_MAX	(1u << 20)
 #define LINGER_S	3.0	/* an idle runner waits this long for work */
+#define ADOPT_WAIT_S	30.0	/* see reap() */
 
 struct local {
 	char	*data;
@@ -879,7 +880,8 @@ ending(const json_t *e)
 	pid_t g = (pid_t)mls_record_int(e, "guardian", 0);
 
 	return mode != NULL && strcmp(mode, "spawn") == 0 && g > 1 &&
-	    kill(g, 0) == 0;
+	    alive(g, (unsigned long long)mls_record_int(e, "guardian_start",
+	    0));
 }
 
 static int
@@ -921,6 +923,9 @@ local_poll(struct mls_site *s, json_t **jobs, size_t n)
 			} else if (alive(pid, st) || ending(e)) {
 				json_object_set_new(jobs[i], "state",
 				    json_string("running"));
+				/* a command the scheduler polices */
+				if (mls_record_str(e, "mode") != NULL)
+					waiting++;
 				if ((started = mls_record_str(e, "started")))
 					json_object_set_new(jobs[i], "started",
 					    json_string(started));
@@ -928,8 +933,9 @@ local_poll(struct mls_site *s, json_t **jobs, size_t n)
 				json_object_set_new(jobs[i], "state",
 				    json_string("lost"));
 				json_object_set_new(jobs[i], "reason",
-				    json_pack("s++", "the wrapper of the job "
-				    "on site '", s->name, "' died"));
+				    json_pack("s+++", mls_record_str(e, "mode") ?
+				    "the job's process" : "the wrapper of the job",
+				    " on site '", s->name, "' died with no result"));
 			}
 			json_decref(e);
 			e = NULL;
@@ -939,6 +945,7 @@ local_poll(struct mls_site *s, json_t **jobs, size_t n)
 		if (exists(rf)) {
 			json_object_set_new(jobs[i], "state",
 			    json_string("queued"));
+			waiting++;
 			continue;
 		}
 		json_object_set_new(jobs[i], "state", json_string("lost"));
@@ -946,9 +953,9 @@ local_poll(struct mls_site *s, json_t **jobs, size_t n)
 		    "no record of the job on site '", s->name, "'"));
 	}
 	/*
-	 * Jobs waiting and no scheduler (it died): start one, which takes
-	 * them up or, for one it had claimed, reports it lost.  At most
-	 * once a second.
+	 * Jobs waiting, or commands it started itself, and no scheduler (it
+	 * died): start one, which takes them up (time limits, cancels) or,
+	 * for one it had claimed, reports it lost.  At most once a second.
 	 */
 	if (waiting > 0 && mls_time_now() - l->revived >= 1.0) {
 		l->revived = mls_time_now();
@@ -1129,6 +1136,8 @@ struct ent {
 	int			 child;	/* ours to waitpid, else adopted */
 	enum mode		 mode;
 	pid_t			 guardian;	/* MODE_SPAWN: see guard() */
+	unsigned long long	 guardian_start;
+	double			 dead_since;	/* adopted, seen gone then */
 	json_t			*run;	/* MODE_SPAWN: the running entry */
 	double			 deadline;	/* time limit, 0 none */
 	double			 killat;	/* SIGKILL after the grace */
@@ -1141,6 +1150,8 @@ struct sched {
 	const struct mls_local_sched *ls;
 	char		*qdir, *rdir, *cdir, *wrapper;
 	struct timespec	 cmtime;
+	double		 cscan;		/* see take_cancels() */
+	int		 poked;		/* SIGUSR1 since */
 	char		**gpu_id;	/* ngpus strings */
 	int		 ngpus, free_cpus;
 	uint64_t	 gpus_used;
@@ -1151,6 +1162,7 @@ struct sched {
 	int		 dirty;
 	int		 lockfd;	/* sched.lock: closed in job children */
 	pid_t		 guardian;	/* our parent, see guard() */
+	unsigned long long guardian_start;
 	unsigned long	 spare_seq;
 	json_t		**trash;	/* running entries of ended jobs */
 	size_t		 ntrash, captrash;
@@ -1178,8 +1190,7 @@ empty_trash(struct sched *sc)
 {
 	while (sc->ntrash > 0) {
 		json_t *r = sc->trash[--sc->ntrash];
-		mls_local_exec_cleanup(mls_record_str(r, "work"),
-		    mls_record_str(r, "sandbox"));
+		mls_local_exec_cleanup(r);
 		json_decref(r);
 	}
 }
@@ -1254,6 +1265,8 @@ reap(struct sched *sc)
 			continue;
 		if (sc->run[i].mode == MODE_SPAWN) {
 			struct ent *e = &sc->run[i];
+			/* what the command left running of its group goes too */
+			(void)kill(-pid, SIGKILL);
 			if (mls_local_exec_end(e->run, status, e->stop,
 			    e->stop != NULL ? e->why : NULL, 1) == 0) {
 				/* the scratch dir goes once others are served */
@@ -1263,6 +1276,8 @@ reap(struct sched *sc)
 				continue;
 			}
 			mls_warn("job '%s': %s", e->id, mls_error_last());
+			if (mls_record_str(e->run, "work") != NULL)
+				(void)push_run(sc, e->run);
 			job_gone(sc, i, "the executor could not write a "
 			    "result");
 			continue;
@@ -1285,11 +1300,18 @@ reap(struct sched *sc)
 		 * only free the slots then.  With no guardian either, lost.
 		 */
 		if (e->mode == MODE_SPAWN && e->guardian > 1 &&
-		    kill(e->guardian, 0) == 0) {
+		    alive(e->guardian, e->guardian_start)) {
 			char *rf = job_file(sc->ls->data, "running", e->id);
 			int gone = rf != NULL && !exists(rf);
 			free(rf);
-			if (!gone)
+			if (e->dead_since == 0)
+				e->dead_since = mls_time_now();
+			/*
+			 * Not finished by the guardian in time: its scheduler
+			 * died after it had reaped the command.
+			 */
+			if (!gone && mls_time_now() - e->dead_since < e->grace +
+			    ADOPT_WAIT_S)
 				continue;
 		}
 		job_gone(sc, i, e->mode == MODE_SPAWN ? "its scheduler "
@@ -1339,6 +1361,8 @@ ent_from_json(struct ent *e, const char *id, const json_t *j)
 	    strcmp(mls_record_str(j, "mode"), "spawn") == 0) {
 		e->mode = MODE_SPAWN;
 		e->guardian = (pid_t)mls_record_int(j, "guardian", 0);
+		e->guardian_start = (unsigned long long)mls_record_int(j,
+		    "guardian_start", 0);
 		e->grace = (double)mls_record_int(j, "grace_s", 10);
 		if (mls_record_int(j, "time_s", 0) > 0 && e->started != NULL)
 			e->deadline = mls_time_parse(e->started) +
@@ -1353,8 +1377,9 @@ ent_from_json(struct ent *e, const char *id, const json_t *j)
 }
 
 /*
- * Call fn(id, entry, arg) for each running/ entry under data that parses
- * (the others are warned about), until it returns non-zero (returned).
+ * Call fn(id, entry, arg) for each running/ entry under data (entry NULL
+ * for one that does not parse, which is warned about), until it returns
+ * non-zero (returned).
  */
 static int
 each_running(const char *data, int (*fn)(const char *, json_t *, void *),
@@ -1389,8 +1414,7 @@ each_running(const char *data, int (*fn)(const char *, json_t *, void *),
 		}
 		if (load_json(path, &j) < 0) {
 			mls_warn("%s", mls_error_last());
-			free(path);
-			continue;
+			j = NULL;
 		}
 		free(path);
 		rc = fn(id, j, arg);
@@ -1405,8 +1429,16 @@ adopt_one(const char *id, json_t *j, void *arg)
 {
 	struct sched *sc = arg;
 	struct ent e;
+	char *rf;
 	int rc;
 
+	if (j == NULL) {
+		/* cut short by its writer's death: no job can be behind it */
+		if ((rf = job_file(sc->ls->data, "running", id)) != NULL)
+			retire(sc, rf);
+		free(rf);
+		return 0;
+	}
 	if ((rc = ent_from_json(&e, id, j)) < 0 || (rc = add_ent(sc, &e)) < 0)
 		return rc;
 	sc->free_cpus -= e.cpus;
@@ -1479,6 +1511,8 @@ job_env_free(char **env)
 		free(env[i]);
 	free(env);
 }
+
+static void stop_spawned(struct ent *e, const char *stop, const char *why);
 
 /* Start the queued job id (its queue entry q) with the given GPUs. */
 static int
@@ -1603,7 +1637,10 @@ started:
 	if (r != NULL && run != NULL) {
 		json_object_update(r, run);
 		json_object_set_new(r, "guardian", json_integer(sc->guardian));
+		json_object_set_new(r, "guardian_start", json_integer(
+		    (json_int_t)sc->guardian_start));
 		e.guardian = sc->guardian;
+		e.guardian_start = sc->guardian_start;
 		e.grace = (double)mls_record_int(run, "grace_s", 10);
 		if (mls_record_int(run, "time_s", 0) > 0)
 			e.deadline = mls_time_now() +
@@ -1621,6 +1658,12 @@ started:
 	sc->gpus_used |= gpus;
 	if ((rc = fill_claim(rf, r)) < 0)
 		mls_warn("job '%s': %s", id, mls_error_last());
+	/*
+	 * A cancel that read the entry before it had the pid sent nothing:
+	 * its stop marker, put first, is there now.
+	 */
+	if (mode == MODE_SPAWN && mls_local_exec_stopped(q))
+		stop_spawned(&sc->run[sc->nrun - 1], "cancel", "stopped");
 	mls_debug("job '%s': started (pid %ld, cpus %d, gpus '%s', %s)", id,
 	    (long)pid, cpus, cvd.buf, mode == MODE_SPAWN ? "spawned" :
 	    mode == MODE_FORK ? "executor" : "sh wrapper");
@@ -1671,11 +1714,15 @@ take_cancels(struct sched *sc)
 	size_t i;
 	DIR *d;
 
-	if (stat(sc->cdir, &sb) == -1 ||
-	    (sb.st_mtim.tv_sec == sc->cmtime.tv_sec &&
+	/* on a change, when woken, and every second (mtimes are coarse) */
+	if (stat(sc->cdir, &sb) == -1 || (!sc->poked &&
+	    mls_time_now() - sc->cscan < 1.0 &&
+	    sb.st_mtim.tv_sec == sc->cmtime.tv_sec &&
 	    sb.st_mtim.tv_nsec == sc->cmtime.tv_nsec))
 		return;
 	sc->cmtime = sb.st_mtim;
+	sc->cscan = mls_time_now();
+	sc->poked = 0;
 	if ((d = opendir(sc->cdir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
@@ -1771,16 +1818,25 @@ free_names(char **v, size_t n)
 	free(v);
 }
 
+/* 1 if the queue has no entry (stops at the first one). */
 static int
 queue_empty(struct sched *sc)
 {
-	char **v;
-	size_t n;
+	struct dirent *de;
+	size_t len;
+	DIR *d;
+	int empty = 1;
 
-	if (list_queue(sc, &v, &n) < 0)
-		return 0;
-	free_names(v, n);
-	return n == 0;
+	if ((d = opendir(sc->qdir)) == NULL)
+		return errno == ENOENT;
+	while (empty && (de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (de->d_name[0] != '.' && len > 5 &&
+		    strcmp(de->d_name + len - 5, ".json") == 0)
+			empty = 0;
+	}
+	closedir(d);
+	return empty;
 }
 
 /* Start every queued job that fits, oldest first (FIFO with backfill). */
@@ -1882,7 +1938,8 @@ match_pid(const char *id, json_t *j, void *arg)
 	const char *mode = mls_record_str(j, "mode");
 
 	(void)id;
-	if (mls_record_int(j, "pid", 0) != (long long)f->pid || mode == NULL ||
+	if (j == NULL || mls_record_int(j, "pid", 0) != (long long)f->pid ||
+	    mode == NULL ||
 	    strcmp(mode, "spawn") != 0)
 		return 0;
 	f->entry = json_incref(j);
@@ -1911,12 +1968,23 @@ entry_of_pid(const char *data, pid_t pid)
 static void
 guard(const struct mls_local_sched *ls, pid_t sched)
 {
-	char *rf;
+	char *rf, why[96];
+	const char *stop;
+	long long limit;
 	json_t *e;
 	int status;
 	pid_t pid;
 
+	/*
+	 * A kill aimed at "the runner" (pkill, its process group) must not
+	 * take the results of the jobs with it: only SIGKILL ends us, and
+	 * we go by another name.
+	 */
 	(void)signal(SIGHUP, SIG_IGN);
+	(void)signal(SIGTERM, SIG_IGN);
+	(void)signal(SIGINT, SIG_IGN);
+	(void)signal(SIGQUIT, SIG_IGN);
+	(void)prctl(PR_SET_NAME, "mls-guardian", 0, 0, 0);
 	for (;;) {
 		if ((pid = waitpid(-1, &status, 0)) == -1) {
 			if (errno == EINTR)
@@ -1927,7 +1995,18 @@ guard(const struct mls_local_sched *ls, pid_t sched)
 			continue;
 		mls_info("job '%s': ended while no scheduler watched it",
 		    mls_record_id(e));
-		if (mls_local_exec_end(e, status, NULL, NULL, 0) < 0)
+		(void)kill(-pid, SIGKILL);	/* what is left of its group */
+		/* a scheduler adopting it may have stopped it at its limit */
+		limit = mls_record_int(e, "time_s", 0);
+		if (limit > 0 && mls_record_str(e, "started") != NULL &&
+		    mls_time_now() >= mls_time_parse(mls_record_str(e,
+		    "started")) + (double)limit && status != 0) {
+			snprintf(why, sizeof(why), "time limit of %llds "
+			    "exceeded (TIMEOUT)", limit);
+			stop = "time";
+		} else
+			stop = NULL;
+		if (mls_local_exec_end(e, status, stop, stop ? why : NULL, 0) < 0)
 			mls_warn("job '%s': %s", mls_record_id(e),
 			    mls_error_last());
 		if ((rf = job_file(ls->data, "running", mls_record_id(e))) !=
@@ -1961,8 +2040,10 @@ mls_local_sched_run(const struct mls_local_sched *ls)
 			guard(ls, child);
 			return 0;
 		}
-		if (child == 0)
+		if (child == 0) {
 			sc.guardian = getppid();
+			sc.guardian_start = proc_starttime(sc.guardian);
+		}
 		else
 			mls_warn("site '%s': no guardian: fork: %s", ls->site,
 			    strerror(errno));
@@ -2061,6 +2142,8 @@ mls_local_sched_run(const struct mls_local_sched *ls)
 		}
 		if (sig == SIGCHLD || sig == SIGUSR1)
 			sc.dirty = 1;
+		if (sig == SIGUSR1)
+			sc.poked = 1;
 	}
 	mls_info("site '%s': scheduler exits", ls->site);
 	rc = 0;

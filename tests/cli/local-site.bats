@@ -191,3 +191,57 @@ PY
 	sleep 0.5
 	[ -d "$(cat "$STORE/jobs/$id/stdout")" ]
 }
+
+@test "a job's hard link over a sandbox file cannot make a later job write outside its dir" {
+	echo placeholder > data.txt
+	echo "precious" > "$BATS_TEST_TMPDIR/victim.txt"
+	run -0 --separate-stderr sh -c "mls-submit -- sh -c 'ln -f \"$BATS_TEST_TMPDIR/victim.txt\" data.txt' | timeout 30 mls-status --wait"
+	run -0 --separate-stderr sh -c "mls-submit -- cat data.txt | timeout 30 mls-status --wait"
+	id=$(json_get id <<<"$output")
+	[ "$(cat "$STORE/jobs/$id/stdout")" = placeholder ]
+	[ "$(cat "$BATS_TEST_TMPDIR/victim.txt")" = precious ]
+}
+
+@test "what a job leaves running is stopped with it and never reaches a later job" {
+	run -0 --separate-stderr sh -c "mls-submit -- sh -c '(sleep 1; echo leak > outputs/leak.txt; echo x > note.txt; touch \"$BATS_TEST_TMPDIR/alive\") >/dev/null 2>&1 &' | timeout 30 mls-status --wait"
+	run -0 --separate-stderr sh -c "mls-submit -- sh -c 'sleep 2; ls -A' | timeout 30 mls-status --wait"
+	id=$(json_get id <<<"$output")
+	! grep -qx note.txt "$STORE/jobs/$id/stdout"
+	if [ "${MLS_LOCAL_EXEC:-}" != wrapper ]; then
+		[ "$(json_get outputs <<<"$output")" = null ]
+		[ ! -e "$BATS_TEST_TMPDIR/alive" ]
+	fi
+}
+
+@test "the queue is first come, first served, campaigns included" {
+	export MLS_LOCAL_CPUS=1
+	mls-search --trials 4 --parallel 2 -p x=uniform:0:1 --format jsonl \
+		--metric-regex 'loss=([0-9.]+)' -- sh -c 'sleep 0.6; echo loss=0.5' \
+		</dev/null >camp.jsonl 2>/dev/null &
+	pid=$!
+	for i in $(seq 100); do
+		[ -n "$(ls "$MLS_DATA_HOME/local/running" 2>/dev/null)" ] && break
+		sleep 0.05
+	done
+	run -0 mls-submit -- true </dev/null
+	x=$(json_get id <<<"$output")
+	wait "$pid"
+	run -0 timeout 30 mls-status --wait "$x"
+	xs=$(json_get started <<<"$output")
+	# trial 2 was submitted after the job, when trial 0 ended: it runs after
+	t2=$(grep '"number":2,' camp.jsonl | json_get started)
+	[[ "$xs" < "$t2" ]]
+}
+
+@test "a kill of every mls-runner process keeps the results of the jobs" {
+	run -0 mls-submit -- sh -c 'sleep 1.5; echo survived'
+	id=$(json_get id <<<"$output")
+	for i in $(seq 50); do
+		[ -f "$MLS_DATA_HOME/local/running/$id.json" ] && break
+		sleep 0.1
+	done
+	pkill -TERM -f "mls-runner --site local --data $MLS_DATA_HOME/local" || true
+	run -0 timeout 30 mls-status --wait "$id"
+	[ "$(json_get state <<<"$output")" = succeeded ]
+	[ "$(cat "$STORE/jobs/$id/stdout")" = survived ]
+}
