@@ -1278,6 +1278,33 @@ which(const char *name, const char *path)
 	return w->found;
 }
 
+/* 1 if the command name a0 can be run (from work for a relative path). */
+static int
+findable(const char *a0, const char *work)
+{
+	char *p;
+	int r;
+
+	if (strchr(a0, '/') == NULL) {
+		const char *path = getenv("PATH"), *q;
+		/* a relative PATH entry: which() can't tell, say yes */
+		for (q = path; q != NULL; q = strchr(q, ':')) {
+			if (*q == ':')
+				q++;
+			if (*q != '/')
+				return 1;
+		}
+		return which(a0, path) != NULL;
+	}
+	if (a0[0] == '/' || work == NULL)
+		return access(a0, X_OK) == 0;
+	if ((p = pathf("%s/%s", work, a0)) == NULL)
+		return 1;
+	r = access(p, X_OK) == 0;
+	free(p);
+	return r;
+}
+
 /* The value of NAME in env, or NULL. */
 static const char *
 env_get(char *const env[], const char *name)
@@ -1449,9 +1476,11 @@ mls_local_exec_start(const char *data, const json_t *q, char *const env[],
 		cleanup(&x);
 		goto out;
 	}
-	*run = json_pack("{s:s,s:s,s:s,s:s?,s:I,s:I}", "mode", "spawn",
+	*run = json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:I,s:I}", "mode", "spawn",
 	    "work", x.work, "started", x.started, "sandbox",
-	    mls_record_str(x.job, "sandbox"), "grace_s", (json_int_t)
+	    mls_record_str(x.job, "sandbox"), "argv0", json_string_value(
+	    json_array_get(json_object_get(x.job, "command"), 0)), "grace_s",
+	    (json_int_t)
 	    mls_record_int(x.job, "grace_s", 10), "time_s", (json_int_t)
 	    mls_record_int(x.job, "time_s", 0));
 	if (*run == NULL) {
@@ -1472,6 +1501,7 @@ mls_local_exec_end(const json_t *run, int status, const char *stop,
     const char *why, int later)
 {
 	struct xjob x;
+	const char *a0;
 	char reason[200];
 	int rc, code, sig = 0;
 
@@ -1494,6 +1524,11 @@ mls_local_exec_end(const json_t *run, int status, const char *stop,
 	} else {
 		code = WEXITSTATUS(status);
 		snprintf(reason, sizeof(reason), "exit status %d", code);
+		/* an exec that failed in the child (not told to the parent) */
+		if (code == 127 && (a0 = mls_record_str(run, "argv0")) != NULL &&
+		    !findable(a0, x.work))
+			snprintf(reason, sizeof(reason), "command not found: %s",
+			    a0);
 	}
 	/* a cancel whose stopper died meanwhile is still a cancel */
 	if (stop == NULL && code != 0 && stop_marker(x.jobdir)) {
