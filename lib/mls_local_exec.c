@@ -12,8 +12,8 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -364,8 +364,6 @@ out:
 	return rc;
 }
 
-/* ---- set-up ------------------------------------------------------------- */
-
 /* ---- sandboxes ------------------------------------------------------------ */
 
 /*
@@ -484,7 +482,8 @@ unpack_once(const char *dir, const char *final, const char *id,
 	if ((rc = mls_digest_file(archive, hex, &size)) < 0)
 		return rc;
 	if (strcmp(hex, id + 7) != 0)
-		return mls_error_set(MLS_EPROTO, "sandbox digest mismatch");
+		return mls_error_set(MLS_EPROTO, "sandbox '%s': digest sha256:%s "
+		    "in the store", id, hex);
 	if ((tmp = pathf("%s/.tmp-%s-%ld", dir, id + 7, (long)getpid())) ==
 	    NULL)
 		return mls_error_set(MLS_ENOMEM, "out of memory");
@@ -924,8 +923,8 @@ prepare(struct xjob *x, const char *data)
 	rm_tree(x->work);
 	if (!(x->pooled && pool_take(scratch, sandbox_hex(x->job), x->work))) {
 		if (mkdir(x->work, 0700) == -1) {
-			rc = mls_error_set_errno(MLS_EIO, "cannot create "
-			    "scratch dir '%s'", x->work);
+			rc = mls_error_set_errno(MLS_EIO, "scratch dir '%s'",
+			    x->work);
 			goto out;
 		}
 		if (mkdir(p, 0755) == -1) {
@@ -1014,8 +1013,8 @@ finish(struct xjob *x, const char *state, int code, int sig,
 			mls_warn("job '%s': output.json: %s", x->id,
 			    mls_error_last());
 		if (pack_outputs(x, &outputs) < 0)
-			mls_warn("job '%s': outputs: could not pack or upload: "
-			    "%s", x->id, mls_error_last());
+			mls_warn("job '%s': outputs not stored: %s", x->id,
+			    mls_error_last());
 	}
 	if (hostname[0] == '\0' && gethostname(hostname,
 	    sizeof(hostname) - 1) == -1)
@@ -1637,6 +1636,20 @@ mls_local_exec_stopped(const json_t *e)
 		r = stop_marker(p);
 	free(dir);
 	free(p);
+	return r;
+}
+
+int
+mls_local_exec_has_outputs(const json_t *run)
+{
+	const char *work = mls_record_str(run, "work");
+	char *p;
+	int r = 0;
+
+	if (work != NULL && (p = pathf("%s/outputs", work)) != NULL) {
+		r = !dir_empty(p);
+		free(p);
+	}
 	return r;
 }
 

@@ -2,22 +2,27 @@
  * mls_local_exec.h - the local site's job executor in C.
  *
  * For a job with no container image whose store is a file:// store, the
- * local scheduler (mls-runner) does not start lib/jobwrap.sh: it forks,
- * and the child runs mls_local_exec_run(), which does what the wrapper
- * does with no other process than the command itself:
+ * local scheduler (mls-runner) does not start lib/jobwrap.sh.  It does
+ * what the wrapper does itself, with no other process than the command:
  *
- *   - a scratch dir $MLS_SCRATCH (or $TMPDIR, or /tmp)/mls-ID/work, with
- *     the sandbox extracted into it (its digest checked once per sandbox
- *     and recorded under DATA/sandboxes/) and params.json, input.json;
+ *   - a scratch dir, $MLS_SCRATCH/mls-ID, else $TMPDIR (or /tmp)/mls-UID/
+ *     mls-ID, with the sandbox's files (its digest checked and the
+ *     archive unpacked once per sandbox, under DATA/sandboxes/), outputs/,
+ *     params.json and input.json; the dirs of ended jobs are kept and
+ *     reused (see the pool in mls_local_exec.c);
  *   - the command in its own session, stdin /dev/null, stdout and stderr
  *     written straight to the store's jobs/ID/stdout and jobs/ID/stderr,
- *     MLS_METRICS the store's jobs/ID/metrics.jsonl (so both can be read
+ *     MLS_METRICS the store's jobs/ID/metrics.jsonl (so all can be read
  *     while the job runs);
- *   - SIGTERM (a cancel), the store's stop marker and the time limit stop
- *     the command's process group: SIGTERM, the grace period, SIGKILL;
- *   - at the end output.json and outputs/ (a tar.zst, only when outputs/
- *     is not empty; "outputs" is null otherwise) are published, and
- *     result.json last, atomically, in the wrapper's format.
+ *   - at the end, what is left of the command's process group is killed;
+ *     output.json and outputs/ (a tar.zst, only when outputs/ is not
+ *     empty; "outputs" is null otherwise) are published, and result.json
+ *     last, atomically, in the wrapper's format.
+ *
+ * The scheduler calls mls_local_exec_start() and, when the command has
+ * ended, mls_local_exec_end(); it enforces cancels, time limits and the
+ * grace period itself.  A job whose sandbox is heavy runs all of it in a
+ * forked child instead, mls_local_exec_run().
  *
  * The queue entry q (DATA/queue/ID.json) carries "id", "store" and "job":
  * {"command": [...], "env": {...}, "sandbox": ..., "image": ...,
@@ -74,6 +79,8 @@ int	 mls_local_exec_end(const json_t *run, int status, const char *stop,
  * result reaches the driver first.
  */
 void	 mls_local_exec_cleanup(const json_t *run);
+/* 1 if the job of running entry run left files in its outputs/. */
+int	 mls_local_exec_has_outputs(const json_t *run);
 /* Remove the scratch dirs this process keeps for reuse. */
 void	 mls_local_exec_pool_drain(void);
 /* Remove those a scheduler that died left behind (its pid is gone). */

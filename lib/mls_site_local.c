@@ -1249,6 +1249,33 @@ job_gone(struct sched *sc, size_t i, const char *reason)
 	sc->dirty = 1;
 }
 
+/*
+ * A command that left outputs ended: pack them in a child, not to hold
+ * up the others (a checkpoint may take a while to compress); the entry
+ * then waits for that child as for an executor's.  0 when not done so.
+ */
+static int
+finish_in_child(struct sched *sc, struct ent *e, int status)
+{
+	pid_t pid;
+
+	if (sc->ls->child_exit == NULL || !mls_local_exec_has_outputs(e->run))
+		return 0;
+	if ((pid = fork()) == -1)
+		return 0;
+	if (pid == 0) {
+		if (sc->lockfd >= 0)
+			close(sc->lockfd);
+		sc->ls->child_exit(mls_local_exec_end(e->run, status, e->stop,
+		    e->stop != NULL ? e->why : NULL, 0) < 0 ? 75 : 0);
+	}
+	e->pid = pid;
+	e->starttime = proc_starttime(pid);
+	e->mode = MODE_FORK;
+	e->killat = 0;
+	return 1;
+}
+
 static void
 reap(struct sched *sc)
 {
@@ -1267,6 +1294,8 @@ reap(struct sched *sc)
 			struct ent *e = &sc->run[i];
 			/* what the command left running of its group goes too */
 			(void)kill(-pid, SIGKILL);
+			if (finish_in_child(sc, e, status))
+				continue;
 			if (mls_local_exec_end(e->run, status, e->stop,
 			    e->stop != NULL ? e->why : NULL, 1) == 0) {
 				/* the scratch dir goes once others are served */
