@@ -482,8 +482,8 @@ unpack_once(const char *dir, const char *final, const char *id,
 	if ((rc = mls_digest_file(archive, hex, &size)) < 0)
 		return rc;
 	if (strcmp(hex, id + 7) != 0)
-		return mls_error_set(MLS_EPROTO, "sandbox '%s': digest sha256:%s "
-		    "in the store", id, hex);
+		return mls_error_set(MLS_EPROTO, "sandbox '%s': digest mismatch "
+		    "(the store's file is sha256:%s)", id, hex);
 	if ((tmp = pathf("%s/.tmp-%s-%ld", dir, id + 7, (long)getpid())) ==
 	    NULL)
 		return mls_error_set(MLS_ENOMEM, "out of memory");
