@@ -194,9 +194,9 @@ out:
 /*
  * Open the scratch dir's file dst to write it from the start: one of ours
  * a pooled dir kept (a regular file of our user with no other link, so
- * that writing it can change nothing outside the dir) is truncated and
- * reused; anything else there is removed and the file made anew with
- * mode.  -1 with errno on error.
+ * that writing it can change nothing outside the dir) is reused, to be
+ * written over and cut to size (cut_to); anything else there is removed
+ * and the file made anew with mode.  -1 with errno on error.
  */
 static int
 open_own(const char *dst, mode_t mode)
@@ -206,8 +206,7 @@ open_own(const char *dst, mode_t mode)
 
 	if ((fd = open(dst, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
 		if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
-		    sb.st_nlink == 1 && sb.st_uid == geteuid() &&
-		    ftruncate(fd, 0) == 0)
+		    sb.st_nlink == 1 && sb.st_uid == geteuid())
 			return fd;
 		close(fd);
 		(void)unlink(dst);
@@ -215,6 +214,24 @@ open_own(const char *dst, mode_t mode)
 		(void)unlink(dst);	/* a link, or not writable */
 	return open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    mode);
+}
+
+/*
+ * End a file written from offset 0 at its current offset: a reused one
+ * may be longer (written over, not truncated first, so that a file of the
+ * same size costs no block freed and allocated again).
+ */
+static int
+cut_to(int fd, const char *name)
+{
+	struct stat sb;
+	off_t end = lseek(fd, 0, SEEK_CUR);
+
+	if (end < 0 || fstat(fd, &sb) == -1)
+		return mls_error_set_errno(MLS_EIO, "write '%s'", name);
+	if (sb.st_size > end && ftruncate(fd, end) == -1)
+		return mls_error_set_errno(MLS_EIO, "write '%s'", name);
+	return 0;
 }
 
 /* Copy src to the file dst in the scratch dir. */
@@ -226,6 +243,8 @@ copy_file(const char *src, const char *dst)
 	if ((fd = open_own(dst, 0644)) < 0)
 		return mls_error_set_errno(MLS_EIO, "create '%s'", dst);
 	rc = copy_into(src, fd, dst);
+	if (rc == 0)
+		rc = cut_to(fd, dst);
 	if (close(fd) == -1 && rc == 0)
 		rc = mls_error_set_errno(MLS_EIO, "write '%s'", dst);
 	if (rc < 0)
@@ -612,14 +631,16 @@ copy_new(const char *src, const char *dst, mode_t mode)
 		} while (n > 0);
 		if (n < 0) {
 			/* another file system, or an old kernel: by hand */
-			if (ftruncate(out, 0) == -1 ||
-			    lseek(out, 0, SEEK_SET) == -1)
+			if (lseek(out, 0, SEEK_SET) == -1 ||
+			    lseek(in, 0, SEEK_SET) == -1)
 				rc = mls_error_set_errno(MLS_EIO, "write '%s'",
 				    dst);
 			else
 				rc = copy_into(src, out, dst);
 		}
 	}
+	if (rc == 0)
+		rc = cut_to(out, dst);
 	if (fchmod(out, mode) == -1 && rc == 0)	/* the umask took bits */
 		rc = mls_error_set_errno(MLS_EIO, "chmod '%s'", dst);
 	if (close(out) == -1 && rc == 0)
@@ -700,6 +721,9 @@ again:
  * $TMPDIR or /tmp, made mode 0700 and checked to be ours, so that on a
  * shared /tmp no other user can see, swap or remove what is in it.
  */
+static char *checked_root;
+static double checked_at;
+
 static int
 scratch_root(char **out)
 {
@@ -720,6 +744,12 @@ scratch_root(char **out)
 		base = "/tmp";
 	if ((root = pathf("%s/mls-%ld", base, (long)geteuid())) == NULL)
 		return mls_error_set(MLS_ENOMEM, "out of memory");
+	/* checked a moment ago (a scheduler starts many jobs a second) */
+	if (checked_root != NULL && strcmp(checked_root, root) == 0 &&
+	    mls_time_now() - checked_at < 10.0) {
+		*out = root;
+		return 0;
+	}
 	if (mkdir(root, 0700) == -1 && errno == ENOENT &&
 	    mls_mkdirs(base, 0755) == 0)
 		(void)mkdir(root, 0700);
@@ -730,6 +760,9 @@ scratch_root(char **out)
 		free(root);
 		return rc;
 	}
+	free(checked_root);
+	checked_root = strdup(root);
+	checked_at = mls_time_now();
 	*out = root;
 	return 0;
 }

@@ -1151,7 +1151,6 @@ struct sched {
 	char		*qdir, *rdir, *cdir, *wrapper;
 	struct timespec	 cmtime;
 	double		 cscan;		/* see take_cancels() */
-	int		 poked;		/* SIGUSR1 since */
 	char		**gpu_id;	/* ngpus strings */
 	int		 ngpus, free_cpus;
 	uint64_t	 gpus_used;
@@ -1743,15 +1742,14 @@ take_cancels(struct sched *sc)
 	size_t i;
 	DIR *d;
 
-	/* on a change, when woken, and every second (mtimes are coarse) */
-	if (stat(sc->cdir, &sb) == -1 || (!sc->poked &&
-	    mls_time_now() - sc->cscan < 1.0 &&
+	/* on a change, and every second (a change within one tick of the
+	 * last look leaves the mtime as it was) */
+	if (stat(sc->cdir, &sb) == -1 || (mls_time_now() - sc->cscan < 1.0 &&
 	    sb.st_mtim.tv_sec == sc->cmtime.tv_sec &&
 	    sb.st_mtim.tv_nsec == sc->cmtime.tv_nsec))
 		return;
 	sc->cmtime = sb.st_mtim;
 	sc->cscan = mls_time_now();
-	sc->poked = 0;
 	if ((d = opendir(sc->cdir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
@@ -2171,8 +2169,6 @@ mls_local_sched_run(const struct mls_local_sched *ls)
 		}
 		if (sig == SIGCHLD || sig == SIGUSR1)
 			sc.dirty = 1;
-		if (sig == SIGUSR1)
-			sc.poked = 1;
 	}
 	mls_info("site '%s': scheduler exits", ls->site);
 	rc = 0;
