@@ -48,6 +48,7 @@ struct site_slot {
 
 /* Trials are all polled at least this often (seconds). */
 #define FULL_POLL_S	0.25
+#define FULL_POLL_PER_TRIAL_S	50e-6	/* 20,000 in flight: every second */
 
 /* A site whose trials are lost PAUSE_AFTER times in a row rests a while. */
 #define PAUSE_AFTER	3
@@ -1168,7 +1169,7 @@ mls_campaign_run(const struct mls_config *cfg, struct mls_store *st,
 	char *path = NULL;
 	const char *state;
 	double delay = 0.01, last_progress = 0, last_full = 0;
-	int rc, interrupted = 0, woken = 0;
+	int rc, interrupted = 0;
 	json_t *changed = json_object();
 
 	*out = NULL;
@@ -1252,13 +1253,17 @@ mls_campaign_run(const struct mls_config *cfg, struct mls_store *st,
 		 * job is sent (fill) and before any result is reported.
 		 */
 		/*
-		 * Woken by ends a site announced: poll just those trials; all
-		 * of them after a quiet wait or every FULL_POLL_S (states,
-		 * metrics for the pruner, sites that announce nothing).
+		 * Trials on sites that announce their ends are polled when
+		 * named by an event, and all of them every FULL_POLL_S (their
+		 * states, metrics for the pruner), or less often with many in
+		 * flight (FULL_POLL_PER_TRIAL_S each), so that polling costs
+		 * what the trials end, not what is in flight.  Other sites'
+		 * trials are polled every round.
 		 */
 		{
-			int full = !woken || mls_time_now() - last_full >=
-			    FULL_POLL_S;
+			double every = (double)c.nlive * FULL_POLL_PER_TRIAL_S;
+			int full = mls_time_now() - last_full >= (every >
+			    FULL_POLL_S ? every : FULL_POLL_S);
 			if (full)
 				last_full = mls_time_now();
 			if ((rc = poll_all(&c, full ? NULL : changed)) < 0)
@@ -1286,7 +1291,7 @@ mls_campaign_run(const struct mls_config *cfg, struct mls_store *st,
 		else if (delay < 0.5)
 			delay *= 1.2;	/* ~40 ms after 150 ms quiet, 0.5 s after ~4 s */
 		/* woken at once when a local trial ends */
-		woken = mls_tracker_wait(c.tr, delay, changed);
+		(void)mls_tracker_wait(c.tr, delay, changed);
 	}
 	if (interrupted) {
 		c.end_reason = "interrupted";

@@ -60,6 +60,7 @@ struct local {
 	int	 ifd;		/* inotify on queue/ and running/, or -1 */
 	char	**spares;	/* names in spare/ to take (see take_spare) */
 	double	 revived;	/* see local_poll */
+	double	 spares_none;	/* when spare/ was last found empty */
 	size_t	 nspares, ispare;
 	int	 cpus;
 	int	 ngpus;		/* -1: not detected yet */
@@ -697,6 +698,9 @@ take_spare(struct local *l, const char *tmp)
 			while (l->nspares > 0)
 				free(l->spares[--l->nspares]);
 			l->ispare = 0;
+			/* none there a moment ago: not worth a look yet */
+			if (mls_time_now() - l->spares_none < 0.5)
+				return 0;
 			if ((dir = path2(l->data, "spare", NULL)) == NULL)
 				return 0;
 			d = opendir(dir);
@@ -719,8 +723,10 @@ take_spare(struct local *l, const char *tmp)
 				l->nspares++;
 			}
 			closedir(d);
-			if (l->nspares == 0)
+			if (l->nspares == 0) {
+				l->spares_none = mls_time_now();
 				return 0;
+			}
 		}
 		path = path2(l->data, "spare/", l->spares[l->ispare++]);
 		if (path != NULL && rename(path, tmp) == 0) {
