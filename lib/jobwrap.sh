@@ -432,6 +432,8 @@ while [ ! -f "$META/rc" ]; do
 done
 kill "$TICKER" 2>/dev/null
 wait "$RUNNER" 2>/dev/null
+# what the command left running in its process group ends with it
+signal_group KILL
 # a wake-up the ticker sent just before it died must not kill us (the
 # default action of USR1) while finish() pushes the results
 trap '' USR1

@@ -207,9 +207,9 @@ PY
 	run -0 --separate-stderr sh -c "mls-submit -- sh -c 'sleep 2; ls -A' | timeout 30 mls-status --wait"
 	id=$(json_get id <<<"$output")
 	! grep -qx note.txt "$STORE/jobs/$id/stdout"
+	[ ! -e "$BATS_TEST_TMPDIR/alive" ]
 	if [ "${MLS_LOCAL_EXEC:-}" != wrapper ]; then
 		[ "$(json_get outputs <<<"$output")" = null ]
-		[ ! -e "$BATS_TEST_TMPDIR/alive" ]
 	fi
 }
 
