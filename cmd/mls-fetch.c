@@ -445,7 +445,7 @@ fetch_ensemble(const struct mls_config *cfg, struct mls_store *st,
 		mls_buf_addf(&b, "%s\n", text);
 		free(text);
 		if ((rc = mls_buf_error(&b)) == 0)
-			rc = mls_write_atomic(tmp.buf, b.buf, b.len);
+			rc = mls_write_atomic(tmp.buf, b.buf, b.len, 1);
 		mls_buf_release(&b);
 		if (rc < 0)
 			goto out;

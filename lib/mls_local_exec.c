@@ -50,6 +50,7 @@ struct xjob {
 	char		 started[32];
 	int		 have_started;
 	int		 pooled;	/* may use the pool of scratch dirs */
+	int		 no_outputs;	/* outputs/ known to be empty */
 };
 
 static char hostname[256];	/* asked once */
@@ -1045,7 +1046,7 @@ finish(struct xjob *x, const char *state, int code, int sig,
 		    publish(x->jobdir, "output.json", p, NULL, 0) < 0)
 			mls_warn("job '%s': output.json: %s", x->id,
 			    mls_error_last());
-		if (pack_outputs(x, &outputs) < 0)
+		if (!x->no_outputs && pack_outputs(x, &outputs) < 0)
 			mls_warn("job '%s': outputs not stored: %s", x->id,
 			    mls_error_last());
 	}
@@ -1146,12 +1147,13 @@ env_named(const char *entry, const char *const *names, size_t n)
 	return 0;
 }
 
+/* Free the strings of env from index owned on (those before are borrowed). */
 static void
-env_free(char **env)
+env_free(char **env, size_t owned)
 {
 	size_t i;
 
-	for (i = 0; env != NULL && env[i] != NULL; i++)
+	for (i = owned; env != NULL && env[i] != NULL; i++)
 		free(env[i]);
 	free(env);
 }
@@ -1159,10 +1161,11 @@ env_free(char **env)
 /*
  * The command's environment: base, then MLS_JOB_ID, MLS_PARAMS,
  * MLS_METRICS, MLS_OUTPUT_DIR, MLS_WORK_DIR, then the job's own variables
- * (a later one replaces an earlier one of the same name).  Owned copies.
+ * (a later one replaces an earlier one of the same name).  The entries of
+ * base are borrowed, the others owned from index *owned on.
  */
 static char **
-job_environ(struct xjob *x, char *const base[])
+job_environ(struct xjob *x, char *const base[], size_t *owned)
 {
 	const json_t *uenv = json_object_get(x->job, "env"), *v;
 	const char *mls[] = { "MLS_JOB_ID", "MLS_PARAMS", "MLS_METRICS",
@@ -1172,6 +1175,7 @@ job_environ(struct xjob *x, char *const base[])
 	const char *key;
 	char **env;
 
+	*owned = 0;
 	while (base != NULL && base[nb] != NULL)
 		nb++;
 	if ((names = calloc(nu + 5, sizeof(*names))) == NULL ||
@@ -1185,9 +1189,9 @@ job_environ(struct xjob *x, char *const base[])
 		if (mls_jobwrap_env_name_ok(key) && json_is_string(v))
 			names[nn++] = key;
 	for (i = 0; i < nb; i++)
-		if (!env_named(base[i], names, nn) &&
-		    (env[k++] = strdup(base[i])) == NULL)
-			goto nomem;
+		if (!env_named(base[i], names, nn))
+			env[k++] = base[i];
+	*owned = k;
 	if ((env[k++] = env_pair("MLS_JOB_ID", x->id)) == NULL ||
 	    (env[k++] = pathf("MLS_PARAMS=%s/params.json", x->work)) == NULL ||
 	    (env[k++] = pathf("MLS_METRICS=%s/metrics.jsonl", x->jobdir)) ==
@@ -1209,7 +1213,7 @@ job_environ(struct xjob *x, char *const base[])
 	return env;
 nomem:
 	free(names);
-	env_free(env);
+	env_free(env, *owned);
 	return NULL;
 }
 
@@ -1364,11 +1368,12 @@ spawn_command(struct xjob *x, char *const base[], pid_t *pid)
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, dfl;
+	size_t owned = 0;
 	int out = -1, errfd = -1, rc, err, sig;
 
 	*pid = 0;
 	if ((argv = calloc(argc + 2, sizeof(*argv))) == NULL ||
-	    (env = job_environ(x, base)) == NULL) {
+	    (env = job_environ(x, base, &owned)) == NULL) {
 		rc = fail_start(x, "out of memory");
 		goto out;
 	}
@@ -1446,7 +1451,7 @@ out:
 	if (errfd >= 0)
 		close(errfd);
 	free(argv);
-	env_free(env);
+	env_free(env, owned);
 	return rc;
 }
 
@@ -1530,7 +1535,7 @@ out:
 
 int
 mls_local_exec_end(const json_t *run, int status, const char *stop,
-    const char *why, int later)
+    const char *why, int flags)
 {
 	struct xjob x;
 	const char *a0;
@@ -1544,6 +1549,7 @@ mls_local_exec_end(const json_t *run, int status, const char *stop,
 		rc = mls_error_set(MLS_ENOMEM, "out of memory");
 		goto out;
 	}
+	x.no_outputs = (flags & MLS_LOCAL_EXEC_NO_OUTPUTS) != 0;
 	if (mls_record_str(run, "started") != NULL) {
 		snprintf(x.started, sizeof(x.started), "%s",
 		    mls_record_str(run, "started"));
@@ -1576,7 +1582,7 @@ mls_local_exec_end(const json_t *run, int status, const char *stop,
 		rc = finish(&x, "succeeded", 0, 0, "");
 	else
 		rc = finish(&x, "failed", code, sig, reason);
-	if (!later)
+	if (!(flags & MLS_LOCAL_EXEC_LATER))
 		cleanup(&x);
 out:
 	xjob_release(&x);

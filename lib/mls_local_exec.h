@@ -66,16 +66,19 @@ int	 mls_local_exec_start(const char *data, const json_t *q,
  * output.json, outputs/ and result.json, and remove the scratch dir.
  * stop: NULL, "cancel" or "time" when it was stopped, why the reason.  A
  * job with the store's stop marker that did not exit 0 counts as
- * cancelled even with stop NULL.  later: leave the scratch dir to
- * mls_local_exec_cleanup().
+ * cancelled even with stop NULL.  flags: MLS_LOCAL_EXEC_LATER leaves
+ * the scratch dir to mls_local_exec_cleanup(); MLS_LOCAL_EXEC_NO_OUTPUTS
+ * says the caller found outputs/ empty (mls_local_exec_has_outputs()).
  */
+#define MLS_LOCAL_EXEC_LATER		1
+#define MLS_LOCAL_EXEC_NO_OUTPUTS	2
 int	 mls_local_exec_end(const json_t *run, int status, const char *stop,
-	    const char *why, int later);
+	    const char *why, int flags);
 /*
  * Remove the scratch dir of the running entry run ("work", "sandbox",
  * "pid"), unless MLS_KEEP_WORK=1, or keep it emptied for the next job
  * with the same sandbox when no process of the job's group is left: what
- * mls_local_exec_end() leaves to its caller with later set, so that the
+ * mls_local_exec_end() leaves to its caller (MLS_LOCAL_EXEC_LATER), so that the
  * result reaches the driver first.
  */
 void	 mls_local_exec_cleanup(const json_t *run);

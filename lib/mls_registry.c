@@ -24,10 +24,11 @@ write_atomic(const char *path, const void *data, size_t len, int sync)
 	ssize_t n;
 	int fd = -1, rc;
 
-	mls_buf_addf(&tmp, "%s.tmp.XXXXXX", path);
+	/* temp names start with the final name but never end in ".json" */
+	mls_buf_addf(&tmp, "%s.tmp-XXXXXX", path);
 	if ((rc = mls_buf_error(&tmp)) < 0)
 		return rc;
-	if ((fd = mkstemp(tmp.buf)) == -1) {
+	if ((fd = mkostemp(tmp.buf, O_CLOEXEC)) == -1) {
 		rc = mls_error_set_errno(MLS_EIO, "create '%s'", tmp.buf);
 		goto out;
 	}
@@ -66,9 +67,9 @@ out:
 }
 
 int
-mls_write_atomic(const char *path, const void *data, size_t len)
+mls_write_atomic(const char *path, const void *data, size_t len, int sync)
 {
-	return write_atomic(path, data, len, 1);
+	return write_atomic(path, data, len, sync);
 }
 
 static int
@@ -138,7 +139,7 @@ list_names(const char *dir, char ***out, size_t *nout)
 		return mls_error_set_errno(MLS_EIO, "open '%s'", dir);
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' || strstr(de->d_name, ".tmp.") != NULL)
+		if (de->d_name[0] == '.' || strstr(de->d_name, ".tmp-") != NULL)
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;

@@ -34,7 +34,11 @@ int	 mls_registry_recent(const struct mls_config *cfg, size_t n,
 /* Resolve a sandbox id or unique prefix present in the store. */
 int	 mls_sandbox_resolve(struct mls_store *st, const char *prefix,
 	    char **out);
-/* Write data to path atomically (temp file in the same dir, fsync, rename). */
-int	 mls_write_atomic(const char *path, const void *data, size_t len);
+/*
+ * Write data to path atomically: a temp file PATH.tmp-XXXXXX in the same
+ * dir (mode 0644), fsynced when sync is set, renamed over path.
+ */
+int	 mls_write_atomic(const char *path, const void *data, size_t len,
+	    int sync);
 
 #endif

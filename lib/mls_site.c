@@ -478,6 +478,7 @@ mls_site_submit(struct mls_site *s, json_t **jobs, size_t n)
 {
 	struct mls_buf key = MLS_BUF_INIT, spec = MLS_BUF_INIT;
 	json_t **todo = NULL, **done = NULL, *params;
+	char **specs = NULL;
 	size_t i, nt = 0, nd = 0;
 	const char *grace_s;
 	char now[32];
@@ -491,7 +492,8 @@ mls_site_submit(struct mls_site *s, json_t **jobs, size_t n)
 		    "a duration", s->name, grace_s);
 	todo = calloc(n, sizeof(*todo));
 	done = calloc(n, sizeof(*done));
-	if (todo == NULL || done == NULL) {
+	specs = calloc(n, sizeof(*specs));
+	if (todo == NULL || done == NULL || specs == NULL) {
 		rc = mls_error_set(MLS_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -501,6 +503,10 @@ mls_site_submit(struct mls_site *s, json_t **jobs, size_t n)
 		if ((rc = job_key(&key, jobs[i], "spec.sh")) < 0 ||
 		    (rc = mls_jobwrap_spec(jobs[i], grace, &spec)) < 0)
 			goto out;
+		if ((specs[i] = mls_buf_detach(&spec)) == NULL) {
+			rc = mls_error_set(MLS_ENOMEM, "out of memory");
+			goto out;
+		}
 	}
 	mls_store_batch_begin(s->store);
 	in_batch = 1;
@@ -512,13 +518,11 @@ mls_site_submit(struct mls_site *s, json_t **jobs, size_t n)
 			done[nd++] = jobs[i];
 			continue;
 		}
-		mls_buf_reset(&spec);
 		if ((s->ops->wants_spec == NULL ||
 		    s->ops->wants_spec(s, jobs[i])) &&
-		    ((rc = mls_jobwrap_spec(jobs[i], grace, &spec)) < 0 ||
-		    (rc = job_key(&key, jobs[i], "spec.sh")) < 0 ||
-		    (rc = mls_store_put_buf(s->store, key.buf, spec.buf,
-		    spec.len)) < 0))
+		    ((rc = job_key(&key, jobs[i], "spec.sh")) < 0 ||
+		    (rc = mls_store_put_buf(s->store, key.buf, specs[i],
+		    strlen(specs[i]))) < 0))
 			goto out;
 		params = json_object_get(jobs[i], "params");
 		if (!json_is_object(params))
@@ -566,6 +570,9 @@ mls_site_submit(struct mls_site *s, json_t **jobs, size_t n)
 out:
 	if (in_batch)
 		(void)mls_store_batch_end(s->store);
+	for (i = 0; specs != NULL && i < n; i++)
+		free(specs[i]);
+	free(specs);
 	free(todo);
 	free(done);
 	mls_buf_release(&key);

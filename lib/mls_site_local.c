@@ -44,6 +44,7 @@
 #include "mls_local_exec.h"
 #include "mls_log.h"
 #include "mls_record.h"
+#include "mls_registry.h"
 #include "mls_site.h"
 #include "mls_site_local.h"
 #include "mls_store.h"
@@ -61,6 +62,8 @@ struct local {
 	char	**spares;	/* names in spare/ to take (see take_spare) */
 	double	 revived;	/* see local_poll */
 	double	 spares_none;	/* when spare/ was last found empty */
+	pid_t	 runner_pid;	/* see wake_runner */
+	unsigned long long runner_start;
 	size_t	 nspares, ispare;
 	int	 cpus;
 	int	 ngpus;		/* -1: not detected yet */
@@ -87,50 +90,17 @@ job_file(const char *data, const char *dir, const char *id)
 	return mls_buf_detach(&p);
 }
 
-/* Write len bytes to path atomically (temp file in the same directory). */
+/* The queue and running entry paths of job id (*qf, *rf replaced). */
 static int
-write_atomic(const char *path, const char *s, size_t len)
+entry_files(const char *data, const char *id, char **qf, char **rf)
 {
-	struct mls_buf tmp = MLS_BUF_INIT;
-	size_t off = 0;
-	ssize_t w;
-	int fd = -1, rc;
-
-	/* temp names start with the final name but never end in ".json" */
-	mls_buf_addf(&tmp, "%s.tmp-XXXXXX", path);
-	if ((rc = mls_buf_error(&tmp)) < 0)
-		goto out;
-	if ((fd = mkostemp(tmp.buf, O_CLOEXEC)) < 0) {
-		rc = mls_error_set_errno(MLS_EIO, "create '%s'", tmp.buf);
-		goto out;
-	}
-	while (off < len) {
-		if ((w = write(fd, s + off, len - off)) < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = mls_error_set_errno(MLS_EIO, "write '%s'", tmp.buf);
-			goto out;
-		}
-		off += (size_t)w;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		rc = mls_error_set_errno(MLS_EIO, "write '%s'", tmp.buf);
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp.buf, path) == -1) {
-		rc = mls_error_set_errno(MLS_EIO, "rename '%s'", path);
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0 && tmp.len > 0)
-		(void)unlink(tmp.buf);
-	mls_buf_release(&tmp);
-	return rc;
+	free(*qf);
+	free(*rf);
+	*qf = job_file(data, "queue", id);
+	*rf = job_file(data, "running", id);
+	if (*qf == NULL || *rf == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	return 0;
 }
 
 static int
@@ -141,7 +111,7 @@ write_json_atomic(const char *path, const json_t *v)
 
 	if ((s = json_dumps(v, MLS_JSON_COMPACT)) == NULL)
 		return mls_error_set(MLS_ENOMEM, "out of memory");
-	rc = write_atomic(path, s, strlen(s));
+	rc = mls_write_atomic(path, s, strlen(s), 0);	/* see local_submit */
 	free(s);
 	return rc;
 }
@@ -532,23 +502,28 @@ runner_path(void)
 	return mls_buf_detach(&p);
 }
 
-/* Start mls-runner unless one holds the lock. */
-
 /*
  * Tell a live runner to rescan its queue now (SIGUSR1) instead of at its
  * next tick.  Only a process whose command line names mls-runner is
- * signalled, so a stale pid file can never hit another program.
+ * signalled, so a stale pid file can never hit another program; it is
+ * remembered with its start time, so the next wake costs one check.
  */
 static void
-wake_runner(const char *data)
+wake_runner(struct local *l)
 {
-	char *pidfile = path2(data, "runner.pid", NULL), buf[64], cmd[256];
+	char *pidfile, buf[64], cmd[256];
 	struct mls_buf proc = MLS_BUF_INIT;
 	ssize_t n;
 	long pid;
 	int fd;
 
-	if (pidfile == NULL)
+	/* the one woken last time, while it is the same process */
+	if (l->runner_pid > 1 && alive(l->runner_pid, l->runner_start)) {
+		(void)kill(l->runner_pid, SIGUSR1);
+		return;
+	}
+	l->runner_pid = 0;
+	if ((pidfile = path2(l->data, "runner.pid", NULL)) == NULL)
 		return;
 	fd = open(pidfile, O_RDONLY | O_CLOEXEC);
 	free(pidfile);
@@ -568,8 +543,11 @@ wake_runner(const char *data)
 		close(fd);
 		if (n > 0) {
 			cmd[n] = '\0';
-			if (strstr(cmd, "mls-runner") != NULL)
+			if (strstr(cmd, "mls-runner") != NULL) {
+				l->runner_pid = (pid_t)pid;
+				l->runner_start = proc_starttime((pid_t)pid);
 				(void)kill((pid_t)pid, SIGUSR1);
+			}
 		}
 	}
 	mls_buf_release(&proc);
@@ -594,6 +572,7 @@ runner_alive(struct local *l)
 	return alive;
 }
 
+/* Start mls-runner unless one holds the lock (then wake it). */
 static int
 ensure_runner(struct mls_site *s, struct local *l)
 {
@@ -608,8 +587,7 @@ ensure_runner(struct mls_site *s, struct local *l)
 		return rc;
 	argv[8] = l->gpu_ids;
 	snprintf(cpus, sizeof(cpus), "%d", l->cpus);
-	if ((lock = path2(l->data, "sched.lock", NULL)) == NULL ||
-	    (prog = runner_path()) == NULL) {
+	if ((lock = path2(l->data, "sched.lock", NULL)) == NULL) {
 		rc = mls_error_set(MLS_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -619,13 +597,17 @@ ensure_runner(struct mls_site *s, struct local *l)
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		/* a runner is alive: it will see the job; wake it up now */
-		wake_runner(l->data);
+		wake_runner(l);
 		rc = 0;
 		goto out;
 	}
 	(void)flock(fd, LOCK_UN);
 	close(fd);
 	fd = -1;
+	if ((prog = runner_path()) == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
@@ -825,14 +807,8 @@ local_submit(struct mls_site *s, json_t **jobs, size_t n)
 	mls_time_format(now, mls_time_now());
 	for (i = 0; i < n; i++) {
 		id = mls_record_id(jobs[i]);
-		free(qf);
-		free(rf);
-		qf = job_file(l->data, "queue", id);
-		rf = job_file(l->data, "running", id);
-		if (qf == NULL || rf == NULL) {
-			rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		if ((rc = entry_files(l->data, id, &qf, &rf)) < 0)
 			goto out;
-		}
 		json_object_set_new(jobs[i], "site_id", json_string(id));
 		if (exists(rf)) {	/* a resumed driver: adopt, do not rerun */
 			json_object_set_new(jobs[i], "state",
@@ -902,14 +878,8 @@ local_poll(struct mls_site *s, json_t **jobs, size_t n)
 
 	for (i = 0; i < n; i++) {
 		id = mls_record_id(jobs[i]);
-		free(qf);
-		free(rf);
-		qf = job_file(l->data, "queue", id);
-		rf = job_file(l->data, "running", id);
-		if (qf == NULL || rf == NULL) {
-			rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		if ((rc = entry_files(l->data, id, &qf, &rf)) < 0)
 			goto out;
-		}
 		if (exists(qf)) {
 			json_object_set_new(jobs[i], "state",
 			    json_string("queued"));
@@ -984,12 +954,8 @@ local_cancel(struct mls_site *s, json_t *job)
 	pid_t pg;
 	int rc = 0;
 
-	qf = job_file(l->data, "queue", id);
-	rf = job_file(l->data, "running", id);
-	if (qf == NULL || rf == NULL) {
-		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+	if ((rc = entry_files(l->data, id, &qf, &rf)) < 0)
 		goto out;
-	}
 	if (unlink(qf) == 0) {		/* won the race against the runner */
 		rc = write_result_if_none(mls_store_url(s->store), id,
 		    "cancelled", "cancelled before it started", NULL);
@@ -1025,9 +991,9 @@ local_cancel(struct mls_site *s, json_t *job)
 			(void)kill(pg, SIGTERM);
 		free(qf);
 		if ((qf = path2(l->data, "cancel/", id)) != NULL &&
-		    write_atomic(qf, "", 0) < 0)
+		    mls_write_atomic(qf, "", 0, 0) < 0)
 			mls_warn("%s", mls_error_last());
-		wake_runner(l->data);
+		wake_runner(l);
 	}
 out:
 	json_decref(e);
@@ -1264,7 +1230,7 @@ finish_in_child(struct sched *sc, struct ent *e, int status)
 {
 	pid_t pid;
 
-	if (sc->ls->child_exit == NULL || !mls_local_exec_has_outputs(e->run))
+	if (sc->ls->child_exit == NULL)
 		return 0;
 	if ((pid = fork()) == -1)
 		return 0;
@@ -1285,7 +1251,7 @@ static void
 reap(struct sched *sc)
 {
 	char reason[128];
-	int status;
+	int status, has;
 	size_t i;
 	pid_t pid;
 
@@ -1299,10 +1265,12 @@ reap(struct sched *sc)
 			struct ent *e = &sc->run[i];
 			/* what the command left running of its group goes too */
 			(void)kill(-pid, SIGKILL);
-			if (finish_in_child(sc, e, status))
+			has = mls_local_exec_has_outputs(e->run);
+			if (has && finish_in_child(sc, e, status))
 				continue;
 			if (mls_local_exec_end(e->run, status, e->stop,
-			    e->stop != NULL ? e->why : NULL, 1) == 0) {
+			    e->stop != NULL ? e->why : NULL, MLS_LOCAL_EXEC_LATER |
+			    (has ? 0 : MLS_LOCAL_EXEC_NO_OUTPUTS)) == 0) {
 				/* the scratch dir goes once others are served */
 				if (mls_record_str(e->run, "work") != NULL)
 					(void)push_run(sc, e->run);
@@ -1572,10 +1540,9 @@ start_job(struct sched *sc, const char *id, const json_t *q, int cpus,
 	    mls_local_exec_eligible(q))
 		mode = mls_local_exec_light(q) || sc->ls->child_exit == NULL ?
 		    MODE_SPAWN : MODE_FORK;
-	qf = job_file(sc->ls->data, "queue", id);
-	rf = job_file(sc->ls->data, "running", id);
-	gi = json_array();
-	if (qf == NULL || rf == NULL || gi == NULL) {
+	if ((rc = entry_files(sc->ls->data, id, &qf, &rf)) < 0)
+		goto out;
+	if ((gi = json_array()) == NULL) {
 		rc = mls_error_set(MLS_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -2132,7 +2099,7 @@ mls_local_sched_run(const struct mls_local_sched *ls)
 	/* for people and scripts: who holds the lock (a plain pid file) */
 	snprintf(pidline, sizeof(pidline), "%ld\n", (long)getpid());
 	if ((pidfile = path2(ls->data, "runner.pid", NULL)) != NULL &&
-	    write_atomic(pidfile, pidline, strlen(pidline)) < 0)
+	    mls_write_atomic(pidfile, pidline, strlen(pidline), 0) < 0)
 		mls_warn("%s", mls_error_last());
 
 

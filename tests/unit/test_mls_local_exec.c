@@ -106,7 +106,8 @@ run_job(const char *data, const char *jobdir, json_t *q, int later,
 		json_object_set(run, "id", json_object_get(q, "id"));
 		json_object_set(run, "store", json_object_get(q, "store"));
 		json_object_set_new(run, "pid", json_integer(pid));
-		if (mls_local_exec_end(run, status, NULL, NULL, later) < 0) {
+		if (mls_local_exec_end(run, status, NULL, NULL, later ?
+		    MLS_LOCAL_EXEC_LATER : 0) < 0) {
 			json_decref(run);
 			return NULL;
 		}

@@ -57,7 +57,7 @@ main(void)
 	    strcmp(mls_record_id(json_array_get(arr, 0)), "j-02xyz") == 0,
 	    "recent: newest first, capped");
 	json_decref(arr);
-	ok(mls_write_atomic("/nonexistent-dir/x", "a", 1) == MLS_EIO, "atomic write failure");
+	ok(mls_write_atomic("/nonexistent-dir/x", "a", 1, 1) == MLS_EIO, "atomic write failure");
 	mls_config_release(&cfg);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	system(cmd);
