@@ -21,6 +21,7 @@
 #include "mls_config.h"
 #include "mls_digest.h"
 #include "mls_error.h"
+#include "mls_job.h"
 #include "mls_pack.h"
 #include "mls_record.h"
 #include "mls_registry.h"
@@ -43,9 +44,9 @@ struct opts {
 };
 
 /* The files a job leaves in the store, fetched in this order. */
-static const char *const job_files[] = {
-	"result.json", "params.json", "metrics.jsonl", "stdout", "stderr",
-	"output.json", "outputs.tar.zst",
+static const enum mls_job_file job_files[] = {
+	MLS_JOB_RESULT, MLS_JOB_PARAMS, MLS_JOB_METRICS, MLS_JOB_STDOUT,
+	MLS_JOB_STDERR, MLS_JOB_OUTPUT_JSON, MLS_JOB_OUTPUTS,
 };
 
 static void
@@ -119,7 +120,7 @@ fetch_one(struct mls_store *st, const json_t *job, const struct opts *o,
     const char *sub, struct cli_out *out)
 {
 	struct mls_buf dir = MLS_BUF_INIT, key = MLS_BUF_INIT, path = MLS_BUF_INIT;
-	const char *id = mls_record_id(job), *want;
+	const char *id = mls_record_id(job), *want, *name;
 	json_t *result = NULL, *a;
 	char hex[65], *url = NULL;
 	long long size;
@@ -137,11 +138,11 @@ fetch_one(struct mls_store *st, const json_t *job, const struct opts *o,
 	if ((rc = mls_buf_error(&dir)) < 0 || (rc = mls_mkdirs(dir.buf, 0755)) < 0)
 		goto out;
 	for (i = 0; i < sizeof(job_files) / sizeof(job_files[0]); i++) {
-		mls_buf_reset(&key);
+		name = mls_job_file_name(job_files[i]);
 		mls_buf_reset(&path);
-		mls_buf_addf(&key, "jobs/%s/%s", id, job_files[i]);
-		mls_buf_addf(&path, "%s/%s", dir.buf, job_files[i]);
-		if ((rc = mls_buf_error(&key)) < 0 || (rc = mls_buf_error(&path)) < 0)
+		mls_buf_addf(&path, "%s/%s", dir.buf, name);
+		if ((rc = mls_job_key(&key, id, job_files[i])) < 0 ||
+		    (rc = mls_buf_error(&path)) < 0)
 			goto out;
 		if (o->pre != NULL) {	/* downloaded already, in parallel */
 			if ((rc = o->pre[i].rc) < 0) {
@@ -161,11 +162,11 @@ fetch_one(struct mls_store *st, const json_t *job, const struct opts *o,
 		}
 		if ((rc = mls_digest_file(path.buf, hex, &size)) < 0)
 			goto out;
-		if (strcmp(job_files[i], "result.json") == 0) {
+		if (job_files[i] == MLS_JOB_RESULT) {
 			json_error_t jerr;
 			result = json_load_file(path.buf, 0, &jerr);
 		}
-		if (strcmp(job_files[i], "outputs.tar.zst") == 0) {
+		if (job_files[i] == MLS_JOB_OUTPUTS) {
 			want = json_string_value(json_object_get(
 			    json_object_get(result, "outputs"), "digest"));
 			if (want != NULL && (strncmp(want, "sha256:", 7) != 0 ||
@@ -191,7 +192,7 @@ fetch_one(struct mls_store *st, const json_t *job, const struct opts *o,
 			}
 		}
 		url = mls_store_key_url(st, key.buf);
-		a = artifact(id, job_files[i], url ? url : key.buf, path.buf, size, hex);
+		a = artifact(id, name, url ? url : key.buf, path.buf, size, hex);
 		free(url);
 		url = NULL;
 		if (cli_out_record(out, a) < 0) {
@@ -274,9 +275,10 @@ fetch_all(struct mls_store *st, const json_t *jobs, const struct opts *o,
 			goto out;
 		for (i = 0; i < NFILES; i++, n++) {
 			struct mls_buf kb = MLS_BUF_INIT, pb = MLS_BUF_INIT;
-			mls_buf_addf(&kb, "jobs/%s/%s", mls_record_id(
+			(void)mls_job_key(&kb, mls_record_id(
 			    json_array_get(jobs, k)), job_files[i]);
-			mls_buf_addf(&pb, "%s/%s", dir.buf, job_files[i]);
+			mls_buf_addf(&pb, "%s/%s", dir.buf,
+			    mls_job_file_name(job_files[i]));
 			g[n].key = strs[2 * n] = mls_buf_detach(&kb);
 			g[n].path = strs[2 * n + 1] = mls_buf_detach(&pb);
 			g[n].missing_ok = 1;

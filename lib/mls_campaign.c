@@ -14,12 +14,12 @@
 #include "mls_campaign.h"
 #include "mls_digest.h"
 #include "mls_error.h"
+#include "mls_job.h"
 #include "mls_journal.h"
 #include "mls_log.h"
 #include "mls_record.h"
 #include "mls_site.h"
 
-#define METRICS_MAX	(64u << 20)
 
 struct trial {
 	json_t	*job;		/* the trial/member record; NULL: number unused */
@@ -284,63 +284,12 @@ journal(struct camp *c, const char *ev, long number, json_t *extra)
 
 /* ---- objective ------------------------------------------------------ */
 
+/* A job's file into b: 1, 0 when there is none, < 0 on error. */
 static int
-fetch_text(struct camp *c, const json_t *job, const char *name, struct mls_buf *b)
+fetch_text(struct camp *c, const json_t *job, enum mls_job_file f,
+    struct mls_buf *b)
 {
-	struct mls_buf key = MLS_BUF_INIT;
-	int rc;
-
-	mls_buf_addf(&key, "jobs/%s/%s", mls_record_id(job), name);
-	if ((rc = mls_buf_error(&key)) < 0)
-		return rc;
-	rc = mls_store_get_buf(c->st, key.buf, b, METRICS_MAX);
-	mls_buf_release(&key);
-	if (rc == MLS_ENOTFOUND) {
-		mls_error_clear();
-		return 0;
-	}
-	return rc < 0 ? rc : 1;
-}
-
-/* Values of the metric in metrics.jsonl text; steps in *steps if not NULL. */
-static void
-metric_values(const struct camp *c, const char *text, double **vals,
-    long **steps, size_t *n)
-{
-	const char *line = text, *nl;
-	size_t cap = 0;
-	json_t *rec, *v;
-
-	*vals = NULL;
-	if (steps)
-		*steps = NULL;
-	*n = 0;
-	for (; *line != '\0'; line = nl + 1) {
-		if ((nl = strchr(line, '\n')) == NULL)
-			break;		/* an unfinished line: not yet written out */
-		rec = json_loadb(line, (size_t)(nl - line), 0, NULL);
-		v = json_object_get(rec, c->metric);
-		if (json_is_number(v) && isfinite(json_number_value(v))) {
-			if (*n == cap) {
-				cap = cap ? cap * 2 : 16;
-				*vals = realloc(*vals, cap * sizeof(**vals));
-				if (steps)
-					*steps = realloc(*steps, cap * sizeof(**steps));
-				if (*vals == NULL || (steps && *steps == NULL)) {
-					json_decref(rec);
-					*n = 0;
-					return;
-				}
-			}
-			(*vals)[*n] = json_number_value(v);
-			if (steps)
-				(*steps)[*n] = json_is_integer(json_object_get(rec, "step")) ?
-				    (long)json_integer_value(json_object_get(rec, "step")) :
-				    (long)*n;
-			(*n)++;
-		}
-		json_decref(rec);
-	}
+	return mls_job_get(c->st, mls_record_id(job), f, b, 0);
 }
 
 /*
@@ -354,13 +303,14 @@ objective(struct camp *c, const json_t *job, double *val, struct mls_buf *why)
 	struct mls_buf text = MLS_BUF_INIT;
 	regmatch_t m[2];
 	double *vals = NULL;
+	long *steps = NULL;
 	size_t n = 0;
 	int rc;
 
 	if (c->have_re) {
 		const char *s;
 		int found = 0;
-		if ((rc = fetch_text(c, job, "stdout", &text)) < 0)
+		if ((rc = fetch_text(c, job, MLS_JOB_STDOUT, &text)) < 0)
 			goto out;
 		for (s = text.buf; regexec(&c->re, s, 2, m, 0) == 0; s += m[0].rm_eo) {
 			regmatch_t *g = m[1].rm_so >= 0 ? &m[1] : &m[0];
@@ -387,9 +337,10 @@ objective(struct camp *c, const json_t *job, double *val, struct mls_buf *why)
 		rc = 0;
 		goto out;
 	}
-	if ((rc = fetch_text(c, job, "metrics.jsonl", &text)) < 0)
+	if ((rc = fetch_text(c, job, MLS_JOB_METRICS, &text)) < 0 ||
+	    (rc = mls_job_metrics_series(text.buf, text.len, c->metric, &vals,
+	    &steps, &n)) < 0)
 		goto out;
-	metric_values(c, text.buf, &vals, NULL, &n);
 	if (n > 0) {
 		if (strcmp(c->reduce, "best") == 0) {
 			*val = vals[0];
@@ -409,7 +360,7 @@ objective(struct camp *c, const json_t *job, double *val, struct mls_buf *why)
 	}
 	/* phpo payloads: output.json {"status":0,"loss":x}, loss minimised */
 	mls_buf_reset(&text);
-	if ((rc = fetch_text(c, job, "output.json", &text)) < 0)
+	if ((rc = fetch_text(c, job, MLS_JOB_OUTPUT_JSON, &text)) < 0)
 		goto out;
 	if (rc == 1) {
 		json_t *o = json_loads(text.buf, 0, NULL), *loss;
@@ -437,6 +388,7 @@ objective(struct camp *c, const json_t *job, double *val, struct mls_buf *why)
 	rc = 0;
 out:
 	free(vals);
+	free(steps);
 	mls_buf_release(&text);
 	return rc;
 }
@@ -775,7 +727,6 @@ new_trial(struct camp *c, long number, const json_t *params, const char *site,
 static int
 recover_sent(struct camp *c)
 {
-	struct mls_buf key = MLS_BUF_INIT, text = MLS_BUF_INIT;
 	json_t *names = NULL, *name, *params = NULL, *job = NULL;
 	long n, last = c->next_number - 1;
 	size_t i;
@@ -783,7 +734,7 @@ recover_sent(struct camp *c)
 
 	if (!c->lazy || c->nsites != 1)
 		return 0;
-	if ((rc = mls_store_list(c->st, "jobs", &names)) < 0)
+	if ((rc = mls_job_list(c->st, &names)) < 0)
 		goto out;
 	json_array_foreach(names, i, name) {
 		const char *id = json_string_value(name);
@@ -791,23 +742,12 @@ recover_sent(struct camp *c)
 			continue;
 		if (n < (long)c->nt && c->t[n].job != NULL)
 			continue;
-		mls_buf_reset(&key);
-		mls_buf_reset(&text);
-		mls_buf_addf(&key, "jobs/%s/params.json", id);
-		if ((rc = mls_buf_error(&key)) < 0)
-			goto out;
-		rc = mls_store_get_buf(c->st, key.buf, &text, 1 << 20);
-		if (rc == MLS_ENOTFOUND) {
-			mls_error_clear();
-			rc = 0;
-			continue;	/* its params never made it */
-		}
-		if (rc < 0)
-			goto out;
 		json_decref(params);
-		if ((params = json_loadb(text.buf, text.len, 0, NULL)) == NULL ||
-		    !json_is_object(params))
-			continue;
+		params = NULL;
+		if ((rc = mls_job_params_get(c->st, id, &params)) < 0)
+			goto out;
+		if (rc == 0)
+			continue;	/* its params never made it */
 		if ((rc = grow(c, n)) < 0 ||
 		    (rc = mls_job_new_id(&job, id, c->sites[0].name,
 		    mls_record_str(c->spec, "sandbox"), mls_record_str(c->spec,
@@ -837,8 +777,6 @@ out:
 	json_decref(names);
 	json_decref(params);
 	json_decref(job);
-	mls_buf_release(&key);
-	mls_buf_release(&text);
 	return rc;
 }
 
@@ -943,9 +881,10 @@ check_pruning(struct camp *c, long n)
 
 	rc = 0;
 	if (c->metric == NULL ||
-	    (rc = fetch_text(c, t->job, "metrics.jsonl", &text)) <= 0)
+	    (rc = fetch_text(c, t->job, MLS_JOB_METRICS, &text)) <= 0 ||
+	    (rc = mls_job_metrics_series(text.buf, text.len, c->metric, &vals,
+	    &steps, &cnt)) < 0)
 		goto out;
-	metric_values(c, text.buf, &vals, &steps, &cnt);
 	for (k = 0; k < cnt && !prune; k++) {
 		if (steps[k] <= t->last_step)
 			continue;

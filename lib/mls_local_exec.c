@@ -29,6 +29,7 @@
 #include "mls_config.h"
 #include "mls_digest.h"
 #include "mls_error.h"
+#include "mls_job.h"
 #include "mls_jobwrap.h"
 #include "mls_local_exec.h"
 #include "mls_log.h"
@@ -44,16 +45,14 @@ extern char **environ;
 struct xjob {
 	const char	*id;
 	const json_t	*job;		/* the queue entry's "job" */
-	char		*store;		/* the store's directory */
-	char		*jobdir;	/* STORE/jobs/ID */
+	struct mls_store *st;		/* the job's store, a file store */
+	char		*jobdir;	/* its jobs/ID, a local directory */
 	char		*work;		/* the scratch dir: SCRATCH/mls-ID */
 	char		 started[32];
 	int		 have_started;
 	int		 pooled;	/* may use the pool of scratch dirs */
 	int		 no_outputs;	/* outputs/ known to be empty */
 };
-
-static char hostname[256];	/* asked once */
 
 static char *
 pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -70,24 +69,41 @@ pathf(const char *fmt, ...)
 	return mls_buf_detach(&b);
 }
 
-/* The directory of a file:// store URL (or plain absolute path), or NULL. */
-static char *
-store_dir(const char *url)
+/*
+ * Open the store of a queue entry (its "store" URL): 0 when it is a store
+ * on this file system, as the executor needs, else < 0.  Its writes are
+ * not fsynced (a batch never ended), as the wrapper's cp+mv were not: a
+ * crash that loses them ends the job too.
+ */
+static int
+open_store(const json_t *e, struct mls_store **out)
 {
-	struct mls_buf b = MLS_BUF_INIT;
-	size_t n;
+	struct mls_store *st = NULL;
+	char *root = NULL;
+	int rc;
 
-	if (url == NULL)
-		return NULL;
-	if (strncmp(url, "file://", 7) == 0)
-		url += 7;
-	if (*url != '/')
-		return NULL;
-	n = strlen(url);
-	while (n > 1 && url[n - 1] == '/')
-		n--;
-	mls_buf_add(&b, url, n);
-	return mls_buf_detach(&b);
+	*out = NULL;
+	if ((rc = mls_store_open(&st, NULL, mls_record_str(e, "store"))) < 0)
+		return rc;
+	if ((root = mls_store_local_path(st, "")) == NULL) {
+		rc = mls_error_set(MLS_EINPUT, "store '%s': not on this file "
+		    "system", mls_store_url(st));
+		mls_store_free(st);
+		return rc;
+	}
+	free(root);
+	mls_store_batch_begin(st);
+	*out = st;
+	return 0;
+}
+
+static void
+close_store(struct mls_store *st)
+{
+	if (st == NULL)
+		return;
+	mls_store_batch_drop(st);
+	mls_store_free(st);
 }
 
 int
@@ -95,17 +111,14 @@ mls_local_exec_eligible(const json_t *q)
 {
 	const json_t *job = json_object_get(q, "job");
 	const char *image = mls_record_str(job, "image");
-	char *dir;
+	const char *url = mls_record_str(q, "store");
 
 	if (!json_is_object(job) || !json_is_array(json_object_get(job,
 	    "command")) || json_array_size(json_object_get(job, "command")) == 0)
 		return 0;
 	if (image != NULL && *image != '\0' && strcmp(image, "none") != 0)
 		return 0;
-	if ((dir = store_dir(mls_record_str(q, "store"))) == NULL)
-		return 0;
-	free(dir);
-	return 1;
+	return mls_store_url_is_local(url);
 }
 
 /* ---- files ------------------------------------------------------------ */
@@ -323,8 +336,6 @@ static int
 pack_outputs(struct xjob *x, json_t **out)
 {
 	char *root = pathf("%s/outputs", x->work), *tmp = NULL;
-	char hex[65];
-	long long size;
 	int fd, rc;
 
 	*out = NULL;
@@ -346,7 +357,7 @@ pack_outputs(struct xjob *x, json_t **out)
 		rc = 0;
 		goto out;
 	}
-	if ((tmp = pathf("%s/" TMP_NAME, x->jobdir)) == NULL) {
+	if ((tmp = pathf("%s/" TMP_NAME, x->work)) == NULL) {
 		rc = mls_error_set(MLS_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -355,26 +366,10 @@ pack_outputs(struct xjob *x, json_t **out)
 		goto out;
 	}
 	close(fd);
-	if ((rc = mls_pack_create(root, walk_files, tmp)) < 0 ||
-	    (rc = mls_digest_file(tmp, hex, &size)) < 0)
-		goto fail;
-	{
-		char *dest = pathf("%s/outputs.tar.zst", x->jobdir);
-		if (dest == NULL || chmod(tmp, 0644) == -1 ||
-		    rename(tmp, dest) == -1) {
-			rc = mls_error_set_errno(MLS_EIO, "publish '%s'",
-			    dest != NULL ? dest : "outputs.tar.zst");
-			free(dest);
-			goto fail;
-		}
-		free(dest);
-	}
-	*out = json_pack("{s:s++,s:s+,s:I}", "key", "jobs/", x->id,
-	    "/outputs.tar.zst", "digest", "sha256:", hex, "size",
-	    (json_int_t)size);
-	rc = *out != NULL ? 0 : mls_error_set(MLS_ENOMEM, "out of memory");
-	goto out;
-fail:
+	rc = mls_pack_create(root, walk_files, tmp);
+	if (rc == 0)
+		rc = mls_job_outputs_put(x->st, x->id, MLS_JOB_OUTPUTS, tmp,
+		    out);
 	(void)unlink(tmp);
 out:
 	json_decref(walk_files);
@@ -539,7 +534,7 @@ sandbox_hex(const json_t *job)
 
 /* The tree of sandbox id, unpacked if need be; NULL on error. */
 static struct sb_tree *
-sandbox_tree(const char *data, const char *store, const char *id)
+sandbox_tree(const char *data, struct mls_store *st, const char *id)
 {
 	struct mls_buf key = MLS_BUF_INIT;
 	struct sb_tree *t = NULL, *slot = &memo[0];
@@ -569,7 +564,7 @@ sandbox_tree(const char *data, const char *store, const char *id)
 		goto out;
 	dir = pathf("%s/sandboxes", data);
 	final = pathf("%s/sandboxes/%s", data, id + 7);
-	archive = pathf("%s/%s", store, key.buf);
+	archive = mls_store_local_path(st, key.buf);
 	if (dir == NULL || final == NULL || archive == NULL) {
 		mls_error_set(MLS_ENOMEM, "out of memory");
 		goto out;
@@ -652,7 +647,7 @@ copy_new(const char *src, const char *dst, mode_t mode)
 
 /* The sandbox's files into work. */
 static int
-sandbox(struct xjob *x, const char *data, const char *store)
+sandbox(struct xjob *x, const char *data)
 {
 	const char *id = mls_record_str(x->job, "sandbox");
 	struct sb_tree *t;
@@ -666,7 +661,7 @@ sandbox(struct xjob *x, const char *data, const char *store)
 		return MLS_EINPUT;
 	mls_buf_reset(&src);
 again:
-	if ((t = sandbox_tree(data, store, id)) == NULL)
+	if ((t = sandbox_tree(data, x->st, id)) == NULL)
 		return mls_error_code();
 	for (i = 0; i < t->n && rc == 0; i++) {
 		const struct sb_entry *e = &t->e[i];
@@ -968,10 +963,10 @@ prepare(struct xjob *x, const char *data)
 	}
 	free(p);
 	p = NULL;
-	if ((rc = sandbox(x, data, x->store)) < 0)
+	if ((rc = sandbox(x, data)) < 0)
 		goto out;
 	/* MLS_PARAMS, and phpo's input.json (the params unless given) */
-	p = pathf("%s/params.json", x->jobdir);
+	p = mls_job_local_path(x->st, x->id, MLS_JOB_PARAMS);
 	q = pathf("%s/params.json", x->work);
 	if (p == NULL || q == NULL) {
 		rc = mls_error_set(MLS_ENOMEM, "out of memory");
@@ -983,7 +978,7 @@ prepare(struct xjob *x, const char *data)
 		goto out;
 	free(p);
 	free(q);
-	p = pathf("%s/input.json", x->jobdir);
+	p = mls_job_local_path(x->st, x->id, MLS_JOB_INPUT_JSON);
 	q = pathf("%s/input.json", x->work);
 	if (p == NULL || q == NULL) {
 		rc = mls_error_set(MLS_ENOMEM, "out of memory");
@@ -1017,64 +1012,39 @@ out:
 /* ---- the end ------------------------------------------------------------ */
 
 /* Control characters become spaces, as the wrapper's tr does. */
-static void
-flatten(char *dst, size_t size, const char *src)
-{
-	size_t i, k = 0;
-
-	for (i = 0; src[i] != '\0' && k + 1 < size; i++)
-		dst[k++] = (unsigned char)src[i] < 0x20 ? ' ' : src[i];
-	dst[k] = '\0';
-}
-
 /*
  * Publish output.json and outputs/, then result.json (last): state, the
- * exit code (or null: the command never ran), the signal, the reason.
+ * exit code (or -1: the command never ran), the signal, the reason.
  */
 static int
 finish(struct xjob *x, const char *state, int code, int sig,
     const char *reason)
 {
-	json_t *res = NULL, *outputs = NULL;
-	char fin[32], host[256], why[512], *s = NULL, *p = NULL;
+	struct mls_job_result r;
+	char *p = NULL;
 	int rc;
 
-	mls_time_format(fin, mls_time_now());
+	if ((rc = mls_job_result_init(&r, x->id, mls_state_parse(state))) < 0)
+		return rc;
 	if (x->work != NULL) {
 		if ((p = pathf("%s/output.json", x->work)) != NULL &&
-		    access(p, F_OK) == 0 &&
-		    publish(x->jobdir, "output.json", p, NULL, 0) < 0)
+		    access(p, F_OK) == 0 && mls_job_put_file(x->st, x->id,
+		    MLS_JOB_OUTPUT_JSON, p) < 0)
 			mls_warn("job '%s': output.json: %s", x->id,
 			    mls_error_last());
-		if (!x->no_outputs && pack_outputs(x, &outputs) < 0)
+		if (!x->no_outputs && pack_outputs(x, &r.outputs) < 0)
 			mls_warn("job '%s': outputs not stored: %s", x->id,
 			    mls_error_last());
 	}
-	if (hostname[0] == '\0' && gethostname(hostname,
-	    sizeof(hostname) - 1) == -1)
-		snprintf(hostname, sizeof(hostname), "localhost");
-	snprintf(host, sizeof(host), "%s", hostname);
-	flatten(why, sizeof(why), reason);
-	res = json_pack("{s:s,s:s,s:s,s:o,s:s,s:o,s:s,s:s,s:o}", "kind",
-	    "result", "id", x->id, "state", state, "exit_code", code >= 0 ?
-	    json_integer(code) : json_null(), "reason", why, "started",
-	    x->have_started ? json_string(x->started) : json_null(),
-	    "finished", fin, "host", host, "outputs", outputs != NULL ?
-	    outputs : json_null());
-	outputs = NULL;
-	if (res != NULL && sig > 0)
-		json_object_set_new(res, "signal", json_integer(sig));
-	if (res == NULL || (s = json_dumps(res, MLS_JSON_COMPACT)) == NULL) {
-		rc = mls_error_set(MLS_ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((rc = publish(x->jobdir, "result.json", NULL, s, strlen(s))) < 0)
+	r.exit_code = code;
+	r.signal = sig > 0 ? sig : 0;
+	mls_job_result_set_reason(&r, reason);
+	if (x->have_started)
+		snprintf(r.started, sizeof(r.started), "%s", x->started);
+	if ((rc = mls_job_result_put(x->st, &r, 0)) < 0)
 		mls_warn("job '%s': result.json: upload failed: %s", x->id,
 		    mls_error_last());
-out:
-	json_decref(res);
-	json_decref(outputs);
-	free(s);
+	mls_job_result_release(&r);
 	free(p);
 	return rc;
 }
@@ -1091,7 +1061,7 @@ cleanup(struct xjob *x)
 static void
 xjob_release(struct xjob *x)
 {
-	free(x->store);
+	close_store(x->st);
 	free(x->jobdir);
 	free(x->work);
 }
@@ -1105,12 +1075,11 @@ xjob_init(struct xjob *x, const json_t *e)
 	memset(x, 0, sizeof(*x));
 	x->id = id;
 	x->job = json_object_get(e, "job");
-	if (id == NULL || *id == '\0' || strchr(id, '/') != NULL ||
-	    id[0] == '.' || (x->store = store_dir(mls_record_str(e,
-	    "store"))) == NULL)
+	if (mls_job_check_id(id) < 0 || open_store(e, &x->st) < 0)
 		return mls_error_set(MLS_EINPUT, "entry '%s': not a job for "
 		    "the executor", id != NULL ? id : "");
-	if ((x->jobdir = pathf("%s/jobs/%s", x->store, id)) == NULL)
+	if ((x->jobdir = mls_job_local_path(x->st, id, MLS_JOB_NFILES)) ==
+	    NULL)
 		return mls_error_set(MLS_ENOMEM, "out of memory");
 	return 0;
 }
@@ -1118,13 +1087,9 @@ xjob_init(struct xjob *x, const json_t *e)
 /* ---- the command -------------------------------------------------------- */
 
 static int
-stop_marker(const char *jobdir)
+stop_marker(const struct xjob *x)
 {
-	char *p = pathf("%s/stop", jobdir);
-	int r = p != NULL && access(p, F_OK) == 0;
-
-	free(p);
-	return r;
+	return mls_job_stopped(x->st, x->id) == 1;
 }
 
 /* NAME=value, owned. */
@@ -1230,9 +1195,9 @@ fail_start(struct xjob *x, const char *what)
 
 /* Open jobs/ID/NAME for the command to write, truncated; -1 on error. */
 static int
-open_out(const struct xjob *x, const char *name)
+open_out(const struct xjob *x, enum mls_job_file f)
 {
-	char *p = pathf("%s/%s", x->jobdir, name);
+	char *p = mls_job_local_path(x->st, x->id, f);
 	int fd = -1;
 
 	if (p != NULL && (fd = open(p, O_WRONLY | O_CREAT | O_TRUNC |
@@ -1388,13 +1353,13 @@ spawn_command(struct xjob *x, char *const base[], pid_t *pid)
 		goto out;
 	}
 	/* MLS_METRICS is created by the command's first line, if any */
-	if ((out = open_out(x, "stdout")) < 0 ||
-	    (errfd = open_out(x, "stderr")) < 0) {
+	if ((out = open_out(x, MLS_JOB_STDOUT)) < 0 ||
+	    (errfd = open_out(x, MLS_JOB_STDERR)) < 0) {
 		rc = fail_start(x, mls_error_last());
 		goto out;
 	}
 	/* a cancel that came while it was set up */
-	if (stop_marker(x->jobdir)) {
+	if (stop_marker(x)) {
 		rc = finish(x, "cancelled", -1, 0, "stopped before it started");
 		goto out;
 	}
@@ -1463,24 +1428,20 @@ sandbox_size(const json_t *q)
 {
 	const char *id = mls_record_str(json_object_get(q, "job"), "sandbox");
 	struct mls_buf key = MLS_BUF_INIT;
-	char *dir = store_dir(mls_record_str(q, "store")), *p = NULL;
-	struct stat sb;
+	struct mls_store *st = NULL;
 	long long size = -1;
 
 	if (id == NULL || *id == '\0') {
 		size = 0;
 		goto out;
 	}
-	if (dir == NULL || mls_store_sandbox_key(id, &key) < 0 ||
-	    (p = pathf("%s/%s", dir, key.buf)) == NULL)
-		goto out;
-	if (stat(p, &sb) == 0)
-		size = (long long)sb.st_size;
+	if (open_store(q, &st) < 0 || mls_store_sandbox_key(id, &key) < 0 ||
+	    mls_store_stat(st, key.buf, &size) != 1)
+		size = -1;
 out:
 	mls_error_clear();
 	mls_buf_release(&key);
-	free(dir);
-	free(p);
+	close_store(st);
 	return size;
 }
 
@@ -1569,7 +1530,7 @@ mls_local_exec_end(const json_t *run, int status, const char *stop,
 			    a0);
 	}
 	/* a cancel whose stopper died meanwhile is still a cancel */
-	if (stop == NULL && code != 0 && stop_marker(x.jobdir)) {
+	if (stop == NULL && code != 0 && stop_marker(&x)) {
 		stop = "cancel";
 		why = "stopped";
 	}
@@ -1666,15 +1627,13 @@ mls_local_exec_run(const char *data, const json_t *q, char *const env[])
 int
 mls_local_exec_stopped(const json_t *e)
 {
-	char *dir = store_dir(mls_record_str(e, "store")), *p = NULL;
-	const char *id = mls_record_id(e);
+	struct mls_store *st = NULL;
 	int r = 0;
 
-	if (dir != NULL && id != NULL &&
-	    (p = pathf("%s/jobs/%s", dir, id)) != NULL)
-		r = stop_marker(p);
-	free(dir);
-	free(p);
+	if (open_store(e, &st) == 0)
+		r = mls_job_stopped(st, mls_record_id(e)) == 1;
+	mls_error_clear();
+	close_store(st);
 	return r;
 }
 

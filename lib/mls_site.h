@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "mls_config.h"
+#include "mls_job.h"
 #include "mls_store.h"
 
 struct mls_site;
@@ -60,6 +61,7 @@ struct mls_site {
 	char				*name;
 	json_t				*conf;	/* the [site "NAME"] settings */
 	const struct mls_config		*cfg;	/* borrowed */
+	double				 grace_s; /* the grace setting (10) */
 	struct mls_store		*store;	/* borrowed */
 	void				*priv;	/* the driver's */
 };
@@ -80,24 +82,5 @@ int	 mls_site_submit(struct mls_site *s, json_t **jobs, size_t n);
 int	 mls_site_poll(struct mls_site *s, json_t **jobs, size_t n);
 /* Cancel one job: the stop marker in the store, then the site's own cancel. */
 int	 mls_site_cancel(struct mls_site *s, json_t *job);
-
-/*
- * Build a new job record (new reference in *out):
- *   site, sandbox (id or NULL), image (or NULL), argv (array of strings
- *   with {name} placeholders, replaced from params; {index}, {id} too),
- *   params (object, borrowed), resources (object, borrowed, may be NULL),
- *   env (object of strings, may be NULL), name (may be NULL).
- * A placeholder naming no parameter is MLS_EINPUT naming it.
- */
-int	 mls_job_new(json_t **out, const char *site, const char *sandbox,
-	    const char *image, const json_t *argv, const json_t *params,
-	    const json_t *resources, const json_t *env, const char *name);
-/* mls_job_new() with the id given (NULL: a new one). */
-int	 mls_job_new_id(json_t **out, const char *id, const char *site,
-	    const char *sandbox, const char *image, const json_t *argv,
-	    const json_t *params, const json_t *resources, const json_t *env,
-	    const char *name);
-/* Replace {name} placeholders in tmpl from params (new string in *out). */
-int	 mls_job_expand(const char *tmpl, const json_t *params, char **out);
 
 #endif

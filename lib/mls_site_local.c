@@ -40,6 +40,7 @@
 #include "mls_buf.h"
 #include "mls_config.h"
 #include "mls_error.h"
+#include "mls_job.h"
 #include "mls_jobwrap.h"
 #include "mls_local_exec.h"
 #include "mls_log.h"
@@ -242,48 +243,24 @@ alive(pid_t pid, unsigned long long starttime)
 	return st != 0 && (starttime == 0 || st == starttime);
 }
 
-static void
-hostname(char out[256])
-{
-	if (gethostname(out, 256) == -1)
-		out[0] = '\0';
-	out[255] = '\0';
-}
-
 /* Write jobs/ID/result.json unless the store has one already. */
 static int
 write_result_if_none(const char *store_url, const char *id, const char *state,
     const char *reason, const char *started)
 {
+	struct mls_job_result r;
 	struct mls_store *st = NULL;
-	struct mls_buf key = MLS_BUF_INIT;
-	json_t *res = NULL;
-	char now[32], host[256], *s = NULL;
 	int rc;
 
-	if ((rc = mls_store_open(&st, NULL, store_url)) < 0)
-		goto out;
-	mls_buf_addf(&key, "jobs/%s/result.json", id);
-	if ((rc = mls_buf_error(&key)) < 0)
-		goto out;
-	if ((rc = mls_store_stat(st, key.buf, NULL)) != 0)
-		goto out;		/* there is one, or an error */
-	mls_time_format(now, mls_time_now());
-	hostname(host);
-	res = json_pack("{s:s,s:s,s:s,s:n,s:s,s:o,s:s,s:s,s:n}", "kind",
-	    "result", "id", id, "state", state, "exit_code", "reason", reason,
-	    "started", started != NULL ? json_string(started) : json_null(),
-	    "finished", now, "host", host, "outputs");
-	if (res == NULL || (s = json_dumps(res, MLS_JSON_COMPACT)) == NULL) {
-		rc = mls_error_set(MLS_ENOMEM, "out of memory");
-		goto out;
-	}
-	rc = mls_store_put_buf(st, key.buf, s, strlen(s));
-out:
-	free(s);
-	json_decref(res);
-	mls_buf_release(&key);
+	if ((rc = mls_job_result_init(&r, id, mls_state_parse(state))) < 0)
+		return rc;
+	mls_job_result_set_reason(&r, reason);
+	if (started != NULL)
+		snprintf(r.started, sizeof(r.started), "%s", started);
+	if ((rc = mls_store_open(&st, NULL, store_url)) == 0)
+		rc = mls_job_result_put(st, &r, MLS_JOB_RESULT_IF_NONE);
 	mls_store_free(st);
+	mls_job_result_release(&r);
 	return rc < 0 ? rc : 0;
 }
 

@@ -936,6 +936,21 @@ out:
 	return rc;
 }
 
+int
+mls_store_url_is_local(const char *url)
+{
+	size_t i;
+
+	for (i = 0; url != NULL && i < sizeof(drivers) / sizeof(drivers[0]);
+	    i++)
+		if (strncmp(url, drivers[i].prefix,
+		    strlen(drivers[i].prefix)) == 0)
+			return drivers[i].drv == &file_driver &&
+			    url[strlen(drivers[i].prefix)] != '\0' &&
+			    (url[0] == '/' || url[7] == '/');
+	return 0;
+}
+
 void
 mls_store_free(struct mls_store *st)
 {
@@ -1045,7 +1060,7 @@ mls_store_list(struct mls_store *st, const char *dir, json_t **out)
 	*out = NULL;
 	if (dir == NULL)
 		dir = "";
-	/* "jobs/" and "jobs" name the same directory */
+	/* "DIR/" and "DIR" name the same directory */
 	mls_buf_adds(&d, dir);
 	while (d.len > 0 && d.buf[d.len - 1] == '/')
 		d.buf[--d.len] = '\0';

@@ -24,6 +24,8 @@ struct mls_store;
 int	 mls_store_open(struct mls_store **out, const struct mls_config *cfg,
 	    const char *url);
 void	 mls_store_free(struct mls_store *st);
+/* 1 if url names a store on this file system (file://PATH, PATH), else 0. */
+int	 mls_store_url_is_local(const char *url);
 /* The store's base URL, ending in '/' (borrowed). */
 const char *mls_store_url(const struct mls_store *st);
 /* The full URL of key (new string). */

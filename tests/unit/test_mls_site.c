@@ -247,16 +247,19 @@ test_poll_store(struct mls_site *s)
 	static const char metrics[] = "{\"step\":1,\"loss\":0.9}\n"
 	    "garbage\n[1,2]\n{\"step\":2,\"loss\":0.5,\"acc\":0.7}\n"
 	    "{\"step\":3,\"acc\":0.8}\n{\"torn\":";
-	static const char result[] = "{\"kind\":\"result\",\"id\":\"x\","
+	static const char result[] = "{\"kind\":\"result\",\"id\":\"%s\","
 	    "\"state\":\"succeeded\",\"exit_code\":2,\"reason\":\"exit status 2\","
 	    "\"started\":\"2026-01-01T00:00:00.000Z\",\"finished\":"
 	    "\"2026-01-01T00:00:01.000Z\",\"host\":\"h\"}";
+	struct mls_buf res = MLS_BUF_INIT;
 
 	mls_buf_addf(&key, "jobs/%s/metrics.jsonl", mls_record_id(j));
 	mls_store_put_buf(st, key.buf, metrics, strlen(metrics));
 	mls_buf_reset(&key);
 	mls_buf_addf(&key, "jobs/%s/result.json", mls_record_id(j));
-	mls_store_put_buf(st, key.buf, result, strlen(result));
+	mls_buf_addf(&res, result, mls_record_id(j));
+	mls_store_put_buf(st, key.buf, res.buf, res.len);
+	mls_buf_release(&res);
 	ok(mls_site_poll(s, &j, 1) == 0, "poll a job with a result");
 	ok(str_is(j, "state", "failed") && mls_record_int(j, "exit_code",
 	    -1) == 2 && str_is(j, "reason", "exit status 2") &&
