@@ -35,13 +35,17 @@ steps_cmd() {	# steps_cmd N
 }
 
 @test "mls-status --wait on a running job reports its final metrics" {
-	run -0 mls-submit -- sh -c "$(steps_cmd 4)"
+	run -0 mls-submit -- sh -c "$(steps_cmd 6)"
 	id=$(json_get id <<<"$output")
-	# a first look while it runs, then the wait
-	sleep 0.5
-	run -0 --separate-stderr mls-status "$id"
+	# look while it runs until a first line shows, then wait for the end
+	for _ in $(seq 1 100); do
+		run -0 --separate-stderr mls-status "$id"
+		[ "$(json_get metrics.step <<<"$output")" = null ] || break
+		sleep 0.1
+	done
+	[ "$(json_get state <<<"$output")" = running ]
 	run -0 --separate-stderr timeout 60 mls-status --wait "$id"
-	[ "$(json_get metrics.step <<<"$output")" = 4 ]
+	[ "$(json_get metrics.step <<<"$output")" = 6 ]
 }
 
 @test "a last metrics line without a newline counts, for a job and a trial" {
@@ -93,9 +97,9 @@ steps_cmd() {	# steps_cmd N
 @test "an ensemble's summary is the mean, std, min and max of its members' own metrics" {
 	run -0 --separate-stderr timeout 180 mls-ensemble --members 6 --parallel 2 \
 		--format jsonl -- sh -c '
-		for s in 1 2 3; do
+		for s in 1 2 3 4; do
 			echo "{{\"step\":$s,\"acc\":0.{member}$s}" >>"$MLS_METRICS"
-			sleep 0.3
+			sleep 0.4
 		done'
 	last=$(tail -n 1 <<<"$output")
 	[ "$(json_get quorum.outcome <<<"$last")" = reached ]
