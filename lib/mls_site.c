@@ -33,6 +33,23 @@ static const struct mls_site_ops *const drivers[] = {
 	&mls_site_slurm_ops,
 };
 
+/* Drivers added by mls_site_register(), looked up after the built-in ones. */
+static const struct mls_site_ops *registered[8];
+
+int
+mls_site_register(const struct mls_site_ops *ops)
+{
+	size_t i;
+
+	for (i = 0; i < 8 && registered[i] != NULL && registered[i] != ops; i++)
+		;
+	if (i == 8)
+		return mls_error_set(MLS_ENOMEM, "site type '%s': too many "
+		    "registered site types", ops->type);
+	registered[i] = ops;
+	return 0;
+}
+
 int
 mls_site_open(struct mls_site **out, const struct mls_config *cfg,
     struct mls_store *st, const char *name)
@@ -53,6 +70,9 @@ mls_site_open(struct mls_site **out, const struct mls_config *cfg,
 	for (i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
 		if (type != NULL && strcmp(drivers[i]->type, type) == 0)
 			ops = drivers[i];
+	for (i = 0; ops == NULL && i < 8 && registered[i] != NULL; i++)
+		if (type != NULL && strcmp(registered[i]->type, type) == 0)
+			ops = registered[i];
 	if (ops == NULL) {
 		rc = mls_error_set(MLS_ECONFIG, "site '%s': type '%s' is not "
 		    "supported yet", name, type != NULL ? type : "");
