@@ -34,18 +34,20 @@ static const struct mls_site_ops *const drivers[] = {
 };
 
 /* Drivers added by mls_site_register(), looked up after the built-in ones. */
-static const struct mls_site_ops *registered[8];
+#define REGISTERED_MAX	8
+static const struct mls_site_ops *registered[REGISTERED_MAX];
 
 int
 mls_site_register(const struct mls_site_ops *ops)
 {
 	size_t i;
 
-	for (i = 0; i < 8 && registered[i] != NULL && registered[i] != ops; i++)
+	for (i = 0; i < REGISTERED_MAX && registered[i] != NULL &&
+	    registered[i] != ops; i++)
 		;
-	if (i == 8)
-		return mls_error_set(MLS_ENOMEM, "site type '%s': too many "
-		    "registered site types", ops->type);
+	if (i == REGISTERED_MAX)
+		return mls_error_set(MLS_ERR, "site type '%s': more than %d "
+		    "registered site types", ops->type, REGISTERED_MAX);
 	registered[i] = ops;
 	return 0;
 }
@@ -70,7 +72,7 @@ mls_site_open(struct mls_site **out, const struct mls_config *cfg,
 	for (i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
 		if (type != NULL && strcmp(drivers[i]->type, type) == 0)
 			ops = drivers[i];
-	for (i = 0; ops == NULL && i < 8 && registered[i] != NULL; i++)
+	for (i = 0; ops == NULL && i < REGISTERED_MAX && registered[i]; i++)
 		if (type != NULL && strcmp(registered[i]->type, type) == 0)
 			ops = registered[i];
 	if (ops == NULL) {
