@@ -32,6 +32,25 @@ static const struct mls_site_ops *const drivers[] = {
 	&mls_site_slurm_ops,
 };
 
+/* Drivers added by mls_site_register(), looked up after the built-in ones. */
+#define REGISTERED_MAX	8
+static const struct mls_site_ops *registered[REGISTERED_MAX];
+
+int
+mls_site_register(const struct mls_site_ops *ops)
+{
+	size_t i;
+
+	for (i = 0; i < REGISTERED_MAX && registered[i] != NULL &&
+	    registered[i] != ops; i++)
+		;
+	if (i == REGISTERED_MAX)
+		return mls_error_set(MLS_ERR, "site type '%s': more than %d "
+		    "registered site types", ops->type, REGISTERED_MAX);
+	registered[i] = ops;
+	return 0;
+}
+
 int
 mls_site_open(struct mls_site **out, const struct mls_config *cfg,
     struct mls_store *st, const char *name)
@@ -52,6 +71,9 @@ mls_site_open(struct mls_site **out, const struct mls_config *cfg,
 	for (i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
 		if (type != NULL && strcmp(drivers[i]->type, type) == 0)
 			ops = drivers[i];
+	for (i = 0; ops == NULL && i < REGISTERED_MAX && registered[i]; i++)
+		if (type != NULL && strcmp(registered[i]->type, type) == 0)
+			ops = registered[i];
 	if (ops == NULL) {
 		rc = mls_error_set(MLS_ECONFIG, "site '%s': type '%s' is not "
 		    "supported yet", name, type != NULL ? type : "");

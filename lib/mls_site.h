@@ -66,6 +66,13 @@ struct mls_site {
 	void				*priv;	/* the driver's */
 };
 
+/*
+ * Add a driver for sites of type ops->type (for tests, and for future
+ * plug-in sites): ops must outlive every site opened with it; a built-in
+ * type wins.  Not thread-safe: register before opening any site.
+ */
+int	 mls_site_register(const struct mls_site_ops *ops);
+
 /* Open site NAME (NULL: the default site); cfg and st must outlive it. */
 int	 mls_site_open(struct mls_site **out, const struct mls_config *cfg,
 	    struct mls_store *st, const char *name);
