@@ -28,6 +28,7 @@
 #include "mls_campaign.h"
 #include "mls_config.h"
 #include "mls_error.h"
+#include "mls_job.h"
 #include "mls_log.h"
 #include "mls_pruner.h"
 #include "mls_record.h"
@@ -216,29 +217,28 @@ active(const struct fjob *j)
 	return j->state == F_QUEUED || j->state == F_RUNNING;
 }
 
-/* The one place that names a job's files in the store (see mls_job). */
+/* A job's files go into the store through mls_job, as a driver's do. */
 static void
-put_job_file(const char *id, const char *file, const char *data, size_t len)
+put_job_file(const char *id, enum mls_job_file f, const char *data,
+    size_t len)
 {
-	struct mls_buf key = MLS_BUF_INIT;
-
-	mls_buf_addf(&key, "jobs/%s/%s", id, file);
-	if (mls_store_put_buf(st, key.buf, data, len) < 0)
-		printf("# put %s: %s\n", key.buf, mls_error_last());
-	mls_buf_release(&key);
+	if (mls_job_put(st, id, f, data, len) < 0)
+		printf("# put %s: %s\n", mls_job_file_name(f), mls_error_last());
 }
 
 static void
 put_result(const struct fjob *j, const char *state, int exit_code)
 {
-	json_t *res = json_pack("{s:s,s:s,s:s,s:o}", "kind", "result", "id",
-	    j->id, "state", state, "exit_code", exit_code >= 0 ?
-	    json_integer(exit_code) : json_null());
-	char *s = json_dumps(res, JSON_COMPACT);
+	struct mls_job_result r;
 
-	put_job_file(j->id, "result.json", s, strlen(s));
-	free(s);
-	json_decref(res);
+	if (mls_job_result_init(&r, j->id, mls_state_parse(state)) < 0) {
+		printf("# result: %s\n", mls_error_last());
+		return;
+	}
+	r.exit_code = exit_code;
+	if (mls_job_result_put(st, &r, 0) < 0)
+		printf("# result: %s\n", mls_error_last());
+	mls_job_result_release(&r);
 }
 
 static void
@@ -266,7 +266,7 @@ advance(struct fjob *j)
 	if (j->steps < p.nvals) {
 		mls_buf_addf(&j->metrics, "{\"step\":%d,\"%s\":%.17g}\n",
 		    j->steps, p.metric ? p.metric : "loss", p.vals[j->steps]);
-		put_job_file(j->id, "metrics.jsonl", j->metrics.buf,
+		put_job_file(j->id, MLS_JOB_METRICS, j->metrics.buf,
 		    j->metrics.len);
 		evf("metric %ld:%d", j->number, j->steps);
 		j->steps++;
@@ -275,7 +275,7 @@ advance(struct fjob *j)
 			return;
 	}
 	if (p.out != NULL)
-		put_job_file(j->id, "stdout", p.out, strlen(p.out));
+		put_job_file(j->id, MLS_JOB_STDOUT, p.out, strlen(p.out));
 	if (p.lose) {
 		j->state = F_LOST;
 		evf("lost %ld", j->number);
