@@ -43,7 +43,8 @@ mls_buf_grow(struct mls_buf *b, size_t extra)
 
 	if (b->err)
 		return MLS_ENOMEM;
-	if (extra > (size_t)-1 - b->len - 1)
+	/* more than half the address space is refused without asking */
+	if (extra > (size_t)-1 / 2 - b->len - 1)
 		goto oom;
 	want = b->len + extra + 1;
 	if (want <= b->cap)
