@@ -20,6 +20,7 @@
 #include "mls_error.h"
 #include "mls_log.h"
 #include "mls_record.h"
+#include "mls_time.h"
 #include "mls_track.h"
 
 int cli_verbosity;

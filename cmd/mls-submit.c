@@ -22,6 +22,7 @@
 #include "mls_ship.h"
 #include "mls_site.h"
 #include "mls_store.h"
+#include "mls_time.h"
 #include "mls_track.h"
 
 static const char synopsis[] =

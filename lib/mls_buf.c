@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mls_alloc.h"
 #include "mls_buf.h"
 #include "mls_error.h"
 
@@ -42,15 +43,15 @@ mls_buf_grow(struct mls_buf *b, size_t extra)
 
 	if (b->err)
 		return MLS_ENOMEM;
+	/* more than half the address space is refused without asking */
 	if (extra > (size_t)-1 / 2 - b->len - 1)
 		goto oom;
 	want = b->len + extra + 1;
 	if (want <= b->cap)
 		return 0;
-	cap = b->cap ? b->cap : 64;
-	while (cap < want)
-		cap *= 2;
-	if ((p = realloc(b->cap > 0 ? b->buf : NULL, cap)) == NULL)
+	/* b->buf is the static "" until the first allocation */
+	if (mls_grow_cap(b->cap > 0 ? b->cap : 64, want, 1, &cap) < 0 ||
+	    (p = realloc(b->cap > 0 ? b->buf : NULL, cap)) == NULL)
 		goto oom;
 	if (b->cap == 0)
 		p[0] = '\0';

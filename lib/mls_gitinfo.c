@@ -22,6 +22,7 @@
 #include <git2.h>
 #include <jansson.h>
 
+#include "mls_alloc.h"
 #include "mls_buf.h"
 #include "mls_error.h"
 #include "mls_gitinfo.h"
@@ -77,7 +78,7 @@ static int
 rules_add_line(struct rules *r, const char *line, size_t len, const char *base)
 {
 	struct mls_buf pat = MLS_BUF_INIT;
-	struct rule *nv, ru = { 0 };
+	struct rule ru = { 0 };
 	int rc;
 
 	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t' ||
@@ -111,14 +112,9 @@ rules_add_line(struct rules *r, const char *line, size_t len, const char *base)
 	mls_buf_add(&pat, line, len);
 	if ((rc = mls_buf_error(&pat)) < 0)
 		return rc;
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 16;
-		if ((nv = realloc(r->v, cap * sizeof(*nv))) == NULL) {
-			mls_buf_release(&pat);
-			return mls_error_set(MLS_ENOMEM, "out of memory");
-		}
-		r->v = nv;
-		r->cap = cap;
+	if ((rc = MLS_GROW(r->v, r->cap, r->n + 1)) < 0) {
+		mls_buf_release(&pat);
+		return rc;
 	}
 	ru.pat = mls_buf_detach(&pat);
 	ru.base = strdup(base);
@@ -331,7 +327,7 @@ walk_dir(struct walk *w, const char *rel)
 	    full = MLS_BUF_INIT;
 	char target[PATH_MAX];
 	size_t nrules = w->rules.n, n = 0, cap = 0, i;
-	char **names = NULL, **nv;
+	char **names = NULL;
 	struct dirent *de;
 	struct stat sb;
 	DIR *d = NULL;
@@ -350,14 +346,8 @@ walk_dir(struct walk *w, const char *rel)
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
 		    strcmp(de->d_name, ".git") == 0)
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 32;
-			if ((nv = realloc(names, cap * sizeof(*nv))) == NULL) {
-				rc = mls_error_set(MLS_ENOMEM, "out of memory");
-				goto out;
-			}
-			names = nv;
-		}
+		if ((rc = MLS_GROW(names, cap, n + 1)) < 0)
+			goto out;
 		if ((names[n] = strdup(de->d_name)) == NULL) {
 			rc = mls_error_set(MLS_ENOMEM, "out of memory");
 			goto out;

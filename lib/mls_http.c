@@ -6,7 +6,7 @@
  * mls_http_run(); retries are scheduled in its loop, so a transfer that
  * waits for its backoff never holds up the others.
  *
- * Downloads to a file go to a temporary file next to it (".NAME.mls-XXXXXX")
+ * Downloads to a file go to a temporary file next to it (mls_tempfile.h)
  * that is renamed over the destination only once it is complete and, when
  * a digest is known, verified.  After a drop the next attempt asks for the
  * rest with "Range: bytes=N-" (and If-Range with the ETag when there was
@@ -26,11 +26,14 @@
 
 #include <curl/curl.h>
 
+#include "mls_alloc.h"
 #include "mls_buf.h"
 #include "mls_digest.h"
 #include "mls_error.h"
 #include "mls_http.h"
 #include "mls_log.h"
+#include "mls_tempfile.h"
+#include "mls_time.h"
 
 #define BACKOFF_CAP_MS	8000L
 #define DEFAULT_MAX	(16UL << 20)
@@ -60,8 +63,7 @@ struct slot {
 	int		 active, done;
 	double		 not_before;	/* monotonic seconds */
 	/* GET */
-	int		 fd;
-	char		*tmp;
+	struct mls_tempfile tf;		/* the file being downloaded */
 	size_t		 buf_start;	/* out->len when the transfer started */
 	long long	 off;		/* body bytes kept so far */
 	int		 range_asked, first_byte;
@@ -80,15 +82,6 @@ struct slot {
 };
 
 static int curl_inited;
-
-static double
-mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static long
 env_long(const char *name, long def, long min, long max)
@@ -417,19 +410,19 @@ on_write(char *p, size_t sz, size_t nm, void *arg)
 			mls_debug("http: '%s': server sent the whole object; "
 			    "starting again", x->url);
 			s->off = 0;
-			if (s->fd >= 0 && (ftruncate(s->fd, 0) == -1 ||
-			    lseek(s->fd, 0, SEEK_SET) == -1)) {
+			if (s->tf.fd >= 0 && (ftruncate(s->tf.fd, 0) == -1 ||
+			    lseek(s->tf.fd, 0, SEEK_SET) == -1)) {
 				cb_fail(s, MLS_EIO, strerror(errno));
 				return 0;
 			}
-			if (s->fd < 0 && x->out != NULL)
+			if (s->tf.fd < 0 && x->out != NULL)
 				buf_truncate(x->out, s->buf_start);
 		}
 	}
-	if (s->fd >= 0) {
-		if (write_all(s->fd, p, n) == -1) {
+	if (s->tf.fd >= 0) {
+		if (write_all(s->tf.fd, p, n) == -1) {
 			char m[200];
-			snprintf(m, sizeof(m), "write '%s': %s", s->tmp,
+			snprintf(m, sizeof(m), "write '%s': %s", s->tf.path,
 			    strerror(errno));
 			cb_fail(s, MLS_EIO, m);
 			return 0;
@@ -566,44 +559,14 @@ pool_get(struct mls_http *h)
 static void
 pool_put(struct mls_http *h, CURL *e)
 {
-	CURL **p;
-
-	if (h->npool == h->cappool) {
-		size_t cap = h->cappool ? h->cappool * 2 : 8;
-		if ((p = realloc(h->pool, cap * sizeof(*p))) == NULL) {
-			curl_easy_cleanup(e);
-			return;
-		}
-		h->pool = p;
-		h->cappool = cap;
+	if (MLS_GROW(h->pool, h->cappool, h->npool + 1) < 0) {
+		curl_easy_cleanup(e);	/* a pool of fewer handles */
+		return;
 	}
 	curl_easy_reset(e);
 	h->pool[h->npool++] = e;
 }
 
-static int
-open_tmp(struct slot *s)
-{
-	const char *path = s->x->path, *sl = strrchr(path, '/');
-	struct mls_buf b = MLS_BUF_INIT;
-	int rc;
-
-	if (sl != NULL)
-		mls_buf_addf(&b, "%.*s/.%s.mls-XXXXXX", (int)(sl - path), path,
-		    sl + 1);
-	else
-		mls_buf_addf(&b, ".%s.mls-XXXXXX", path);
-	if ((rc = mls_buf_error(&b)) < 0)
-		return rc;
-	s->tmp = mls_buf_detach(&b);
-	if ((s->fd = mkostemp(s->tmp, O_CLOEXEC)) < 0) {
-		rc = mls_error_set_errno(MLS_EIO, "create '%s'", s->tmp);
-		free(s->tmp);
-		s->tmp = NULL;
-		return rc;
-	}
-	return 0;
-}
 
 /* Set up s->e for the next attempt of s->x. */
 static int
@@ -687,7 +650,7 @@ attempt_setup(struct slot *s)
 		    (curl_off_t)s->in_size);
 		break;
 	default:	/* GET */
-		if (x->path != NULL && s->fd < 0 && (rc = open_tmp(s)) < 0)
+		if (x->path != NULL && s->tf.fd < 0 && (rc = mls_tempfile_open(&s->tf, x->path)) < 0)
 			return rc;
 		if (s->off > 0) {
 			mls_buf_addf(&b, "%lld-", s->off);
@@ -756,8 +719,8 @@ finish_get(struct slot *s)
 
 	x->size = s->off;
 	if (x->sha256 != NULL) {
-		if (s->fd >= 0)
-			rc = mls_digest_file(s->tmp, hex, NULL);
+		if (s->tf.fd >= 0)
+			rc = mls_digest_file(s->tf.path, hex, NULL);
 		else
 			rc = mls_digest_buf(x->out->buf + s->buf_start,
 			    x->out->len - s->buf_start, hex);
@@ -768,17 +731,9 @@ finish_get(struct slot *s)
 			    "does not match the expected sha256:%s", x->url,
 			    hex, x->sha256);
 	}
-	if (s->fd >= 0) {
-		if (fchmod(s->fd, 0644) == -1 || close(s->fd) == -1) {
-			s->fd = -1;
-			return mls_error_set_errno(MLS_EIO, "write '%s'", s->tmp);
-		}
-		s->fd = -1;
-		if (rename(s->tmp, x->path) == -1)
-			return mls_error_set_errno(MLS_EIO, "rename '%s' to '%s'",
-			    s->tmp, x->path);
-		free(s->tmp);
-		s->tmp = NULL;
+	if (s->tf.fd >= 0) {
+		if ((rc = mls_tempfile_commit(&s->tf, x->path, 0644, 0)) < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -871,11 +826,11 @@ judge(struct slot *s, CURLcode res)
 	if (code == 416 && s->off > 0) {
 		/* the partial file is not a prefix of the object: start again */
 		s->off = 0;
-		if (s->fd >= 0 && (ftruncate(s->fd, 0) == -1 ||
-		    lseek(s->fd, 0, SEEK_SET) == -1))
+		if (s->tf.fd >= 0 && (ftruncate(s->tf.fd, 0) == -1 ||
+		    lseek(s->tf.fd, 0, SEEK_SET) == -1))
 			return mls_error_set_errno(MLS_EIO, "truncate '%s'",
-			    s->tmp);
-		if (s->fd < 0 && x->out != NULL)
+			    s->tf.path);
+		if (s->tf.fd < 0 && x->out != NULL)
 			buf_truncate(x->out, s->buf_start);
 		mls_error_set(MLS_ENET, "'%s': HTTP 416 on resume", x->url);
 		return 1;
@@ -898,15 +853,7 @@ method_name(int m)
 static void
 slot_cleanup(struct slot *s)
 {
-	if (s->fd >= 0) {
-		close(s->fd);
-		s->fd = -1;
-	}
-	if (s->tmp != NULL) {
-		(void)unlink(s->tmp);
-		free(s->tmp);
-		s->tmp = NULL;
-	}
+	mls_tempfile_abort(&s->tf);
 	if (s->in_fd >= 0) {
 		close(s->in_fd);
 		s->in_fd = -1;
@@ -969,7 +916,8 @@ mls_http_run(struct mls_http *h, struct mls_http_xfer *x, size_t n,
 	for (i = 0; i < n; i++) {
 		sl[i].x = &x[i];
 		sl[i].h = h;
-		sl[i].fd = sl[i].in_fd = -1;
+		sl[i].tf = (struct mls_tempfile)MLS_TEMPFILE_INIT;
+		sl[i].in_fd = -1;
 		x[i].rc = 0;
 		x[i].found = 1;
 		x[i].status = 0;
@@ -982,7 +930,7 @@ mls_http_run(struct mls_http *h, struct mls_http_xfer *x, size_t n,
 	}
 	while (ndone < n) {
 		/* start what may start: the queue in order, retries when due */
-		t = mono();
+		t = mls_time_mono();
 		wake = t + 0.1;
 		for (i = 0; i < n && nactive < (size_t)jobs; i++) {
 			s = &sl[i];
@@ -1033,7 +981,7 @@ mls_http_run(struct mls_http *h, struct mls_http_xfer *x, size_t n,
 				mls_debug("http: %s; retry %d of %d in %ld ms",
 				    mls_error_last(), s->x->attempts, h->retries,
 				    ms);
-				s->not_before = mono() + (double)ms / 1000.0;
+				s->not_before = mls_time_mono() + (double)ms / 1000.0;
 				s->first_byte = 0;
 				continue;
 			}
@@ -1057,7 +1005,7 @@ mls_http_run(struct mls_http *h, struct mls_http_xfer *x, size_t n,
 			}
 		}
 		if (fn != NULL) {
-			t = mono();
+			t = mls_time_mono();
 			if (t - last_prog >= 0.1) {
 				last_prog = t;
 				pdone = ptotal = 0;
@@ -1074,7 +1022,7 @@ mls_http_run(struct mls_http *h, struct mls_http_xfer *x, size_t n,
 			break;
 		if (finished)
 			continue;	/* start the next ones at once */
-		t = mono();
+		t = mls_time_mono();
 		timeout_ms = (int)((wake - t) * 1000.0);
 		if (timeout_ms < 1)
 			timeout_ms = 1;

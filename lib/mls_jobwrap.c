@@ -8,13 +8,10 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -24,6 +21,7 @@
 #include "mls_jobwrap.h"
 #include "mls_record.h"
 #include "mls_store.h"
+#include "mls_tempfile.h"
 
 int
 mls_jobwrap_env_name_ok(const char *name)
@@ -140,56 +138,27 @@ fnv1a(const char *s)
 int
 mls_jobwrap_install(const char *dir, char **out)
 {
-	struct mls_buf path = MLS_BUF_INIT, tmp = MLS_BUF_INIT;
-	size_t len = strlen(mls_jobwrap_sh), off = 0;
+	struct mls_buf path = MLS_BUF_INIT;
+	size_t len = strlen(mls_jobwrap_sh);
 	struct stat sb;
-	ssize_t n;
-	int fd = -1, rc;
+	int rc;
 
 	*out = NULL;
 	mls_buf_addf(&path, "%s/jobwrap-%016llx.sh", dir,
 	    (unsigned long long)fnv1a(mls_jobwrap_sh));
-	mls_buf_addf(&tmp, "%s/.jobwrap-XXXXXX", dir);
-	if ((rc = mls_buf_error(&path)) < 0 || (rc = mls_buf_error(&tmp)) < 0)
+	if ((rc = mls_buf_error(&path)) < 0)
 		goto out;
 	if (stat(path.buf, &sb) == 0 && S_ISREG(sb.st_mode) &&
 	    (size_t)sb.st_size == len)
 		goto done;
-	if ((rc = mls_mkdirs(dir, 0700)) < 0)
+	if ((rc = mls_mkdirs(dir, 0700)) < 0 ||
+	    (rc = mls_write_file_atomic(path.buf, mls_jobwrap_sh, len, 0755,
+	    0)) < 0)
 		goto out;
-	if ((fd = mkostemp(tmp.buf, O_CLOEXEC)) < 0) {
-		rc = mls_error_set_errno(MLS_EIO, "create '%s'", tmp.buf);
-		goto out;
-	}
-	while (off < len) {
-		n = write(fd, mls_jobwrap_sh + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = mls_error_set_errno(MLS_EIO, "write '%s'", tmp.buf);
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	if (fchmod(fd, 0755) == -1 || close(fd) == -1) {
-		fd = -1;
-		rc = mls_error_set_errno(MLS_EIO, "write '%s'", tmp.buf);
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp.buf, path.buf) == -1) {
-		rc = mls_error_set_errno(MLS_EIO, "rename '%s'", path.buf);
-		goto out;
-	}
 done:
 	*out = mls_buf_detach(&path);
 	rc = *out != NULL ? 0 : mls_error_set(MLS_ENOMEM, "out of memory");
 out:
-	if (fd >= 0) {
-		close(fd);
-		(void)unlink(tmp.buf);
-	}
 	mls_buf_release(&path);
-	mls_buf_release(&tmp);
 	return rc;
 }

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "mls_alloc.h"
 #include "mls_error.h"
 #include "mls_pruner.h"
 
@@ -118,6 +119,7 @@ vals_put(struct vals *v, long number, double value)
 	size_t i, cap;
 	long *nn;
 	double *nv;
+	int rc;
 
 	for (i = v->n; i-- > 0;)
 		if (v->num[i] == number) {
@@ -125,11 +127,13 @@ vals_put(struct vals *v, long number, double value)
 			return 0;
 		}
 	if (v->n == v->cap) {
-		cap = v->cap ? 2 * v->cap : 16;
-		if ((nn = realloc(v->num, cap * sizeof(*nn))) == NULL)
+		/* two arrays of one capacity: grow both, then say so */
+		if ((rc = mls_grow_cap(v->cap, v->n + 1, sizeof(*nv), &cap)) < 0)
+			return rc;
+		if ((nn = mls_reallocarray(v->num, cap, sizeof(*nn))) == NULL)
 			return mls_error_set(MLS_ENOMEM, "out of memory");
 		v->num = nn;
-		if ((nv = realloc(v->val, cap * sizeof(*nv))) == NULL)
+		if ((nv = mls_reallocarray(v->val, cap, sizeof(*nv))) == NULL)
 			return mls_error_set(MLS_ENOMEM, "out of memory");
 		v->val = nv;
 		v->cap = cap;
@@ -143,18 +147,14 @@ static struct trial *
 trial_get(struct mls_pruner *p, long number)
 {
 	size_t n, i;
-	struct trial *nt;
 
 	if ((size_t)number >= p->nt) {
-		n = p->nt ? p->nt : 64;
-		while (n <= (size_t)number)
-			n *= 2;
-		if ((nt = realloc(p->t, n * sizeof(*nt))) == NULL)
+		n = p->nt;
+		if (MLS_GROW(p->t, p->nt, (size_t)number + 1) < 0)
 			return NULL;
-		for (i = p->nt; i < n; i++)
-			nt[i] = (struct trial){ .best = HUGE_VAL, .seen = 0, .rung = 0 };
-		p->t = nt;
-		p->nt = n;
+		for (i = n; i < p->nt; i++)
+			p->t[i] = (struct trial){ .best = HUGE_VAL, .seen = 0,
+			    .rung = 0 };
 	}
 	return &p->t[number];
 }
@@ -162,8 +162,7 @@ trial_get(struct mls_pruner *p, long number)
 static struct vals *
 step_get(struct mls_pruner *p, long step)
 {
-	size_t lo = 0, hi = p->nsteps, mid, cap;
-	struct vals *ns;
+	size_t lo = 0, hi = p->nsteps, mid;
 
 	while (lo < hi) {
 		mid = (lo + hi) / 2;
@@ -174,13 +173,8 @@ step_get(struct mls_pruner *p, long step)
 	}
 	if (lo < p->nsteps && p->steps[lo].step == step)
 		return &p->steps[lo];
-	if (p->nsteps == p->capsteps) {
-		cap = p->capsteps ? 2 * p->capsteps : 16;
-		if ((ns = realloc(p->steps, cap * sizeof(*ns))) == NULL)
-			return NULL;
-		p->steps = ns;
-		p->capsteps = cap;
-	}
+	if (MLS_GROW(p->steps, p->capsteps, p->nsteps + 1) < 0)
+		return NULL;
 	memmove(&p->steps[lo + 1], &p->steps[lo],
 	    (p->nsteps - lo) * sizeof(*p->steps));
 	p->nsteps++;
@@ -192,14 +186,8 @@ step_get(struct mls_pruner *p, long step)
 static double *
 scratch(struct mls_pruner *p, size_t n)
 {
-	double *s;
-
-	if (n > p->capscratch) {
-		if ((s = realloc(p->scratch, n * sizeof(*s))) == NULL)
-			return NULL;
-		p->scratch = s;
-		p->capscratch = n;
-	}
+	if (MLS_GROW(p->scratch, p->capscratch, n) < 0)
+		return NULL;
 	return p->scratch;
 }
 

@@ -2,15 +2,9 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/time.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -300,143 +294,6 @@ mls_record_check(const json_t *rec, const char *kind)
 		return mls_error_set(MLS_EINPUT, "%s record: field 'state': expected "
 		    "one of queued, running, succeeded, failed, cancelled, lost", k);
 	return 0;
-}
-
-static const char crockford[] = "0123456789abcdefghjkmnpqrstvwxyz";
-
-int
-mls_id_new(char *out, size_t outsz, const char *prefix)
-{
-	static _Thread_local uint64_t last_ms;
-	static _Thread_local unsigned char last_rand[10];
-	unsigned char rnd[10];
-	size_t plen = strlen(prefix), i;
-	struct timeval tv;
-	uint64_t ms;
-	char *p;
-
-	if (outsz < plen + 27)
-		return mls_error_set(MLS_ERR, "id buffer too small");
-	gettimeofday(&tv, NULL);
-	ms = (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
-	if (ms <= last_ms) {
-		/* Same millisecond: increment the random part (monotonic ULID). */
-		ms = last_ms;
-		memcpy(rnd, last_rand, sizeof(rnd));
-		for (i = sizeof(rnd); i-- > 0;)
-			if (++rnd[i] != 0)
-				break;
-	} else if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
-		return mls_error_set_errno(MLS_ERR, "getrandom");
-	}
-	last_ms = ms;
-	memcpy(last_rand, rnd, sizeof(rnd));
-	memcpy(out, prefix, plen);
-	p = out + plen;
-	for (i = 0; i < 10; i++)
-		p[i] = crockford[(ms >> (45 - 5 * i)) & 31];
-	/* 80 random bits, 16 characters */
-	for (i = 0; i < 16; i++) {
-		unsigned bit = (unsigned)i * 5, v = 0;
-		for (unsigned b = 0; b < 5; b++) {
-			unsigned pos = bit + b;
-			v = (v << 1) | ((rnd[pos / 8] >> (7 - pos % 8)) & 1);
-		}
-		p[10 + i] = crockford[v];
-	}
-	p[26] = '\0';
-	return 0;
-}
-
-double
-mls_time_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-void
-mls_time_format(char out[32], double t)
-{
-	time_t s = (time_t)t;
-	struct tm tm;
-	int ms = (int)((t - (double)s) * 1000.0);
-
-	if (ms < 0)
-		ms = 0;
-	if (ms > 999)
-		ms = 999;
-	gmtime_r(&s, &tm);
-	if (strftime(out, 24, "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
-		out[0] = '\0';
-		return;
-	}
-	snprintf(out + strlen(out), 32 - strlen(out), ".%03dZ", ms % 1000);
-}
-
-double
-mls_time_parse(const char *s)
-{
-	struct tm tm;
-	double frac = 0;
-	const char *p;
-	char *end;
-	int off = 0;
-
-	if (s == NULL)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	if ((p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
-		return -1;
-	if (*p == '.') {
-		frac = strtod(p, &end);
-		p = end;
-	}
-	if (*p == 'Z' || *p == 'z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		int hh, mm;
-		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
-			return -1;
-		off = (hh * 60 + mm) * 60 * (*p == '+' ? 1 : -1);
-		p += 6;
-	} else {
-		return -1;
-	}
-	if (*p != '\0')
-		return -1;
-	return (double)timegm(&tm) - off + frac;
-}
-
-double
-mls_duration_parse(const char *s)
-{
-	double total = 0, v;
-	char *end;
-	int any = 0;
-
-	if (s == NULL || *s == '\0')
-		return -1;
-	while (*s != '\0') {
-		errno = 0;
-		v = strtod(s, &end);
-		if (end == s || errno != 0 || v < 0)
-			return -1;
-		s = end;
-		switch (*s) {
-		case '\0': total += v; return total;
-		case 's': total += v; break;
-		case 'm': total += v * 60; break;
-		case 'h': total += v * 3600; break;
-		case 'd': total += v * 86400; break;
-		default: return -1;
-		}
-		s++;
-		any = 1;
-	}
-	return any ? total : -1;
 }
 
 long long

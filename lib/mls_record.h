@@ -14,6 +14,10 @@
 
 #include <jansson.h>
 
+/* ids and times were declared here; new code includes these directly */
+#include "mls_id.h"
+#include "mls_time.h"
+
 #define MLS_JSONL_MAX_LINE	(16u << 20)
 /*
  * Compact JSON with reals at 15 significant digits: 0.2 prints as 0.2,
@@ -79,20 +83,6 @@ enum mls_state	 mls_state_parse(const char *s);
 /* Succeeded, failed, cancelled or lost: the job will not change again. */
 int		 mls_state_final(enum mls_state s);
 
-/*
- * A new time-sortable id: PREFIX + 26 lowercase Crockford base32
- * characters (a ULID: 48 bits of milliseconds, 80 random bits).
- * out must hold at least strlen(prefix) + 27 bytes.
- */
-int	 mls_id_new(char *out, size_t outsz, const char *prefix);
-
-/* RFC 3339 UTC time with milliseconds, e.g. 2026-11-29T01:17:29.123Z. */
-void	 mls_time_format(char out[32], double t);
-double	 mls_time_now(void);
-/* Parse RFC 3339 (Z or offset); returns seconds since the epoch or -1. */
-double	 mls_time_parse(const char *s);
-/* Parse a duration: 90, 90s, 15m, 2h, 1d, 1h30m; returns seconds or -1. */
-double	 mls_duration_parse(const char *s);
 /* Parse a size: 512, 4k, 100M, 2G (binary units); returns bytes or -1. */
 long long mls_size_parse(const char *s);
 

@@ -3,74 +3,17 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
+#include "mls_alloc.h"
 #include "mls_buf.h"
 #include "mls_error.h"
 #include "mls_record.h"
 #include "mls_registry.h"
-
-static int
-write_atomic(const char *path, const void *data, size_t len, int sync)
-{
-	struct mls_buf tmp = MLS_BUF_INIT;
-	const char *p = data;
-	ssize_t n;
-	int fd = -1, rc;
-
-	/* temp names start with the final name but never end in ".json" */
-	mls_buf_addf(&tmp, "%s.tmp-XXXXXX", path);
-	if ((rc = mls_buf_error(&tmp)) < 0)
-		return rc;
-	if ((fd = mkostemp(tmp.buf, O_CLOEXEC)) == -1) {
-		rc = mls_error_set_errno(MLS_EIO, "create '%s'", tmp.buf);
-		goto out;
-	}
-	while (len > 0) {
-		if ((n = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = mls_error_set_errno(MLS_EIO, "write '%s'", tmp.buf);
-			goto out;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	if (fchmod(fd, 0644) == -1 || (sync && fsync(fd) == -1)) {
-		rc = mls_error_set_errno(MLS_EIO, "sync '%s'", tmp.buf);
-		goto out;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		rc = mls_error_set_errno(MLS_EIO, "close '%s'", tmp.buf);
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp.buf, path) == -1) {
-		rc = mls_error_set_errno(MLS_EIO, "rename '%s'", path);
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fd != -1)
-		close(fd);
-	if (rc < 0 && tmp.len > 0)
-		unlink(tmp.buf);
-	mls_buf_release(&tmp);
-	return rc;
-}
-
-int
-mls_write_atomic(const char *path, const void *data, size_t len, int sync)
-{
-	return write_atomic(path, data, len, sync);
-}
+#include "mls_tempfile.h"
 
 static int
 valid_id(const char *id)
@@ -108,7 +51,7 @@ mls_registry_put(const struct mls_config *cfg, const json_t *rec)
 	 * the journals are the truth.  Atomic (rename), but not fsynced: a
 	 * submission of 1,000 jobs must not cost 1,000 fsyncs.
 	 */
-	rc = write_atomic(path.buf, text, strlen(text), 0);
+	rc = mls_write_atomic(path.buf, text, strlen(text), 0);
 out:
 	free(text);
 	free(dir);
@@ -126,7 +69,7 @@ cmp_str_desc(const void *a, const void *b)
 static int
 list_names(const char *dir, char ***out, size_t *nout)
 {
-	char **names = NULL, **tmp;
+	char **names = NULL;
 	size_t n = 0, cap = 0, len;
 	struct dirent *de;
 	DIR *d;
@@ -141,12 +84,8 @@ list_names(const char *dir, char ***out, size_t *nout)
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.' || strstr(de->d_name, ".tmp-") != NULL)
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((tmp = realloc(names, cap * sizeof(*names))) == NULL)
-				goto oom;
-			names = tmp;
-		}
+		if (MLS_GROW(names, cap, n + 1) < 0)
+			goto oom;
 		if ((names[n] = strdup(de->d_name)) == NULL)
 			goto oom;
 		len = strlen(names[n]);

@@ -15,6 +15,8 @@
 
 #include "mls_config.h"
 #include "mls_store.h"
+/* mls_write_atomic() moved there; kept for the callers that came here */
+#include "mls_tempfile.h"
 
 /* Write (or overwrite) the record of a job/trial/member. */
 int	 mls_registry_put(const struct mls_config *cfg, const json_t *rec);
@@ -34,11 +36,4 @@ int	 mls_registry_recent(const struct mls_config *cfg, size_t n,
 /* Resolve a sandbox id or unique prefix present in the store. */
 int	 mls_sandbox_resolve(struct mls_store *st, const char *prefix,
 	    char **out);
-/*
- * Write data to path atomically: a temp file PATH.tmp-XXXXXX in the same
- * dir (mode 0644), fsynced when sync is set, renamed over path.
- */
-int	 mls_write_atomic(const char *path, const void *data, size_t len,
-	    int sync);
-
 #endif

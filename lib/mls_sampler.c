@@ -11,27 +11,27 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <spawn.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_errno.h>
 #include <gsl/gsl_qrng.h>
 #include <gsl/gsl_rng.h>
 #include <jansson.h>
 
+#include "mls_alloc.h"
 #include "mls_buf.h"
 #include "mls_error.h"
 #include "mls_record.h"
+#include "mls_run.h"
 #include "mls_sampler.h"
 #include "mls_space.h"
-
-extern char **environ;
 
 #define MAX_NUMBER	100000000L
 #define MAX_GRID	10000000UL
@@ -141,24 +141,6 @@ ncdf(double z)
 	return 0.5 * erfc(-z * M_SQRT1_2);
 }
 
-static int
-grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t n;
-	void *np;
-
-	if (need <= *cap)
-		return 0;
-	n = *cap ? *cap : 16;
-	while (n < need)
-		n *= 2;
-	if ((np = realloc(*p, n * size)) == NULL)
-		return mls_error_set(MLS_ENOMEM, "out of memory");
-	*p = np;
-	*cap = n;
-	return 0;
-}
-
 /* Internal coordinate of value v for dimension d; NAN when invalid. */
 static double
 to_internal(const struct dim *d, const json_t *v)
@@ -255,8 +237,7 @@ sorted_insert(struct mls_sampler *s, size_t oi)
 	double v = s->o[oi].value;
 	int rc;
 
-	if ((rc = grow((void **)&s->sorted, &s->capsorted, s->nsorted + 1,
-	    sizeof(*s->sorted))) < 0)
+	if ((rc = MLS_GROW(s->sorted, s->capsorted, s->nsorted + 1)) < 0)
 		return rc;
 	while (lo < hi) {	/* after equal values: ties keep trial order */
 		mid = (lo + hi) / 2;
@@ -297,7 +278,6 @@ static long
 obs_get(struct mls_sampler *s, long number, const json_t *params)
 {
 	size_t cap, i, oi;
-	long *ni;
 	long k;
 	int rc;
 
@@ -313,21 +293,18 @@ obs_get(struct mls_sampler *s, long number, const json_t *params)
 		return mls_error_prefix("trial %ld", number);
 	if (k < 0) {
 		if ((size_t)number >= s->nidx) {
-			cap = s->nidx ? s->nidx : 64;
-			while (cap <= (size_t)number)
-				cap *= 2;
-			if ((ni = realloc(s->idx, cap * sizeof(*ni))) == NULL)
-				return mls_error_set(MLS_ENOMEM, "out of memory");
-			for (i = s->nidx; i < cap; i++)
-				ni[i] = -1;
-			s->idx = ni;
-			s->nidx = cap;
+			cap = s->nidx;
+			if ((rc = MLS_GROW(s->idx, s->nidx, (size_t)number + 1)) < 0)
+				return rc;
+			for (i = cap; i < s->nidx; i++)
+				s->idx[i] = -1;
 		}
 		cap = s->capo;
-		if ((rc = grow((void **)&s->o, &s->capo, s->no + 1, sizeof(*s->o))) < 0)
+		if ((rc = MLS_GROW(s->o, s->capo, s->no + 1)) < 0)
 			return rc;
 		if (s->capo != cap && s->nd > 0) {
-			double *nx = realloc(s->x, s->capo * s->nd * sizeof(*nx));
+			double *nx = mls_reallocarray(s->x, s->capo,
+			    s->nd * sizeof(*nx));
 			if (nx == NULL) {
 				s->capo = cap;	/* keep x and capo in step */
 				return mls_error_set(MLS_ENOMEM, "out of memory");
@@ -567,7 +544,7 @@ kde_reserve(struct kde *k, size_t m, size_t nc)
 	size_t n = m + 1;
 
 	/* one block: mu, sigma, inv, w, lw, cumw, coef, lnorm (n each), pc (nc) */
-	if ((p = realloc(k->mu, (8 * n + nc + 1) * sizeof(*p))) == NULL)
+	if ((p = mls_reallocarray(k->mu, 8 * n + nc + 1, sizeof(*p))) == NULL)
 		return mls_error_set(MLS_ENOMEM, "out of memory");
 	k->mu = p;
 	k->sigma = p + n;
@@ -841,15 +818,19 @@ tpe_ask(struct mls_sampler *s, json_t **vals)
 	nabove = n - nbelow;
 	need = nbelow + 2 + (nabove < (size_t)s->max_above ? nabove :
 	    (size_t)s->max_above) + (size_t)s->candidates * (s->nd + 1);
-	if ((rc = grow((void **)&s->sel, &s->capsel, need, sizeof(*s->sel))) < 0)
+	if ((rc = MLS_GROW(s->sel, s->capsel, need)) < 0)
 		return rc;
 	{
 		void *p;
-		if ((p = realloc(s->wsel, need * sizeof(double))) == NULL ||
-		    (s->wsel = p, (p = realloc(s->cand, need * sizeof(double))) == NULL) ||
-		    (s->cand = p, (p = realloc(s->score, need * sizeof(double))) == NULL) ||
-		    (s->score = p, (p = realloc(s->tmp, need * sizeof(double))) == NULL) ||
-		    (s->tmp = p, (p = realloc(s->order, need * sizeof(size_t))) == NULL))
+		if ((p = mls_reallocarray(s->wsel, need, sizeof(double))) == NULL ||
+		    (s->wsel = p, (p = mls_reallocarray(s->cand, need,
+		    sizeof(double))) == NULL) ||
+		    (s->cand = p, (p = mls_reallocarray(s->score, need,
+		    sizeof(double))) == NULL) ||
+		    (s->score = p, (p = mls_reallocarray(s->tmp, need,
+		    sizeof(double))) == NULL) ||
+		    (s->tmp = p, (p = mls_reallocarray(s->order, need,
+		    sizeof(size_t))) == NULL))
 			return mls_error_set(MLS_ENOMEM, "out of memory");
 		s->order = p;
 	}
@@ -990,68 +971,64 @@ out:
 static int
 exec_run(struct mls_sampler *s, const char *in, const char *outp, const char *log)
 {
+	struct mls_child c = MLS_CHILD_INIT;
 	struct mls_buf cmd = MLS_BUF_INIT;
-	posix_spawn_file_actions_t fa;
-	const char *c = s->cmd;
+	const char *p = s->cmd;
 	char nbuf[32];
 	char *argv[4];
-	pid_t pid;
-	int rc, st, fa_ok = 0;
+	int rc, logfd = -1;
 
 	snprintf(nbuf, sizeof(nbuf), "%ld", s->parallel);
-	while (*c) {
-		if (strncmp(c, "%IN", 3) == 0) {
+	while (*p) {
+		if (strncmp(p, "%IN", 3) == 0) {
 			mls_buf_add_shquoted(&cmd, in);
-			c += 3;
-		} else if (strncmp(c, "%OUT", 4) == 0) {
+			p += 3;
+		} else if (strncmp(p, "%OUT", 4) == 0) {
 			mls_buf_add_shquoted(&cmd, outp);
-			c += 4;
-		} else if (strncmp(c, "%N", 2) == 0) {
+			p += 4;
+		} else if (strncmp(p, "%N", 2) == 0) {
 			mls_buf_adds(&cmd, nbuf);
-			c += 2;
+			p += 2;
 		} else {
-			mls_buf_addc(&cmd, *c++);
+			mls_buf_addc(&cmd, *p++);
 		}
 	}
 	if ((rc = mls_buf_error(&cmd)) < 0)
 		goto out;
-	if (posix_spawn_file_actions_init(&fa) != 0) {
-		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+	if ((logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0644)) == -1) {
+		rc = mls_error_set_errno(MLS_EIO, "exec sampler: open '%s'", log);
 		goto out;
 	}
-	fa_ok = 1;
-	if (posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0) != 0 ||
-	    posix_spawn_file_actions_addopen(&fa, 1, log,
-	    O_WRONLY | O_CREAT | O_APPEND, 0644) != 0 ||
-	    posix_spawn_file_actions_adddup2(&fa, 1, 2) != 0) {
-		rc = mls_error_set(MLS_ENOMEM, "out of memory");
-		goto out;
-	}
-	argv[0] = (char *)"sh";
+	argv[0] = (char *)"/bin/sh";
 	argv[1] = (char *)"-c";
 	argv[2] = cmd.buf;
 	argv[3] = NULL;
-	if ((errno = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ)) != 0) {
-		rc = mls_error_set_errno(MLS_EUNAVAIL, "exec sampler: /bin/sh");
+	c.argv = argv;
+	c.in = MLS_CHILD_NULL;
+	c.out = MLS_CHILD_FD;
+	c.out_fd = logfd;
+	c.flags = MLS_CHILD_ERR_TO_OUT;
+	if ((rc = mls_child_start(&c)) < 0) {
+		mls_error_prefix("exec sampler");
+		rc = MLS_EUNAVAIL;
 		goto out;
 	}
-	while (waitpid(pid, &st, 0) < 0) {
-		if (errno != EINTR) {
-			rc = mls_error_set_errno(MLS_ERR, "exec sampler: waitpid");
-			goto out;
-		}
+	if ((rc = mls_child_finish(&c)) < 0) {
+		mls_error_prefix("exec sampler");
+		goto out;
 	}
-	if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
+	if (c.exit_code > 0)
 		rc = mls_error_set(MLS_EINPUT, "exec sampler '%s': exit status %d "
-		    "(see '%s')", s->cmd, WEXITSTATUS(st), log);
-	else if (WIFSIGNALED(st))
+		    "(see '%s')", s->cmd, c.exit_code, log);
+	else if (c.signal != 0)
 		rc = mls_error_set(MLS_EINPUT, "exec sampler '%s': killed by signal "
-		    "%d (see '%s')", s->cmd, WTERMSIG(st), log);
+		    "%d (see '%s')", s->cmd, c.signal, log);
 	else
 		rc = 0;
 out:
-	if (fa_ok)
-		posix_spawn_file_actions_destroy(&fa);
+	if (logfd >= 0)
+		close(logfd);
 	mls_buf_release(&cmd);
 	return rc;
 }
@@ -1139,6 +1116,19 @@ opt_get_long(const json_t *opts, const char *key, long def, long min, long *out)
 	return 0;
 }
 
+/*
+ * GSL's default error handler aborts the process; every GSL call here
+ * checks what it returns instead (STYLE §3).  Turned off once, before the
+ * first GSL call, which is in mls_sampler_new().
+ */
+static pthread_once_t gsl_once = PTHREAD_ONCE_INIT;
+
+static void
+gsl_quiet(void)
+{
+	gsl_set_error_handler_off();
+}
+
 int
 mls_sampler_new(struct mls_sampler **out, const char *algorithm,
     const struct mls_space *sp, unsigned long long seed, const json_t *opts)
@@ -1150,6 +1140,7 @@ mls_sampler_new(struct mls_sampler **out, const char *algorithm,
 	int rc;
 
 	*out = NULL;
+	(void)pthread_once(&gsl_once, gsl_quiet);
 	if (algorithm == NULL)
 		algorithm = "";
 	if ((s = calloc(1, sizeof(*s))) == NULL)

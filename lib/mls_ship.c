@@ -20,9 +20,9 @@
 #include "mls_gitinfo.h"
 #include "mls_log.h"
 #include "mls_pack.h"
-#include "mls_record.h"
 #include "mls_ship.h"
 #include "mls_store.h"
+#include "mls_time.h"
 
 #define LARGEST_SHOWN	5
 

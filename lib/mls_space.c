@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <libfyaml.h>
 
+#include "mls_alloc.h"
 #include "mls_buf.h"
 #include "mls_error.h"
 #include "mls_record.h"
@@ -161,7 +162,6 @@ static int
 space_add(struct mls_space *sp, struct mls_param *p, const char *prefix)
 {
 	const char *why;
-	struct mls_param *np;
 	int rc;
 
 	if (!valid_name(p->name)) {
@@ -185,15 +185,8 @@ space_add(struct mls_space *sp, struct mls_param *p, const char *prefix)
 	}
 	if (p->type == MLS_PARAM_CHOICE)
 		p->nvalues = json_array_size(p->values);
-	if (sp->n == sp->cap) {
-		size_t cap = sp->cap ? 2 * sp->cap : 8;
-		if ((np = realloc(sp->p, cap * sizeof(*np))) == NULL) {
-			rc = mls_error_set(MLS_ENOMEM, "out of memory");
-			goto out;
-		}
-		sp->p = np;
-		sp->cap = cap;
-	}
+	if ((rc = MLS_GROW(sp->p, sp->cap, sp->n + 1)) < 0)
+		goto out;
 	sp->p[sp->n++] = *p;
 	memset(p, 0, sizeof(*p));
 	return 0;

@@ -2,7 +2,7 @@
  * mls_store.c - the store: a table of drivers keyed by URL scheme.
  *
  * file:// writes go to a temporary file in the destination directory
- * (mkstemp), are fsync'ed and then renamed over the key, so a reader never
+ * (mls_tempfile), are fsync'ed and then renamed over the key, so a reader never
  * sees a half-written object.  http(s):// goes through lib/mls_http.c.
  */
 #include "config.h"
@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "mls_alloc.h"
 #include "mls_buf.h"
 #include "mls_config.h"
 #include "mls_digest.h"
@@ -25,9 +26,10 @@
 #include "mls_http.h"
 #include "mls_log.h"
 #include "mls_store.h"
+#include "mls_tempfile.h"
 
 /* Temporary files start with this; list() never shows them. */
-#define TMP_PREFIX	".mls-tmp-"
+#define TMP_PREFIX	MLS_TEMPFILE_PREFIX
 
 struct store_driver {
 	const char *name;
@@ -148,100 +150,30 @@ dir_of(const char *path)
 	return mls_buf_detach(&b);
 }
 
-/* fsync a directory so that a rename in it is durable (best effort). */
-static void
-sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-}
-
 /*
- * An atomic write of dest: open a temporary file next to it (creating the
- * parent directories with dirmode), then commit or abort.
+ * An atomic write of dest (see mls_tempfile.h): a temporary file next to
+ * it, the parent directories created with dirmode.
  */
-struct atomic {
-	char	*dir;
-	char	*tmp;
-	int	 fd;
-};
-
 static int
-atomic_open(struct atomic *a, const char *dest, int dirmode)
+atomic_open(struct mls_tempfile *t, const char *dest, int dirmode)
 {
-	struct mls_buf b = MLS_BUF_INIT;
+	char *dir;
 	int rc;
 
-	a->dir = NULL;
-	a->tmp = NULL;
-	a->fd = -1;
-	if ((a->dir = dir_of(dest)) == NULL)
+	if ((dir = dir_of(dest)) == NULL)
 		return mls_error_set(MLS_ENOMEM, "out of memory");
-	if ((rc = mls_mkdirs(a->dir, dirmode)) < 0)
-		goto fail;
-	mls_buf_addf(&b, "%s/" TMP_PREFIX "XXXXXX", a->dir);
-	if ((rc = mls_buf_error(&b)) < 0)
-		goto fail;
-	a->tmp = mls_buf_detach(&b);
-	if ((a->fd = mkostemp(a->tmp, O_CLOEXEC)) < 0) {
-		rc = mls_error_set_errno(MLS_EIO, "create '%s'", a->tmp);
-		goto fail;
-	}
-	return 0;
-fail:
-	free(a->dir);
-	free(a->tmp);
-	a->dir = a->tmp = NULL;
+	if ((rc = mls_mkdirs(dir, dirmode)) == 0)
+		rc = mls_tempfile_open(t, dest);
+	free(dir);
 	return rc;
 }
 
-static void
-atomic_abort(struct atomic *a)
-{
-	if (a->fd >= 0) {
-		close(a->fd);
-		a->fd = -1;
-	}
-	if (a->tmp != NULL)
-		(void)unlink(a->tmp);
-	free(a->tmp);
-	free(a->dir);
-	a->tmp = a->dir = NULL;
-}
-
+/* Publish it, fsynced with its directory unless sync is 0 (a batch). */
 static int
-atomic_commit_sync(struct atomic *a, const char *dest, int sync)
+atomic_commit(struct mls_tempfile *t, const char *dest, int sync)
 {
-	int rc = 0;
-
-	if (fchmod(a->fd, 0644) == -1)
-		rc = mls_error_set_errno(MLS_EIO, "chmod '%s'", a->tmp);
-	else if (sync && fsync(a->fd) == -1)
-		rc = mls_error_set_errno(MLS_EIO, "fsync '%s'", a->tmp);
-	if (close(a->fd) == -1 && rc == 0)
-		rc = mls_error_set_errno(MLS_EIO, "close '%s'", a->tmp);
-	a->fd = -1;
-	if (rc == 0 && rename(a->tmp, dest) == -1)
-		rc = mls_error_set_errno(MLS_EIO, "rename '%s' to '%s'",
-		    a->tmp, dest);
-	if (rc == 0) {
-		if (sync)
-			sync_dir(a->dir);
-		free(a->tmp);
-		a->tmp = NULL;
-	}
-	atomic_abort(a);
-	return rc;
-}
-
-static int
-atomic_commit(struct atomic *a, const char *dest)
-{
-	return atomic_commit_sync(a, dest, 1);
+	return mls_tempfile_commit(t, dest, 0644, sync ?
+	    MLS_TEMPFILE_FSYNC | MLS_TEMPFILE_SYNC_DIR : 0);
 }
 
 static int
@@ -307,28 +239,27 @@ static int
 file_write(struct mls_store *st, const char *key, int srcfd,
     const char *srcname, const void *data, size_t len)
 {
-	struct atomic a;
+	struct mls_tempfile t = MLS_TEMPFILE_INIT;
 	char *dest;
 	int rc;
 
 	if ((dest = file_local_path(st, key)) == NULL)
 		return mls_error_set(MLS_ENOMEM, "out of memory");
-	if ((rc = atomic_open(&a, dest, 0700)) < 0)
+	if ((rc = atomic_open(&t, dest, 0700)) < 0)
 		goto out;
 	if (srcfd >= 0)
-		rc = copy_fd(srcfd, srcname, a.fd, a.tmp);
+		rc = copy_fd(srcfd, srcname, t.fd, t.path);
 	else
-		rc = write_all(a.fd, data, len, a.tmp);
-	if (rc < 0) {
-		atomic_abort(&a);
+		rc = mls_tempfile_write(&t, data, len);
+	if (rc < 0)
 		goto out;
-	}
-	rc = atomic_commit_sync(&a, dest, st->batch == 0);
+	rc = atomic_commit(&t, dest, st->batch == 0);
 	if (rc == 0 && st->batch > 0)
 		st->unsynced++;
 	if (rc == 0)
 		mls_debug("store: put '%s'", dest);
 out:
+	mls_tempfile_abort(&t);
 	free(dest);
 	return rc;
 }
@@ -389,20 +320,19 @@ file_open_key(struct mls_store *st, const char *key, int *fdp, char **pathp)
 static int
 file_get_file(struct mls_store *st, const char *key, const char *path)
 {
-	struct atomic a;
+	struct mls_tempfile t = MLS_TEMPFILE_INIT;
 	char *src = NULL;
 	int fd = -1, rc;
 
 	if ((rc = file_open_key(st, key, &fd, &src)) < 0)
 		return rc;
-	if ((rc = atomic_open(&a, path, 0755)) < 0)
+	if ((rc = atomic_open(&t, path, 0755)) < 0)
 		goto out;
-	if ((rc = copy_fd(fd, src, a.fd, a.tmp)) < 0) {
-		atomic_abort(&a);
+	if ((rc = copy_fd(fd, src, t.fd, t.path)) < 0)
 		goto out;
-	}
-	rc = atomic_commit(&a, path);
+	rc = atomic_commit(&t, path, 1);
 out:
+	mls_tempfile_abort(&t);
 	if (fd >= 0)
 		close(fd);
 	free(src);
@@ -493,7 +423,7 @@ file_list(struct mls_store *st, const char *dir, json_t **out)
 {
 	struct dirent *de;
 	json_t *arr = NULL;
-	char **names = NULL, **tmp;
+	char **names = NULL;
 	size_t n = 0, cap = 0, i;
 	char *p;
 	DIR *d;
@@ -515,14 +445,8 @@ file_list(struct mls_store *st, const char *dir, json_t **out)
 		    strcmp(de->d_name, "..") == 0 ||
 		    strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0)
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((tmp = realloc(names, cap * sizeof(*names))) == NULL) {
-				rc = mls_error_set(MLS_ENOMEM, "out of memory");
-				break;
-			}
-			names = tmp;
-		}
+		if ((rc = MLS_GROW(names, cap, n + 1)) < 0)
+			break;
 		if ((names[n] = strdup(de->d_name)) == NULL) {
 			rc = mls_error_set(MLS_ENOMEM, "out of memory");
 			break;

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "mls_alloc.h"
 #include "mls_error.h"
 #include "mls_record.h"
 #include "mls_site.h"
@@ -71,7 +72,7 @@ mls_tracker_site(struct mls_tracker *t, const char *name, struct mls_site **out)
 		}
 	if ((rc = mls_site_open(&s, t->cfg, t->store, name)) < 0)
 		return rc;
-	tmp = realloc(t->sites, (t->nsites + 1) * sizeof(*tmp));
+	tmp = mls_reallocarray(t->sites, t->nsites + 1, sizeof(*tmp));
 	if (tmp == NULL) {
 		mls_site_free(s);
 		return mls_error_set(MLS_ENOMEM, "out of memory");
