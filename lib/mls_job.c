@@ -17,6 +17,7 @@
 #include "mls_buf.h"
 #include "mls_digest.h"
 #include "mls_error.h"
+#include "mls_id.h"
 #include "mls_job.h"
 #include "mls_jobwrap.h"
 #include "mls_log.h"
@@ -221,17 +222,6 @@ mls_job_exists(struct mls_store *st, const char *id, enum mls_job_file f)
 
 /* ---- result.json ------------------------------------------------------------ */
 
-static const char *
-this_host(void)
-{
-	static char host[256];		/* asked once per process */
-
-	if (host[0] == '\0' && (gethostname(host, sizeof(host) - 1) == -1 ||
-	    host[0] == '\0'))
-		snprintf(host, sizeof(host), "localhost");
-	return host;
-}
-
 /* Copy src into dst of size, control characters flattened to spaces. */
 static void
 flatten(char *dst, size_t size, const char *src)
@@ -253,7 +243,10 @@ mls_job_result_init(struct mls_job_result *r, const char *id,
 	r->state = state;
 	r->exit_code = -1;
 	mls_time_format(r->finished, mls_time_now());
-	snprintf(r->host, sizeof(r->host), "%s", this_host());
+	if (mls_hostname(r->host, sizeof(r->host)) < 0) {
+		mls_error_clear();
+		snprintf(r->host, sizeof(r->host), "localhost");
+	}
 	if (id == NULL)
 		return 0;
 	if ((rc = mls_job_check_id(id)) < 0)
