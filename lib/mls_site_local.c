@@ -102,42 +102,23 @@ entry_files(const char *data, const char *id, char **qf, char **rf)
 	return 0;
 }
 
-static int
-write_json_atomic(const char *path, const json_t *v)
-{
-	char *s;
-	int rc;
-
-	if ((s = json_dumps(v, MLS_JSON_COMPACT)) == NULL)
-		return mls_error_set(MLS_ENOMEM, "out of memory");
-	rc = mls_write_atomic(path, s, strlen(s), 0);	/* see local_submit */
-	free(s);
-	return rc;
-}
-
 /*
- * Write the running entry over the claimed queue entry at path, in place:
+ * Write v over the file open as fd (path, for messages), in place:
  * padded with blanks to at least the old length, so that no old byte is
- * left after the JSON, and with no new file and no rename (a start costs
- * that much less).  A reader that catches it half-written sees a file
- * that does not parse, and takes the job for one still starting.
+ * left after the JSON.
  */
 static int
-fill_claim(const char *path, const json_t *v)
+fill_fd(int fd, const char *path, const json_t *v)
 {
 	struct stat sb;
 	char *s = NULL;
 	size_t len;
 	off_t off = 0;
 	ssize_t w;
-	int fd = -1, rc = 0;
+	int rc = 0;
 
 	if ((s = json_dumps(v, MLS_JSON_COMPACT)) == NULL)
 		return mls_error_set(MLS_ENOMEM, "out of memory");
-	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0) {
-		rc = mls_error_set_errno(MLS_EIO, "open '%s'", path);
-		goto out;
-	}
 	len = strlen(s);
 	if (fstat(fd, &sb) == 0 && (off_t)len < sb.st_size) {
 		char *t = realloc(s, (size_t)sb.st_size + 1);
@@ -160,9 +141,26 @@ fill_claim(const char *path, const json_t *v)
 		off += w;
 	}
 out:
-	if (fd >= 0 && close(fd) == -1 && rc == 0)
-		rc = mls_error_set_errno(MLS_EIO, "write '%s'", path);
 	free(s);
+	return rc;
+}
+
+/*
+ * Write the running entry over the claimed queue entry at path, in place
+ * (see fill_fd), with no new file and no rename (a start costs that much
+ * less).  A reader that catches it half-written sees a file that does
+ * not parse, and takes the job for one still starting.
+ */
+static int
+fill_claim(const char *path, const json_t *v)
+{
+	int fd, rc;
+
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+		return mls_error_set_errno(MLS_EIO, "open '%s'", path);
+	rc = fill_fd(fd, path, v);
+	if (close(fd) == -1 && rc == 0)
+		rc = mls_error_set_errno(MLS_EIO, "write '%s'", path);
 	return rc;
 }
 
@@ -718,22 +716,46 @@ take_spare(struct local *l, const char *tmp)
 	}
 }
 
-/* Write the queue entry q at qf, in a spare file when there is one. */
+/*
+ * Write the queue entry q at qf, in a spare file when there is one, else
+ * in a new one: mode 0600 either way, for it holds the environment of
+ * the submitter (see local_submit).
+ */
 static int
 write_queue_entry(struct local *l, const char *qf, const json_t *q)
 {
 	struct mls_buf tmp = MLS_BUF_INIT;
-	int rc;
+	int fd = -1, rc;
 
 	mls_buf_addf(&tmp, "%s.tmp-%ld", qf, (long)getpid());
 	if ((rc = mls_buf_error(&tmp)) < 0)
 		return rc;
-	if (!take_spare(l, tmp.buf)) {
-		mls_buf_release(&tmp);
-		return write_json_atomic(qf, q);
+	if (take_spare(l, tmp.buf))
+		fd = open(tmp.buf, O_WRONLY | O_CLOEXEC);
+	else
+		fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		    0600);
+	if (fd < 0) {
+		rc = mls_error_set_errno(MLS_EIO, "create '%s'", tmp.buf);
+		goto out;
 	}
-	if ((rc = fill_claim(tmp.buf, q)) == 0 && rename(tmp.buf, qf) == -1)
+	if (fchmod(fd, 0600) == -1) {
+		rc = mls_error_set_errno(MLS_EIO, "chmod '%s'", tmp.buf);
+		goto out;
+	}
+	if ((rc = fill_fd(fd, tmp.buf, q)) < 0)
+		goto out;
+	rc = close(fd);
+	fd = -1;
+	if (rc == -1) {
+		rc = mls_error_set_errno(MLS_EIO, "write '%s'", tmp.buf);
+		goto out;
+	}
+	if (rename(tmp.buf, qf) == -1)
 		rc = mls_error_set_errno(MLS_EIO, "rename '%s'", tmp.buf);
+out:
+	if (fd >= 0)
+		close(fd);
 	if (rc < 0)
 		(void)unlink(tmp.buf);
 	mls_buf_release(&tmp);
@@ -780,11 +802,35 @@ queue_job(struct mls_site *s, const json_t *job, json_t *q)
 	return 0;
 }
 
+/*
+ * Our environment, as a job is to get it (sbatch's --export=ALL): an
+ * array of "NAME=value" strings (new reference).
+ */
+static json_t *
+submitter_environ(void)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a != NULL && environ[i] != NULL; i++)
+		if (json_array_append_new(a, json_string(environ[i])) < 0) {
+			json_decref(a);
+			a = NULL;
+		}
+	return a;
+}
+
+/*
+ * A job gets the environment of its submitter, which may hold secrets:
+ * it is kept in the queue entry only (mode 0600, under DATA), never in
+ * the job's record or in the store, and the running entry is written
+ * over it when the job starts.
+ */
 static int
 local_submit(struct mls_site *s, json_t **jobs, size_t n)
 {
 	struct local *l = s->priv;
-	json_t *q = NULL;
+	json_t *q = NULL, *envv = NULL;
 	char *qf = NULL, *rf = NULL, now[32];
 	const char *id;
 	int rc, cpus, gpus, queued = 0;
@@ -828,6 +874,11 @@ local_submit(struct mls_site *s, json_t **jobs, size_t n)
 		}
 		if ((rc = queue_job(s, jobs[i], q)) < 0)
 			goto out;
+		if (envv == NULL && (envv = submitter_environ()) == NULL) {
+			rc = mls_error_set(MLS_ENOMEM, "out of memory");
+			goto out;
+		}
+		json_object_set(q, "environ", envv);
 		if (s->cfg->store_token_file != NULL)
 			json_object_set_new(q, "token_file",
 			    json_string(s->cfg->store_token_file));
@@ -844,6 +895,8 @@ local_submit(struct mls_site *s, json_t **jobs, size_t n)
 	}
 	rc = queued > 0 ? ensure_runner(s, l) : 0;
 out:
+	json_decref(q);
+	json_decref(envv);
 	free(qf);
 	free(rf);
 	return rc;
@@ -1476,31 +1529,46 @@ adopt(struct mls_local_sched *sc)
 	return each_running(sc->ls->data, adopt_one, sc);
 }
 
-/* The environment of a wrapper: ours, with the job's own settings. */
+/*
+ * The environment of a job (of its wrapper, or of the executor's
+ * command, which adds MLS_* and the job's -e variables): its submitter's,
+ * from the queue entry (an entry written before it had one: ours), with
+ * the slots the site assigned and the store's credentials.  The strings
+ * of q and of environ are borrowed: q must outlive the result.
+ */
 static char **
 job_env(const json_t *q, const char *cvd, int cpus, const char *gpu_ids)
 {
 	static const char *const drop[] = { "CUDA_VISIBLE_DEVICES=",
 	    "MLS_LOCAL_CPUS_ASSIGNED=", "MLS_LOCAL_GPUS_ASSIGNED=",
 	    "MLS_STORE_TOKEN_FILE=", "MLS_STORE_CA_FILE=" };
+	const json_t *sub = json_object_get(q, "environ");
 	struct mls_buf b = MLS_BUF_INIT;
 	size_t n = 0, k, i, j;
 	char **env;
 	const char *tf = mls_record_str(q, "token_file");
 	const char *cf = mls_record_str(q, "ca_file");
+	const char *v;
 
-	while (environ[n] != NULL)
-		n++;
+	if (json_is_array(sub))
+		n = json_array_size(sub);
+	else
+		while (environ[n] != NULL)
+			n++;
 	if ((env = calloc(n + 6, sizeof(*env))) == NULL)
 		return NULL;
 	for (i = 0, k = 0; i < n; i++) {
+		v = json_is_array(sub) ? json_string_value(json_array_get(sub,
+		    i)) : environ[i];
+		if (v == NULL || strchr(v, '=') == NULL)
+			continue;
 		for (j = 0; j < sizeof(drop) / sizeof(drop[0]); j++)
-			if (strncmp(environ[i], drop[j], strlen(drop[j])) == 0)
+			if (strncmp(v, drop[j], strlen(drop[j])) == 0)
 				break;
 		if (j == sizeof(drop) / sizeof(drop[0]))
-			env[k++] = environ[i];	/* borrowed */
+			env[k++] = (char *)v;	/* borrowed */
 	}
-	/* the owned strings go at the end, after a NULL marker slot */
+	/* the owned strings go at the end, from CUDA_VISIBLE_DEVICES on */
 	mls_buf_addf(&b, "CUDA_VISIBLE_DEVICES=%s", cvd);
 	env[k++] = mls_buf_detach(&b);
 	mls_buf_addf(&b, "MLS_LOCAL_CPUS_ASSIGNED=%d", cpus);
@@ -1649,9 +1717,9 @@ out:
 static void
 task_release(struct task *t)
 {
-	free(t->id);
+	job_env_free(t->env);	/* borrows from q */
 	json_decref(t->q);
-	job_env_free(t->env);
+	free(t->id);
 	memset(t, 0, sizeof(*t));
 }
 
