@@ -12,6 +12,11 @@
 # Environment read: MLS_SCRATCH (or TMPDIR), MLS_PUSH_INTERVAL (2 s),
 # MLS_KEEP_WORK=1, MLS_STORE_TOKEN_FILE, MLS_STORE_CA_FILE, CONTAINERS_CONF.
 # Every value is quoted; the token never appears in a command line.
+# The wrapper runs with the job submitter's environment (on the local
+# site the scheduler passes it on from the job's queue entry; it is never
+# in spec.sh, which may be in a remote store), and so does the command,
+# with the -e variables of spec.sh and the MLS_* set here over it.  A
+# command in an image gets only those.
 
 set -u
 # A stop request (SIGTERM from the site, or the store's stop marker) is

@@ -1124,17 +1124,21 @@ env_free(char **env, size_t owned)
 }
 
 /*
- * The command's environment: base, then MLS_JOB_ID, MLS_PARAMS,
- * MLS_METRICS, MLS_OUTPUT_DIR, MLS_WORK_DIR, then the job's own variables
- * (a later one replaces an earlier one of the same name).  The entries of
- * base are borrowed, the others owned from index *owned on.
+ * The command's environment: base (its submitter's, see job_env() in
+ * mls_site_local.c), then the job's own variables (-e: a later one
+ * replaces an earlier one of the same name), then MLS_JOB_ID, MLS_PARAMS,
+ * MLS_METRICS, MLS_OUTPUT_DIR, MLS_WORK_DIR and PWD, which always win.
+ * The entries of base are borrowed, the others owned from index *owned
+ * on.
  */
+#define NOURS	6
+
 static char **
 job_environ(struct xjob *x, char *const base[], size_t *owned)
 {
 	const json_t *uenv = json_object_get(x->job, "env"), *v;
-	const char *mls[] = { "MLS_JOB_ID", "MLS_PARAMS", "MLS_METRICS",
-	    "MLS_OUTPUT_DIR", "MLS_WORK_DIR" };
+	const char *mls[NOURS] = { "MLS_JOB_ID", "MLS_PARAMS", "MLS_METRICS",
+	    "MLS_OUTPUT_DIR", "MLS_WORK_DIR", "PWD" };
 	const char **names;
 	size_t nb = 0, nu = json_object_size(uenv), nn = 0, k = 0, i;
 	const char *key;
@@ -1143,12 +1147,12 @@ job_environ(struct xjob *x, char *const base[], size_t *owned)
 	*owned = 0;
 	while (base != NULL && base[nb] != NULL)
 		nb++;
-	if ((names = calloc(nu + 5, sizeof(*names))) == NULL ||
-	    (env = calloc(nb + nu + 6, sizeof(*env))) == NULL) {
+	if ((names = calloc(nu + NOURS, sizeof(*names))) == NULL ||
+	    (env = calloc(nb + nu + NOURS + 1, sizeof(*env))) == NULL) {
 		free(names);
 		return NULL;
 	}
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < NOURS; i++)
 		names[nn++] = mls[i];
 	json_object_foreach((json_t *)uenv, key, v)
 		if (mls_jobwrap_env_name_ok(key) && json_is_string(v))
@@ -1161,15 +1165,16 @@ job_environ(struct xjob *x, char *const base[], size_t *owned)
 	    (env[k++] = pathf("MLS_PARAMS=%s/params.json", x->work)) == NULL ||
 	    (env[k++] = pathf("MLS_METRICS=%s/metrics.jsonl", x->jobdir)) ==
 	    NULL || (env[k++] = pathf("MLS_OUTPUT_DIR=%s/outputs/", x->work)) ==
-	    NULL || (env[k++] = env_pair("MLS_WORK_DIR", x->work)) == NULL)
+	    NULL || (env[k++] = env_pair("MLS_WORK_DIR", x->work)) == NULL ||
+	    (env[k++] = env_pair("PWD", x->work)) == NULL)
 		goto nomem;
 	/* the job's own, except a name given twice: MLS_* stays ours */
 	json_object_foreach((json_t *)uenv, key, v) {
 		if (!mls_jobwrap_env_name_ok(key) || !json_is_string(v))
 			continue;
-		for (i = 0; i < 5 && strcmp(key, mls[i]) != 0; i++)
+		for (i = 0; i < NOURS && strcmp(key, mls[i]) != 0; i++)
 			;
-		if (i < 5)
+		if (i < NOURS)
 			continue;
 		if ((env[k++] = env_pair(key, json_string_value(v))) == NULL)
 			goto nomem;
@@ -1208,9 +1213,11 @@ open_out(const struct xjob *x, enum mls_job_file f)
 }
 
 /*
- * Where a command name is found on a PATH, remembered for a few seconds
- * as a shell's hash table does (a trial of a millisecond would otherwise
- * try every PATH entry in turn): NULL if not found.
+ * Where a command name is found on a PATH (the job's: not ours), its
+ * relative entries taken from work: a new string, or NULL if not found.
+ * Remembered for a few seconds as a shell's hash table does (a trial of
+ * a millisecond would otherwise try every PATH entry in turn), for a
+ * PATH of absolute entries only.
  */
 #define WHICH_MEMO	32
 #define WHICH_TTL_S	5.0
@@ -1221,41 +1228,42 @@ static struct which {
 } which_memo[WHICH_MEMO];
 static unsigned which_next;
 
-static const char *
-which(const char *name, const char *path)
+static char *
+which(const char *name, const char *path, const char *work)
 {
 	struct mls_buf b = MLS_BUF_INIT;
 	const char *p, *e;
 	struct which *w;
 	struct stat sb;
 	double now = mls_time_now();
+	char *found = NULL;
 	size_t i;
+	int rel = 0;
 
 	if (path == NULL)
 		path = "/usr/local/bin:/usr/bin:/bin";
-	/* an empty or relative entry is looked up from the work dir: not here */
+	/* an empty or relative entry is looked up from the work dir */
 	for (p = path; ; p = e + 1) {
 		if (*p != '/')
-			return NULL;
+			rel = 1;
 		if ((e = strchr(p, ':')) == NULL)
 			break;
 	}
-	for (i = 0; i < WHICH_MEMO; i++) {
+	for (i = 0; !rel && i < WHICH_MEMO; i++) {
 		w = &which_memo[i];
 		if (w->name != NULL && now - w->at < WHICH_TTL_S &&
 		    strcmp(w->name, name) == 0 && strcmp(w->path, path) == 0)
-			return w->found;
+			return w->found != NULL ? strdup(w->found) : NULL;
 	}
-	w = &which_memo[which_next++ % WHICH_MEMO];
-	free(w->name);
-	free(w->path);
-	free(w->found);
-	memset(w, 0, sizeof(*w));
 	for (p = path; ; p = e + 1) {
 		if ((e = strchr(p, ':')) == NULL)
 			e = p + strlen(p);
 		mls_buf_reset(&b);
-		mls_buf_addf(&b, "%.*s/%s", (int)(e - p), p, name);
+		if (*p != '/' && work != NULL)
+			mls_buf_addf(&b, "%s/", work);
+		if (e > p)
+			mls_buf_addf(&b, "%.*s/", (int)(e - p), p);
+		mls_buf_adds(&b, name);
 		if (mls_buf_error(&b) == 0 && stat(b.buf, &sb) == 0 &&
 		    S_ISREG(sb.st_mode) && access(b.buf, X_OK) == 0)
 			break;
@@ -1264,19 +1272,28 @@ which(const char *name, const char *path)
 			break;
 		}
 	}
+	if (b.len > 0)
+		found = mls_buf_detach(&b);
+	mls_buf_release(&b);
+	if (rel)
+		return found;
+	w = &which_memo[which_next++ % WHICH_MEMO];
+	free(w->name);
+	free(w->path);
+	free(w->found);
+	memset(w, 0, sizeof(*w));
 	w->name = strdup(name);
 	w->path = strdup(path);
-	w->found = b.len > 0 ? mls_buf_detach(&b) : NULL;
-	mls_buf_release(&b);
-	if (w->name == NULL || w->path == NULL) {
+	w->found = found != NULL ? strdup(found) : NULL;
+	if (w->name == NULL || w->path == NULL ||
+	    (found != NULL && w->found == NULL)) {
 		free(w->name);
 		free(w->path);
 		free(w->found);
 		memset(w, 0, sizeof(*w));
-		return NULL;
-	}
-	w->at = now;
-	return w->found;
+	} else
+		w->at = now;
+	return found;
 }
 
 /* 1 if the command name a0 can be run (from work for a relative path). */
@@ -1287,15 +1304,10 @@ findable(const char *a0, const char *work)
 	int r;
 
 	if (strchr(a0, '/') == NULL) {
-		const char *path = getenv("PATH"), *q;
-		/* a relative PATH entry: which() can't tell, say yes */
-		for (q = path; q != NULL; q = strchr(q, ':')) {
-			if (*q == ':')
-				q++;
-			if (*q != '/')
-				return 1;
-		}
-		return which(a0, path) != NULL;
+		p = which(a0, getenv("PATH"), work);
+		r = p != NULL;
+		free(p);
+		return r;
 	}
 	if (a0[0] == '/' || work == NULL)
 		return access(a0, X_OK) == 0;
@@ -1328,8 +1340,7 @@ spawn_command(struct xjob *x, char *const base[], pid_t *pid)
 {
 	const json_t *argvj = json_object_get(x->job, "command"), *v;
 	size_t i, argc = json_array_size(argvj);
-	char **argv = NULL, **env = NULL, msg[300];
-	const char *found;
+	char **argv = NULL, **env = NULL, *found = NULL, msg[300];
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, dfl;
@@ -1381,14 +1392,17 @@ spawn_command(struct xjob *x, char *const base[], pid_t *pid)
 	mls_time_format(x->started, mls_time_now());
 	x->have_started = 1;
 	/*
-	 * A name is looked up on the job's PATH (a relative one from work,
-	 * by posix_spawnp); argv[0] with a slash is relative to work.
+	 * A name is looked up on the job's PATH, never on ours (that of
+	 * whoever started the scheduler); argv[0] with a slash is relative
+	 * to work.
 	 */
-	if (strchr(argv[0], '/') == NULL &&
-	    (found = which(argv[0], env_get(env, "PATH"))) != NULL)
-		err = posix_spawn(pid, found, &fa, &attr, argv, env);
-	else
-		err = posix_spawnp(pid, argv[0], &fa, &attr, argv, env);
+	if (strchr(argv[0], '/') == NULL) {
+		err = ENOENT;
+		if ((found = which(argv[0], env_get(env, "PATH"), x->work)) !=
+		    NULL)
+			err = posix_spawn(pid, found, &fa, &attr, argv, env);
+	} else
+		err = posix_spawn(pid, argv[0], &fa, &attr, argv, env);
 	if (err == ENOEXEC && strchr(argv[0], '/') != NULL) {
 		/* no #! line: run it as sh would, as a shell script */
 		memmove(argv + 1, argv, (argc + 1) * sizeof(*argv));
@@ -1416,6 +1430,7 @@ out:
 	if (errfd >= 0)
 		close(errfd);
 	free(argv);
+	free(found);
 	env_free(env, owned);
 	return rc;
 }

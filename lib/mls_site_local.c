@@ -28,7 +28,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -104,42 +103,23 @@ entry_files(const char *data, const char *id, char **qf, char **rf)
 	return 0;
 }
 
-static int
-write_json_atomic(const char *path, const json_t *v)
-{
-	char *s;
-	int rc;
-
-	if ((s = json_dumps(v, MLS_JSON_COMPACT)) == NULL)
-		return mls_error_set(MLS_ENOMEM, "out of memory");
-	rc = mls_write_atomic(path, s, strlen(s), 0);	/* see local_submit */
-	free(s);
-	return rc;
-}
-
 /*
- * Write the running entry over the claimed queue entry at path, in place:
+ * Write v over the file open as fd (path, for messages), in place:
  * padded with blanks to at least the old length, so that no old byte is
- * left after the JSON, and with no new file and no rename (a start costs
- * that much less).  A reader that catches it half-written sees a file
- * that does not parse, and takes the job for one still starting.
+ * left after the JSON.
  */
 static int
-fill_claim(const char *path, const json_t *v)
+fill_fd(int fd, const char *path, const json_t *v)
 {
 	struct stat sb;
 	char *s = NULL;
 	size_t len;
 	off_t off = 0;
 	ssize_t w;
-	int fd = -1, rc = 0;
+	int rc = 0;
 
 	if ((s = json_dumps(v, MLS_JSON_COMPACT)) == NULL)
 		return mls_error_set(MLS_ENOMEM, "out of memory");
-	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0) {
-		rc = mls_error_set_errno(MLS_EIO, "open '%s'", path);
-		goto out;
-	}
 	len = strlen(s);
 	if (fstat(fd, &sb) == 0 && (off_t)len < sb.st_size) {
 		char *t = realloc(s, (size_t)sb.st_size + 1);
@@ -162,9 +142,26 @@ fill_claim(const char *path, const json_t *v)
 		off += w;
 	}
 out:
-	if (fd >= 0 && close(fd) == -1 && rc == 0)
-		rc = mls_error_set_errno(MLS_EIO, "write '%s'", path);
 	free(s);
+	return rc;
+}
+
+/*
+ * Write the running entry over the claimed queue entry at path, in place
+ * (see fill_fd), with no new file and no rename (a start costs that much
+ * less).  A reader that catches it half-written sees a file that does
+ * not parse, and takes the job for one still starting.
+ */
+static int
+fill_claim(const char *path, const json_t *v)
+{
+	int fd, rc;
+
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+		return mls_error_set_errno(MLS_EIO, "open '%s'", path);
+	rc = fill_fd(fd, path, v);
+	if (close(fd) == -1 && rc == 0)
+		rc = mls_error_set_errno(MLS_EIO, "write '%s'", path);
 	return rc;
 }
 
@@ -696,22 +693,46 @@ take_spare(struct local *l, const char *tmp)
 	}
 }
 
-/* Write the queue entry q at qf, in a spare file when there is one. */
+/*
+ * Write the queue entry q at qf, in a spare file when there is one, else
+ * in a new one: mode 0600 either way, for it holds the environment of
+ * the submitter (see local_submit).
+ */
 static int
 write_queue_entry(struct local *l, const char *qf, const json_t *q)
 {
 	struct mls_buf tmp = MLS_BUF_INIT;
-	int rc;
+	int fd = -1, rc;
 
 	mls_buf_addf(&tmp, "%s.tmp-%ld", qf, (long)getpid());
 	if ((rc = mls_buf_error(&tmp)) < 0)
 		return rc;
-	if (!take_spare(l, tmp.buf)) {
-		mls_buf_release(&tmp);
-		return write_json_atomic(qf, q);
+	if (take_spare(l, tmp.buf))
+		fd = open(tmp.buf, O_WRONLY | O_CLOEXEC);
+	else
+		fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		    0600);
+	if (fd < 0) {
+		rc = mls_error_set_errno(MLS_EIO, "create '%s'", tmp.buf);
+		goto out;
 	}
-	if ((rc = fill_claim(tmp.buf, q)) == 0 && rename(tmp.buf, qf) == -1)
+	if (fchmod(fd, 0600) == -1) {
+		rc = mls_error_set_errno(MLS_EIO, "chmod '%s'", tmp.buf);
+		goto out;
+	}
+	if ((rc = fill_fd(fd, tmp.buf, q)) < 0)
+		goto out;
+	rc = close(fd);
+	fd = -1;
+	if (rc == -1) {
+		rc = mls_error_set_errno(MLS_EIO, "write '%s'", tmp.buf);
+		goto out;
+	}
+	if (rename(tmp.buf, qf) == -1)
 		rc = mls_error_set_errno(MLS_EIO, "rename '%s'", tmp.buf);
+out:
+	if (fd >= 0)
+		close(fd);
 	if (rc < 0)
 		(void)unlink(tmp.buf);
 	mls_buf_release(&tmp);
@@ -758,11 +779,35 @@ queue_job(struct mls_site *s, const json_t *job, json_t *q)
 	return 0;
 }
 
+/*
+ * Our environment, as a job is to get it (sbatch's --export=ALL): an
+ * array of "NAME=value" strings (new reference).
+ */
+static json_t *
+submitter_environ(void)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a != NULL && environ[i] != NULL; i++)
+		if (json_array_append_new(a, json_string(environ[i])) < 0) {
+			json_decref(a);
+			a = NULL;
+		}
+	return a;
+}
+
+/*
+ * A job gets the environment of its submitter, which may hold secrets:
+ * it is kept in the queue entry only (mode 0600, under DATA), never in
+ * the job's record or in the store, and the running entry is written
+ * over it when the job starts.
+ */
 static int
 local_submit(struct mls_site *s, json_t **jobs, size_t n)
 {
 	struct local *l = s->priv;
-	json_t *q = NULL;
+	json_t *q = NULL, *envv = NULL;
 	char *qf = NULL, *rf = NULL, now[32];
 	const char *id;
 	int rc, cpus, gpus, queued = 0;
@@ -806,6 +851,11 @@ local_submit(struct mls_site *s, json_t **jobs, size_t n)
 		}
 		if ((rc = queue_job(s, jobs[i], q)) < 0)
 			goto out;
+		if (envv == NULL && (envv = submitter_environ()) == NULL) {
+			rc = mls_error_set(MLS_ENOMEM, "out of memory");
+			goto out;
+		}
+		json_object_set(q, "environ", envv);
 		if (s->cfg->store_token_file != NULL)
 			json_object_set_new(q, "token_file",
 			    json_string(s->cfg->store_token_file));
@@ -822,6 +872,8 @@ local_submit(struct mls_site *s, json_t **jobs, size_t n)
 	}
 	rc = queued > 0 ? ensure_runner(s, l) : 0;
 out:
+	json_decref(q);
+	json_decref(envv);
 	free(qf);
 	free(rf);
 	return rc;
@@ -1095,8 +1147,25 @@ struct ent {
 	char			 why[96];
 };
 
-struct sched {
-	const struct mls_local_sched *ls;
+/*
+ * Work for a child the program forks (MLS_LOCAL_FORK): a job with a heavy
+ * sandbox set up and run there (TASK_JOB), or the outputs of a command
+ * that ended packed there (TASK_END), not to hold up the other jobs.
+ */
+enum task_kind { TASK_NONE, TASK_JOB, TASK_END };
+
+struct task {
+	enum task_kind	 kind;
+	char		*id;
+	json_t		*q;		/* TASK_JOB: its queue entry */
+	char		**env;		/* TASK_JOB: see job_env() */
+	int		 cpus;		/* TASK_JOB */
+	uint64_t	 gpus;		/* TASK_JOB */
+	int		 status;	/* TASK_END: the command's */
+};
+
+struct mls_local_sched {
+	const struct mls_local_conf *ls;
 	char		*qdir, *rdir, *cdir, *wrapper;
 	struct timespec	 cmtime;
 	double		 cscan;		/* see take_cancels() */
@@ -1109,16 +1178,19 @@ struct sched {
 	double		 last_scan;
 	int		 dirty;
 	int		 lockfd;	/* sched.lock: closed in job children */
-	pid_t		 guardian;	/* our parent, see guard() */
+	pid_t		 guardian;	/* our parent, see mls_local_orphan_end() */
 	unsigned long long guardian_start;
 	unsigned long	 spare_seq;
 	json_t		**trash;	/* running entries of ended jobs */
 	size_t		 ntrash, captrash;
+	char		*lock, *pidfile, *ids;
+	double		 idle_since, linger;
+	struct task	 task;		/* a child to fork, see step */
 };
 
 /* Their scratch dirs go once the jobs waiting to start are served. */
 static int
-push_run(struct sched *sc, json_t *run)
+push_run(struct mls_local_sched *sc, json_t *run)
 {
 	json_t **t;
 
@@ -1134,7 +1206,7 @@ push_run(struct sched *sc, json_t *run)
 }
 
 static void
-empty_trash(struct sched *sc)
+empty_trash(struct mls_local_sched *sc)
 {
 	while (sc->ntrash > 0) {
 		json_t *r = sc->trash[--sc->ntrash];
@@ -1165,7 +1237,7 @@ popcount64(uint64_t m)
 
 /* Move a running entry to spare/ for reuse (see take_spare), or remove it. */
 static void
-retire(struct sched *sc, const char *rf)
+retire(struct mls_local_sched *sc, const char *rf)
 {
 	char name[32], *sp;
 
@@ -1178,7 +1250,7 @@ retire(struct sched *sc, const char *rf)
 
 /* A job has ended: make sure there is a result (reason NULL: there is), free its slots. */
 static void
-job_gone(struct sched *sc, size_t i, const char *reason)
+job_gone(struct mls_local_sched *sc, size_t i, const char *reason)
 {
 	struct ent *e = &sc->run[i];
 	char *rf;
@@ -1203,29 +1275,43 @@ job_gone(struct sched *sc, size_t i, const char *reason)
  * then waits for that child as for an executor's.  0 when not done so.
  */
 static int
-finish_in_child(struct sched *sc, struct ent *e, int status)
+finish_in_child(struct mls_local_sched *sc, struct ent *e, int status)
 {
-	pid_t pid;
-
-	if (sc->ls->child_exit == NULL)
+	if ((sc->task.id = strdup(e->id)) == NULL)
 		return 0;
-	if ((pid = fork()) == -1)
-		return 0;
-	if (pid == 0) {
-		if (sc->lockfd >= 0)
-			close(sc->lockfd);
-		sc->ls->child_exit(mls_local_exec_end(e->run, status, e->stop,
-		    e->stop != NULL ? e->why : NULL, 0) < 0 ? 75 : 0);
-	}
-	e->pid = pid;
-	e->starttime = proc_starttime(pid);
+	sc->task.kind = TASK_END;
+	sc->task.status = status;
+	e->pid = 0;		/* the child's, once forked */
+	e->starttime = 0;
 	e->mode = MODE_FORK;
 	e->killat = 0;
 	return 1;
 }
 
+/* The command of run[i], started by us, ended with status: finish it here. */
 static void
-reap(struct sched *sc)
+end_spawned(struct mls_local_sched *sc, size_t i, int status, int has)
+{
+	struct ent *e = &sc->run[i];
+
+	if (mls_local_exec_end(e->run, status, e->stop, e->stop != NULL ?
+	    e->why : NULL, MLS_LOCAL_EXEC_LATER | (has ? 0 :
+	    MLS_LOCAL_EXEC_NO_OUTPUTS)) == 0) {
+		/* the scratch dir goes once others are served */
+		if (mls_record_str(e->run, "work") != NULL)
+			(void)push_run(sc, e->run);
+		job_gone(sc, i, NULL);	/* result written */
+		return;
+	}
+	mls_warn("job '%s': %s", e->id, mls_error_last());
+	if (mls_record_str(e->run, "work") != NULL)
+		(void)push_run(sc, e->run);
+	job_gone(sc, i, "the executor could not write a result");
+}
+
+/* Wait for the children that ended; stops early for a child to fork. */
+static void
+reap(struct mls_local_sched *sc)
 {
 	char reason[128];
 	int status, has;
@@ -1244,21 +1330,8 @@ reap(struct sched *sc)
 			(void)kill(-pid, SIGKILL);
 			has = mls_local_exec_has_outputs(e->run);
 			if (has && finish_in_child(sc, e, status))
-				continue;
-			if (mls_local_exec_end(e->run, status, e->stop,
-			    e->stop != NULL ? e->why : NULL, MLS_LOCAL_EXEC_LATER |
-			    (has ? 0 : MLS_LOCAL_EXEC_NO_OUTPUTS)) == 0) {
-				/* the scratch dir goes once others are served */
-				if (mls_record_str(e->run, "work") != NULL)
-					(void)push_run(sc, e->run);
-				job_gone(sc, i, NULL);	/* result written */
-				continue;
-			}
-			mls_warn("job '%s': %s", e->id, mls_error_last());
-			if (mls_record_str(e->run, "work") != NULL)
-				(void)push_run(sc, e->run);
-			job_gone(sc, i, "the executor could not write a "
-			    "result");
+				return;
+			end_spawned(sc, i, status, has);
 			continue;
 		}
 		if (WIFSIGNALED(status))
@@ -1301,7 +1374,7 @@ reap(struct sched *sc)
 }
 
 static int
-add_ent(struct sched *sc, struct ent *e)
+add_ent(struct mls_local_sched *sc, struct ent *e)
 {
 	struct ent *n;
 
@@ -1406,7 +1479,7 @@ each_running(const char *data, int (*fn)(const char *, json_t *, void *),
 static int
 adopt_one(const char *id, json_t *j, void *arg)
 {
-	struct sched *sc = arg;
+	struct mls_local_sched *sc = arg;
 	struct ent e;
 	char *rf;
 	int rc;
@@ -1428,36 +1501,51 @@ adopt_one(const char *id, json_t *j, void *arg)
 
 /* Adopt the running/ entries of a predecessor. */
 static int
-adopt(struct sched *sc)
+adopt(struct mls_local_sched *sc)
 {
 	return each_running(sc->ls->data, adopt_one, sc);
 }
 
-/* The environment of a wrapper: ours, with the job's own settings. */
+/*
+ * The environment of a job (of its wrapper, or of the executor's
+ * command, which adds MLS_* and the job's -e variables): its submitter's,
+ * from the queue entry (an entry written before it had one: ours), with
+ * the slots the site assigned and the store's credentials.  The strings
+ * of q and of environ are borrowed: q must outlive the result.
+ */
 static char **
 job_env(const json_t *q, const char *cvd, int cpus, const char *gpu_ids)
 {
 	static const char *const drop[] = { "CUDA_VISIBLE_DEVICES=",
 	    "MLS_LOCAL_CPUS_ASSIGNED=", "MLS_LOCAL_GPUS_ASSIGNED=",
 	    "MLS_STORE_TOKEN_FILE=", "MLS_STORE_CA_FILE=" };
+	const json_t *sub = json_object_get(q, "environ");
 	struct mls_buf b = MLS_BUF_INIT;
 	size_t n = 0, k, i, j;
 	char **env;
 	const char *tf = mls_record_str(q, "token_file");
 	const char *cf = mls_record_str(q, "ca_file");
+	const char *v;
 
-	while (environ[n] != NULL)
-		n++;
+	if (json_is_array(sub))
+		n = json_array_size(sub);
+	else
+		while (environ[n] != NULL)
+			n++;
 	if ((env = calloc(n + 6, sizeof(*env))) == NULL)
 		return NULL;
 	for (i = 0, k = 0; i < n; i++) {
+		v = json_is_array(sub) ? json_string_value(json_array_get(sub,
+		    i)) : environ[i];
+		if (v == NULL || strchr(v, '=') == NULL)
+			continue;
 		for (j = 0; j < sizeof(drop) / sizeof(drop[0]); j++)
-			if (strncmp(environ[i], drop[j], strlen(drop[j])) == 0)
+			if (strncmp(v, drop[j], strlen(drop[j])) == 0)
 				break;
 		if (j == sizeof(drop) / sizeof(drop[0]))
-			env[k++] = environ[i];	/* borrowed */
+			env[k++] = (char *)v;	/* borrowed */
 	}
-	/* the owned strings go at the end, after a NULL marker slot */
+	/* the owned strings go at the end, from CUDA_VISIBLE_DEVICES on */
 	mls_buf_addf(&b, "CUDA_VISIBLE_DEVICES=%s", cvd);
 	env[k++] = mls_buf_detach(&b);
 	mls_buf_addf(&b, "MLS_LOCAL_CPUS_ASSIGNED=%d", cpus);
@@ -1493,112 +1581,61 @@ job_env_free(char **env)
 
 static void stop_spawned(struct ent *e, const char *stop, const char *why);
 
-/* Start the queued job id (its queue entry q) with the given GPUs. */
+/*
+ * CUDA_VISIBLE_DEVICES of the GPUs in mask gpus into cvd; their indices
+ * in *gi (new array) unless gi is NULL.
+ */
 static int
-start_job(struct sched *sc, const char *id, const json_t *q, int cpus,
-    uint64_t gpus)
+gpu_list(struct mls_local_sched *sc, uint64_t gpus, struct mls_buf *cvd,
+    json_t **gi)
 {
-	struct mls_buf cvd = MLS_BUF_INIT;
-	char *qf = NULL, *rf = NULL, **env = NULL, now[32];
-	char *argv[] = { "/bin/sh", sc->wrapper, NULL, NULL, NULL };
-	const char *store = mls_record_str(q, "store");
-	json_t *r = NULL, *gi = NULL;
-	posix_spawnattr_t attr;
-	sigset_t none, dfl;
-	struct ent e;
-	pid_t pid;
-	int i, rc, err;
-	const char *how = mls_record_str(q, "exec");
-	json_t *run = NULL;
-	enum mode mode = MODE_WRAPPER;
+	json_t *a = NULL;
+	int i, rc;
 
-	memset(&e, 0, sizeof(e));
-	if ((how == NULL || strcmp(how, "wrapper") != 0) &&
-	    mls_local_exec_eligible(q))
-		mode = mls_local_exec_light(q) || sc->ls->child_exit == NULL ?
-		    MODE_SPAWN : MODE_FORK;
-	if ((rc = entry_files(sc->ls->data, id, &qf, &rf)) < 0)
-		goto out;
-	if ((gi = json_array()) == NULL) {
-		rc = mls_error_set(MLS_ENOMEM, "out of memory");
-		goto out;
-	}
+	if (gi != NULL && (a = json_array()) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
 	for (i = 0; i < sc->ngpus; i++) {
 		if (!(gpus & ((uint64_t)1 << i)))
 			continue;
-		mls_buf_addf(&cvd, "%s%s", cvd.len ? "," : "", sc->gpu_id[i]);
-		json_array_append_new(gi, json_integer(i));
+		mls_buf_addf(cvd, "%s%s", cvd->len ? "," : "", sc->gpu_id[i]);
+		if (a != NULL && json_array_append_new(a, json_integer(i)) < 0) {
+			json_decref(a);
+			return mls_error_set(MLS_ENOMEM, "out of memory");
+		}
 	}
-	if ((rc = mls_buf_error(&cvd)) < 0)
-		goto out;
-	/* claim it: from now on a cancel finds it in running/ */
-	if (rename(qf, rf) == -1) {
-		rc = errno == ENOENT ? 0 : mls_error_set_errno(MLS_EIO,
-		    "rename '%s'", qf);
-		goto out;
+	if ((rc = mls_buf_error(cvd)) < 0) {
+		json_decref(a);
+		return rc;
 	}
-	argv[2] = (char *)store;
-	argv[3] = (char *)id;
-	if ((env = job_env(q, cvd.buf, cpus, cvd.buf)) == NULL) {
-		rc = mls_error_set(MLS_ENOMEM, "out of memory");
-		goto fail;
-	}
+	if (gi != NULL)
+		*gi = a;
+	return 0;
+}
+
+/*
+ * The job id (queue entry q, claimed: its entry is running/ID.json) runs
+ * as pid in mode (run: its running entry, MODE_SPAWN only): take its
+ * slots and write the running entry.
+ */
+static int
+job_started(struct mls_local_sched *sc, const char *id, const json_t *q,
+    int cpus, uint64_t gpus, enum mode mode, pid_t pid, json_t *run)
+{
+	struct mls_buf cvd = MLS_BUF_INIT;
+	const char *store = mls_record_str(q, "store");
+	json_t *r = NULL, *gi = NULL;
+	char *rf = NULL, now[32];
+	struct ent e;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
 	mls_time_format(now, mls_time_now());
-	if (mode == MODE_SPAWN) {
-		/*
-		 * The executor (mls_local_exec.c) sets the job up here and
-		 * starts the command itself: the command is the only process
-		 * a trial costs.  We wait for it (reap) and finish it; if we
-		 * die first, the guardian does (see guard()).
-		 */
-		if ((rc = mls_local_exec_start(sc->ls->data, q, env, &pid,
-		    &run)) < 0)
-			goto fail;
-		if (pid == 0) {		/* it did not start: result written */
-			(void)unlink(rf);
-			mls_info("job '%s': did not start", id);
-			rc = 0;
-			goto out;
-		}
-		goto started;
+	if ((rc = gpu_list(sc, gpus, &cvd, &gi)) < 0)
+		goto out;
+	if ((rf = job_file(sc->ls->data, "running", id)) == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
 	}
-	if (mode == MODE_FORK) {
-		/* a heavy sandbox: all of it in a child, not to hold us up */
-		if ((pid = fork()) == -1) {
-			rc = mls_error_set_errno(MLS_ERR, "fork the job "
-			    "executor");
-			goto fail;
-		}
-		if (pid == 0) {
-			if (sc->lockfd >= 0)
-				close(sc->lockfd);
-			(void)setsid();
-			sc->ls->child_exit(mls_local_exec_run(sc->ls->data, q,
-			    env));
-		}
-		goto started;
-	}
-	/* its own session, default signals, nothing blocked */
-	posix_spawnattr_init(&attr);
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGCHLD);
-	sigaddset(&dfl, SIGTERM);
-	sigaddset(&dfl, SIGINT);
-	sigaddset(&dfl, SIGHUP);
-	sigaddset(&dfl, SIGPIPE);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &dfl);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID |
-	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	err = posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, env);
-	posix_spawnattr_destroy(&attr);
-	if (err != 0) {
-		errno = err;
-		rc = mls_error_set_errno(MLS_ERR, "start the job wrapper");
-		goto fail;
-	}
-started:
 	e.pid = pid;
 	e.starttime = proc_starttime(pid);
 	e.cpus = cpus;
@@ -1646,6 +1683,116 @@ started:
 	    (long)pid, cpus, cvd.buf, mode == MODE_SPAWN ? "spawned" :
 	    mode == MODE_FORK ? "executor" : "sh wrapper");
 	rc = 0;
+out:
+	json_decref(r);
+	json_decref(gi);
+	free(rf);
+	mls_buf_release(&cvd);
+	return rc;
+}
+
+static void
+task_release(struct task *t)
+{
+	job_env_free(t->env);	/* borrows from q */
+	json_decref(t->q);
+	free(t->id);
+	memset(t, 0, sizeof(*t));
+}
+
+/*
+ * Start the queued job id (its queue entry q) with the given GPUs; a job
+ * with a heavy sandbox is left to a child the program forks (sc->task).
+ */
+static int
+start_job(struct mls_local_sched *sc, const char *id, const json_t *q,
+    int cpus, uint64_t gpus)
+{
+	struct mls_buf cvd = MLS_BUF_INIT;
+	char *qf = NULL, *rf = NULL, **env = NULL;
+	char *argv[] = { "/bin/sh", sc->wrapper, NULL, NULL, NULL };
+	const char *store = mls_record_str(q, "store");
+	posix_spawnattr_t attr;
+	sigset_t none, dfl;
+	pid_t pid;
+	int rc, err;
+	const char *how = mls_record_str(q, "exec");
+	json_t *run = NULL;
+	enum mode mode = MODE_WRAPPER;
+
+	if ((how == NULL || strcmp(how, "wrapper") != 0) &&
+	    mls_local_exec_eligible(q))
+		mode = mls_local_exec_light(q) ? MODE_SPAWN : MODE_FORK;
+	if ((rc = entry_files(sc->ls->data, id, &qf, &rf)) < 0 ||
+	    (rc = gpu_list(sc, gpus, &cvd, NULL)) < 0)
+		goto out;
+	/* claim it: from now on a cancel finds it in running/ */
+	if (rename(qf, rf) == -1) {
+		rc = errno == ENOENT ? 0 : mls_error_set_errno(MLS_EIO,
+		    "rename '%s'", qf);
+		goto out;
+	}
+	argv[2] = (char *)store;
+	argv[3] = (char *)id;
+	if ((env = job_env(q, cvd.buf, cpus, cvd.buf)) == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if (mode == MODE_FORK) {
+		/* a heavy sandbox: all of it in a child, not to hold us up */
+		if ((sc->task.id = strdup(id)) == NULL) {
+			rc = mls_error_set(MLS_ENOMEM, "out of memory");
+			goto fail;
+		}
+		sc->task.kind = TASK_JOB;
+		sc->task.q = json_incref((json_t *)q);
+		sc->task.env = env;
+		env = NULL;
+		sc->task.cpus = cpus;
+		sc->task.gpus = gpus;
+		rc = 0;
+		goto out;
+	}
+	if (mode == MODE_SPAWN) {
+		/*
+		 * The executor (mls_local_exec.c) sets the job up here and
+		 * starts the command itself: the command is the only process
+		 * a trial costs.  We wait for it (reap) and finish it; if we
+		 * die first, the guardian does (see mls_local_orphan_end()).
+		 */
+		if ((rc = mls_local_exec_start(sc->ls->data, q, env, &pid,
+		    &run)) < 0)
+			goto fail;
+		if (pid == 0) {		/* it did not start: result written */
+			(void)unlink(rf);
+			mls_info("job '%s': did not start", id);
+			rc = 0;
+			goto out;
+		}
+	} else {
+		/* its own session, default signals, nothing blocked */
+		posix_spawnattr_init(&attr);
+		sigemptyset(&none);
+		sigemptyset(&dfl);
+		sigaddset(&dfl, SIGCHLD);
+		sigaddset(&dfl, SIGTERM);
+		sigaddset(&dfl, SIGINT);
+		sigaddset(&dfl, SIGHUP);
+		sigaddset(&dfl, SIGPIPE);
+		posix_spawnattr_setsigmask(&attr, &none);
+		posix_spawnattr_setsigdefault(&attr, &dfl);
+		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID |
+		    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+		err = posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, env);
+		posix_spawnattr_destroy(&attr);
+		if (err != 0) {
+			errno = err;
+			rc = mls_error_set_errno(MLS_ERR, "start the job "
+			    "wrapper");
+			goto fail;
+		}
+	}
+	rc = job_started(sc, id, q, cpus, gpus, mode, pid, run);
 	goto out;
 fail:
 	(void)write_result_if_none(store, id, "failed", mls_error_last(),
@@ -1654,8 +1801,6 @@ fail:
 out:
 	job_env_free(env);
 	json_decref(run);
-	json_decref(r);
-	json_decref(gi);
 	free(qf);
 	free(rf);
 	mls_buf_release(&cvd);
@@ -1684,7 +1829,7 @@ stop_spawned(struct ent *e, const char *stop, const char *why)
 
 /* Cancels of spawned commands (DATA/cancel/ID, from local_cancel). */
 static void
-take_cancels(struct sched *sc)
+take_cancels(struct mls_local_sched *sc)
 {
 	struct stat sb;
 	struct dirent *de;
@@ -1718,7 +1863,7 @@ take_cancels(struct sched *sc)
 
 /* Time limits and grace periods of the commands we started. */
 static void
-police(struct sched *sc)
+police(struct mls_local_sched *sc)
 {
 	double now = mls_time_now();
 	char why[96];
@@ -1744,7 +1889,7 @@ police(struct sched *sc)
 
 /* Sorted names (without ".json") of the queue's entries; -1 on error. */
 static int
-list_queue(struct sched *sc, char ***out, size_t *n)
+list_queue(struct mls_local_sched *sc, char ***out, size_t *n)
 {
 	struct dirent *de;
 	char **v = NULL, **t;
@@ -1797,7 +1942,7 @@ free_names(char **v, size_t n)
 
 /* 1 if the queue has no entry (stops at the first one). */
 static int
-queue_empty(struct sched *sc)
+queue_empty(struct mls_local_sched *sc)
 {
 	struct dirent *de;
 	size_t len;
@@ -1818,7 +1963,7 @@ queue_empty(struct sched *sc)
 
 /* Start every queued job that fits, oldest first (FIFO with backfill). */
 static int
-schedule(struct sched *sc)
+schedule(struct mls_local_sched *sc)
 {
 	struct stat sb;
 	char **names = NULL, *qf, reason[160];
@@ -1890,17 +2035,15 @@ schedule(struct sched *sc)
 		}
 		json_decref(q);
 		free(qf);
+		if (sc->task.kind != TASK_NONE) {
+			sc->dirty = 1;	/* the rest after the fork */
+			break;
+		}
 	}
 	rc = 0;
 out:
 	free_names(names, n);
 	return rc;
-}
-
-static void
-on_sigchld(int sig)
-{
-	(void)sig;
 }
 
 struct find_pid {
@@ -1935,213 +2078,274 @@ entry_of_pid(const char *data, pid_t pid)
 }
 
 /*
- * The guardian: the runner's first process, left behind as the parent of
- * the scheduler and a child subreaper.  The commands the scheduler starts
- * itself are its children; if it dies (kill -9), they become the
- * guardian's, which waits for each, finishes it (result.json, outputs)
- * and removes its running entry, as the scheduler would have.  It leaves
- * when it has no child left.
+ * The guardian is the runner's first process, left behind as the parent
+ * of the scheduler and a child subreaper (mls-runner forks it).  The
+ * commands the scheduler starts itself are its children; if it dies
+ * (kill -9), they become the guardian's, which waits for each and calls
+ * this: it finishes the job (result.json, outputs) and removes its
+ * running entry, as the scheduler would have.
  */
-static void
-guard(const struct mls_local_sched *ls, pid_t sched)
+int
+mls_local_orphan_end(const char *data, pid_t pid, int status)
 {
-	char *rf, why[96];
+	char *rf, why[96], msg[512];
 	const char *stop;
 	long long limit;
 	json_t *e;
-	int status;
-	pid_t pid;
+	int rc;
 
-	/*
-	 * A kill aimed at "the runner" (pkill, its process group) must not
-	 * take the results of the jobs with it: only SIGKILL ends us, and
-	 * we go by another name.
-	 */
-	(void)signal(SIGHUP, SIG_IGN);
-	(void)signal(SIGTERM, SIG_IGN);
-	(void)signal(SIGINT, SIG_IGN);
-	(void)signal(SIGQUIT, SIG_IGN);
-	(void)prctl(PR_SET_NAME, "mls-guardian", 0, 0, 0);
-	for (;;) {
-		if ((pid = waitpid(-1, &status, 0)) == -1) {
-			if (errno == EINTR)
-				continue;
-			break;		/* no child left */
-		}
-		if (pid == sched || (e = entry_of_pid(ls->data, pid)) == NULL)
-			continue;
-		mls_info("job '%s': ended while no scheduler watched it",
-		    mls_record_id(e));
-		(void)kill(-pid, SIGKILL);	/* what is left of its group */
-		/* a scheduler adopting it may have stopped it at its limit */
-		limit = mls_record_int(e, "time_s", 0);
-		if (limit > 0 && mls_record_str(e, "started") != NULL &&
-		    mls_time_now() >= mls_time_parse(mls_record_str(e,
-		    "started")) + (double)limit && status != 0) {
-			snprintf(why, sizeof(why), "time limit of %llds "
-			    "exceeded (TIMEOUT)", limit);
-			stop = "time";
-		} else
-			stop = NULL;
-		if (mls_local_exec_end(e, status, stop, stop ? why : NULL, 0) < 0)
-			mls_warn("job '%s': %s", mls_record_id(e),
-			    mls_error_last());
-		if ((rf = job_file(ls->data, "running", mls_record_id(e))) !=
-		    NULL)
-			(void)unlink(rf);
-		free(rf);
-		json_decref(e);
+	if ((e = entry_of_pid(data, pid)) == NULL)
+		return 0;
+	mls_info("job '%s': ended while no scheduler watched it",
+	    mls_record_id(e));
+	(void)kill(-pid, SIGKILL);	/* what is left of its group */
+	/* a scheduler adopting it may have stopped it at its limit */
+	limit = mls_record_int(e, "time_s", 0);
+	if (limit > 0 && mls_record_str(e, "started") != NULL &&
+	    mls_time_now() >= mls_time_parse(mls_record_str(e, "started")) +
+	    (double)limit && status != 0) {
+		snprintf(why, sizeof(why), "time limit of %llds exceeded "
+		    "(TIMEOUT)", limit);
+		stop = "time";
+	} else
+		stop = NULL;
+	if ((rc = mls_local_exec_end(e, status, stop, stop ? why : NULL,
+	    0)) < 0) {
+		snprintf(msg, sizeof(msg), "%s", mls_error_last());
+		rc = mls_error_set(rc, "job '%s': %s", mls_record_id(e), msg);
 	}
+	if ((rf = job_file(data, "running", mls_record_id(e))) != NULL)
+		(void)unlink(rf);
+	free(rf);
+	json_decref(e);
+	return rc < 0 ? rc : 0;
 }
 
 int
-mls_local_sched_run(const struct mls_local_sched *ls)
+mls_local_sched_open(struct mls_local_sched **out,
+    const struct mls_local_conf *ls)
 {
-	struct sched sc;
-	struct sigaction sa;
-	struct timespec ts = { 0, 200 * 1000 * 1000 };
-	sigset_t set, old;
-	char *lock = NULL, *tok, *save, *ids = NULL, *pidfile = NULL;
-	char pidline[32];
-	int fd = -1, rc, sig, i;
-	double idle_since = 0, linger = LINGER_S;
+	struct mls_local_sched *sc = NULL;
+	char pidline[32], *tok, *save;
 	const char *lv = getenv("MLS_RUNNER_LINGER");
+	int rc;
 
-	if (lv != NULL && *lv != '\0' && (linger = mls_duration_parse(lv)) < 0)
-		linger = LINGER_S;
-	/* the guardian stays here; the scheduler goes on in a child */
-	memset(&sc, 0, sizeof(sc));
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == 0) {
-		pid_t child = fork();
-		if (child > 0) {
-			guard(ls, child);
-			return 0;
-		}
-		if (child == 0) {
-			sc.guardian = getppid();
-			sc.guardian_start = proc_starttime(sc.guardian);
-		}
-		else
-			mls_warn("site '%s': no guardian: fork: %s", ls->site,
-			    strerror(errno));
+	*out = NULL;
+	if ((sc = calloc(1, sizeof(*sc))) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	sc->lockfd = -1;
+	sc->ls = ls;
+	sc->linger = LINGER_S;
+	if (lv != NULL && *lv != '\0' &&
+	    (sc->linger = mls_duration_parse(lv)) < 0)
+		sc->linger = LINGER_S;
+	if (ls->guardian > 1) {
+		sc->guardian = ls->guardian;
+		sc->guardian_start = proc_starttime(ls->guardian);
 	}
-	sc.lockfd = -1;
-	sc.ls = ls;
-	sc.free_cpus = ls->cpus > 0 ? ls->cpus : 1;
-	sc.qdir = path2(ls->data, "queue", NULL);
-	sc.rdir = path2(ls->data, "running", NULL);
-	sc.cdir = path2(ls->data, "cancel", NULL);
-	lock = path2(ls->data, "sched.lock", NULL);
-	ids = strdup(ls->gpus != NULL ? ls->gpus : "");
-	if (sc.qdir == NULL || sc.rdir == NULL || sc.cdir == NULL ||
-	    lock == NULL || ids == NULL ||
-	    (sc.gpu_id = calloc(MAX_GPUS, sizeof(char *))) == NULL) {
+	sc->free_cpus = ls->cpus > 0 ? ls->cpus : 1;
+	sc->qdir = path2(ls->data, "queue", NULL);
+	sc->rdir = path2(ls->data, "running", NULL);
+	sc->cdir = path2(ls->data, "cancel", NULL);
+	sc->lock = path2(ls->data, "sched.lock", NULL);
+	sc->pidfile = path2(ls->data, "runner.pid", NULL);
+	sc->ids = strdup(ls->gpus != NULL ? ls->gpus : "");
+	if (sc->qdir == NULL || sc->rdir == NULL || sc->cdir == NULL ||
+	    sc->lock == NULL || sc->pidfile == NULL || sc->ids == NULL ||
+	    (sc->gpu_id = calloc(MAX_GPUS, sizeof(char *))) == NULL) {
 		rc = mls_error_set(MLS_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (tok = strtok_r(ids, ",", &save); tok != NULL && sc.ngpus <
+	for (tok = strtok_r(sc->ids, ",", &save); tok != NULL && sc->ngpus <
 	    MAX_GPUS; tok = strtok_r(NULL, ",", &save))
-		if ((sc.gpu_id[sc.ngpus++] = strdup(tok)) == NULL) {
+		if ((sc->gpu_id[sc->ngpus++] = strdup(tok)) == NULL) {
 			rc = mls_error_set(MLS_ENOMEM, "out of memory");
 			goto out;
 		}
-	if ((rc = mls_mkdirs(sc.qdir, 0700)) < 0 ||
-	    (rc = mls_mkdirs(sc.rdir, 0700)) < 0 ||
-	    (rc = mls_mkdirs(sc.cdir, 0700)) < 0)
+	if ((rc = mls_mkdirs(sc->qdir, 0700)) < 0 ||
+	    (rc = mls_mkdirs(sc->rdir, 0700)) < 0 ||
+	    (rc = mls_mkdirs(sc->cdir, 0700)) < 0)
 		goto out;
-	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
-		rc = mls_error_set_errno(MLS_EIO, "open '%s'", lock);
+	if ((sc->lockfd = open(sc->lock, O_RDWR | O_CREAT | O_CLOEXEC,
+	    0600)) < 0) {
+		rc = mls_error_set_errno(MLS_EIO, "open '%s'", sc->lock);
 		goto out;
 	}
-	sc.lockfd = fd;
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+	if (flock(sc->lockfd, LOCK_EX | LOCK_NB) == -1) {
 		mls_info("site '%s': another scheduler is running", ls->site);
 		rc = 0;
 		goto out;
 	}
-	if ((rc = mls_jobwrap_install(ls->data, &sc.wrapper)) < 0)
+	if ((rc = mls_jobwrap_install(ls->data, &sc->wrapper)) < 0)
 		goto out;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigchld;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGCHLD, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, &old);
 	/* for people and scripts: who holds the lock (a plain pid file) */
 	snprintf(pidline, sizeof(pidline), "%ld\n", (long)getpid());
-	if ((pidfile = path2(ls->data, "runner.pid", NULL)) != NULL &&
-	    mls_write_atomic(pidfile, pidline, strlen(pidline), 0) < 0)
+	if (mls_write_atomic(sc->pidfile, pidline, strlen(pidline), 0) < 0)
 		mls_warn("%s", mls_error_last());
-
-
 	mls_local_exec_pool_reap();
 	mls_info("site '%s': scheduler started (pid %ld, cpus %d, gpus %d)",
-	    ls->site, (long)getpid(), ls->cpus, sc.ngpus);
-	if ((rc = adopt(&sc)) < 0)
-		goto unblock;
+	    ls->site, (long)getpid(), ls->cpus, sc->ngpus);
+	if ((rc = adopt(sc)) < 0)
+		goto out;
+	*out = sc;
+	sc = NULL;
+	rc = 0;
+out:
+	mls_local_sched_close(sc);
+	return rc;
+}
+
+void
+mls_local_sched_kick(struct mls_local_sched *sc)
+{
+	sc->dirty = 1;
+}
+
+int
+mls_local_sched_step(struct mls_local_sched *sc)
+{
 	for (;;) {
-		reap(&sc);
-		take_cancels(&sc);
-		police(&sc);
-		if ((rc = schedule(&sc)) < 0)
+		if (sc->task.kind != TASK_NONE)
+			return MLS_LOCAL_FORK;	/* not forked yet */
+		reap(sc);
+		if (sc->task.kind != TASK_NONE)
+			return MLS_LOCAL_FORK;
+		take_cancels(sc);
+		police(sc);
+		if (schedule(sc) < 0)
 			mls_warn("%s", mls_error_last());
-		empty_trash(&sc);
-		if (sc.nrun == 0 && queue_empty(&sc) && idle_since == 0)
-			idle_since = mls_time_now();
-		else if (sc.nrun > 0)
-			idle_since = 0;
+		if (sc->task.kind != TASK_NONE)
+			return MLS_LOCAL_FORK;
+		empty_trash(sc);
+		if (sc->nrun == 0 && queue_empty(sc) && sc->idle_since == 0)
+			sc->idle_since = mls_time_now();
+		else if (sc->nrun > 0)
+			sc->idle_since = 0;
 		/*
-		 * Idle for LINGER_S: leave.  Lingering spares a campaign of
-		 * short trials a new runner (exec, set-up) between two trials.
+		 * Idle for the linger time: leave.  Lingering spares a
+		 * campaign of short trials a new runner (exec, set-up)
+		 * between two trials.
 		 */
-		if (sc.nrun == 0 && idle_since > 0 &&
-		    mls_time_now() - idle_since >= linger && queue_empty(&sc)) {
-			(void)flock(fd, LOCK_UN);
-			if (queue_empty(&sc))
+		if (sc->nrun == 0 && sc->idle_since > 0 && mls_time_now() -
+		    sc->idle_since >= sc->linger && queue_empty(sc)) {
+			(void)flock(sc->lockfd, LOCK_UN);
+			if (queue_empty(sc))
 				break;
-			if (flock(fd, LOCK_EX | LOCK_NB) == -1)
+			if (flock(sc->lockfd, LOCK_EX | LOCK_NB) == -1)
 				break;	/* a new scheduler took over */
-			sc.dirty = 1;
-			idle_since = 0;
+			sc->dirty = 1;
+			sc->idle_since = 0;
 			continue;
 		}
-		sig = sigtimedwait(&set, NULL, &ts);
-		if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
-			mls_info("site '%s': signal %d: leaving %zu jobs "
-			    "running", ls->site, sig, sc.nrun);
+		return MLS_LOCAL_WAIT;
+	}
+	return MLS_LOCAL_DONE;
+}
+
+/* The ended command of the job the task is for: its entry, or NULL. */
+static struct ent *
+task_ent(struct mls_local_sched *sc, size_t *at)
+{
+	size_t i;
+
+	for (i = 0; i < sc->nrun; i++)
+		if (strcmp(sc->run[i].id, sc->task.id) == 0) {
+			*at = i;
+			return &sc->run[i];
+		}
+	return NULL;
+}
+
+int
+mls_local_sched_child(struct mls_local_sched *sc)
+{
+	struct ent *e;
+	size_t i;
+
+	if (sc->lockfd >= 0)
+		close(sc->lockfd);
+	sc->lockfd = -1;
+	switch (sc->task.kind) {
+	case TASK_JOB:
+		(void)setsid();		/* the job's group: kill(-pid) */
+		return mls_local_exec_run(sc->ls->data, sc->task.q,
+		    sc->task.env);
+	case TASK_END:
+		if ((e = task_ent(sc, &i)) == NULL)
+			return 70;
+		return mls_local_exec_end(e->run, sc->task.status, e->stop,
+		    e->stop != NULL ? e->why : NULL, 0) < 0 ? 75 : 0;
+	case TASK_NONE:
+		break;
+	}
+	return 70;
+}
+
+void
+mls_local_sched_forked(struct mls_local_sched *sc, pid_t pid)
+{
+	struct task *t = &sc->task;
+	struct ent *e;
+	char *rf;
+	size_t i;
+
+	switch (t->kind) {
+	case TASK_JOB:
+		if (pid == -1) {
+			(void)mls_error_set_errno(MLS_ERR, "fork the job "
+			    "executor");
+			mls_warn("job '%s': %s", t->id, mls_error_last());
+			(void)write_result_if_none(mls_record_str(t->q,
+			    "store"), t->id, "failed", mls_error_last(), NULL);
+			if ((rf = job_file(sc->ls->data, "running", t->id)) !=
+			    NULL)
+				(void)unlink(rf);
+			free(rf);
+		} else if (job_started(sc, t->id, t->q, t->cpus, t->gpus,
+		    MODE_FORK, pid, NULL) < 0)
+			mls_warn("job '%s': %s", t->id, mls_error_last());
+		break;
+	case TASK_END:
+		if ((e = task_ent(sc, &i)) == NULL)
+			break;
+		if (pid == -1) {	/* then here */
+			end_spawned(sc, i, t->status, 1);
 			break;
 		}
-		if (sig == SIGCHLD || sig == SIGUSR1)
-			sc.dirty = 1;
+		e->pid = pid;
+		e->starttime = proc_starttime(pid);
+		break;
+	case TASK_NONE:
+		break;
 	}
-	mls_info("site '%s': scheduler exits", ls->site);
-	rc = 0;
-unblock:
-	sigprocmask(SIG_SETMASK, &old, NULL);
-out:
-	if (fd >= 0)
-		close(fd);
-	for (i = 0; sc.gpu_id != NULL && i < sc.ngpus; i++)
-		free(sc.gpu_id[i]);
-	free(sc.gpu_id);
-	while (sc.nrun > 0)
-		ent_free(&sc.run[--sc.nrun]);
-	free(sc.run);
-	empty_trash(&sc);
+	task_release(t);
+}
+
+void
+mls_local_sched_close(struct mls_local_sched *sc)
+{
+	int i;
+
+	if (sc == NULL)
+		return;
+	if (sc->lockfd >= 0)
+		close(sc->lockfd);
+	for (i = 0; sc->gpu_id != NULL && i < sc->ngpus; i++)
+		free(sc->gpu_id[i]);
+	free(sc->gpu_id);
+	while (sc->nrun > 0)
+		ent_free(&sc->run[--sc->nrun]);
+	free(sc->run);
+	empty_trash(sc);
 	mls_local_exec_pool_drain();
-	free(sc.trash);
-	free(sc.qdir);
-	free(sc.rdir);
-	free(sc.cdir);
-	free(sc.wrapper);
-	free(pidfile);
-	free(lock);
-	free(ids);
-	return rc;
+	task_release(&sc->task);
+	free(sc->trash);
+	free(sc->qdir);
+	free(sc->rdir);
+	free(sc->cdir);
+	free(sc->wrapper);
+	free(sc->pidfile);
+	free(sc->lock);
+	free(sc->ids);
+	free(sc);
 }

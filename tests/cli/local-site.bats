@@ -245,3 +245,40 @@ PY
 	[ "$(json_get state <<<"$output")" = succeeded ]
 	[ "$(cat "$STORE/jobs/$id/stdout")" = survived ]
 }
+
+@test "a job gets its submitter's environment, kept only in the local queue entry" {
+	export MLS_LOCAL_CPUS=1 MLS_LOCAL_GPUS=1 MLS_RUNNER_LINGER=60
+	mkdir -p bin1 bin2
+	printf '#!/bin/sh\necho tool-one\n' >bin1/mls-test-tool
+	printf '#!/bin/sh\necho tool-two\n' >bin2/mls-test-tool
+	chmod +x bin1/mls-test-tool bin2/mls-test-tool
+	job='echo "${FOO#secret-}"; mls-test-tool; echo "$BAR $MLS_JOB_ID $CUDA_VISIBLE_DEVICES"'
+	run -0 --separate-stderr env FOO=secret-one-4711 BAR=sub MLS_JOB_ID=fake \
+	    PATH="$PWD/bin1:$PATH" mls-submit --wait -- sh -c "$job"
+	id1=$(json_get id <<<"$output")
+	[ "$(json_get env <<<"$output")" = '{}' ]
+	runner=$(cat "$MLS_DATA_HOME/local/runner.pid")
+	# the second waits for the one CPU: its queue entry holds its environment
+	run -0 mls-submit -- sh -c 'while [ ! -e "$0" ]; do sleep 0.05; done' "$PWD/go"
+	hold=$(json_get id <<<"$output")
+	run -0 --separate-stderr env FOO=secret-two-4712 BAR=sub CUDA_VISIBLE_DEVICES=7 \
+	    PATH="$PWD/bin2:$PATH" mls-submit --gpus 1 -e BAR=flag -- sh -c "$job"
+	id2=$(json_get id <<<"$output")
+	[ "$(json_get env <<<"$output")" = '{"BAR": "flag"}' ]
+	q="$MLS_DATA_HOME/local/queue/$id2.json"
+	[ "$(stat -c %a "$q")" = 600 ]
+	grep -q secret-two-4712 "$q"
+	touch go
+	run -0 timeout 30 mls-status --wait "$hold" "$id1" "$id2"
+	# one lingering runner ran them all
+	[ "$(cat "$MLS_DATA_HOME/local/runner.pid")" = "$runner" ]
+	[ "$(cat "$STORE/jobs/$id1/stdout")" = "one-4711
+tool-one
+sub $id1 " ]
+	[ "$(cat "$STORE/jobs/$id2/stdout")" = "two-4712
+tool-two
+flag $id2 0" ]
+	# nowhere else: not in the records, the registry, the store, the logs
+	[[ "$output" != *secret-one-4711* && "$output" != *secret-two-4712* ]]
+	! grep -r -l -e secret-one-4711 -e secret-two-4712 "$STORE" "$MLS_DATA_HOME"
+}

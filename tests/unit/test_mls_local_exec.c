@@ -89,17 +89,17 @@ entry(const char *id, const char *store, json_t *argv)
 	    "sandbox", "image", "time_s", 0, "grace_s", 1);
 }
 
-/* Start the job of q, wait for it, end it: the result, or NULL. */
+/* Start the job of q with env, wait for it, end it: the result, or NULL. */
 static json_t *
-run_job(const char *data, const char *jobdir, json_t *q, int later,
-    json_t **runp)
+run_job_env(const char *data, const char *jobdir, json_t *q, int later,
+    char *const env[], json_t **runp)
 {
 	json_t *run = NULL, *res;
 	char *text;
 	pid_t pid;
 	int status = 0;
 
-	if (mls_local_exec_start(data, q, environ, &pid, &run) < 0)
+	if (mls_local_exec_start(data, q, env, &pid, &run) < 0)
 		return NULL;
 	if (pid > 0) {
 		(void)waitpid(pid, &status, 0);
@@ -120,6 +120,68 @@ run_job(const char *data, const char *jobdir, json_t *q, int later,
 	else
 		json_decref(run);
 	return res;
+}
+
+/* The same with our environment. */
+static json_t *
+run_job(const char *data, const char *jobdir, json_t *q, int later,
+    json_t **runp)
+{
+	return run_job_env(data, jobdir, q, later, environ, runp);
+}
+
+/*
+ * The environment given (the submitter's) is the command's: its PATH is
+ * the one a command is looked up on, never ours; -e variables replace
+ * its own, and MLS_* replace both.
+ */
+static void
+submitter_env(const char *tmp, const char *data, const char *url,
+    const char *store)
+{
+	char bin[600], ours[600], jobdir[1024], path[700], *text, *old;
+	char *env[] = { path, "FOO=sub", "BAR=sub", "MLS_JOB_ID=fake", NULL };
+	json_t *q, *res;
+
+	snprintf(bin, sizeof(bin), "%s/bin", tmp);
+	snprintf(ours, sizeof(ours), "%s/ours", tmp);
+	mkdir(bin, 0700);
+	mkdir(ours, 0700);
+	put(bin, "mls-unit-tool", "#!/bin/sh\necho tool\n");
+	put(ours, "mls-unit-ours", "#!/bin/sh\necho ours\n");
+	snprintf(jobdir, sizeof(jobdir), "%s/mls-unit-tool", bin);
+	chmod(jobdir, 0755);
+	snprintf(jobdir, sizeof(jobdir), "%s/mls-unit-ours", ours);
+	chmod(jobdir, 0755);
+	snprintf(path, sizeof(path), "PATH=%s:/usr/bin:/bin", bin);
+	old = getenv("PATH") != NULL ? strdup(getenv("PATH")) : NULL;
+	snprintf(jobdir, sizeof(jobdir), "%s:%s", ours, old ? old : "/bin");
+	setenv("PATH", jobdir, 1);
+
+	q = entry("j-env", url, json_pack("[s,s,s]", "sh", "-c",
+	    "mls-unit-tool; echo \"$FOO $BAR $MLS_JOB_ID\""));
+	snprintf(jobdir, sizeof(jobdir), "%s/jobs/j-env", store);
+	mkdir(jobdir, 0700);
+	res = run_job_env(data, jobdir, q, 0, env, NULL);
+	text = slurp(jobdir, "stdout");
+	ok(res != NULL && text != NULL &&
+	    strcmp(text, "tool\nbar sub j-env\n") == 0,
+	    "the given environment, its PATH, -e over it, MLS_* over both");
+	free(text);
+	json_decref(res);
+	json_decref(q);
+
+	q = entry("j-ours", url, json_pack("[s]", "mls-unit-ours"));
+	snprintf(jobdir, sizeof(jobdir), "%s/jobs/j-ours", store);
+	mkdir(jobdir, 0700);
+	res = run_job_env(data, jobdir, q, 0, env, NULL);
+	ok(res != NULL && mls_record_int(res, "exit_code", -1) == 127,
+	    "a command on our PATH only is not found");
+	json_decref(res);
+	json_decref(q);
+	if (old != NULL)
+		setenv("PATH", old, 1);
+	free(old);
 }
 
 static void
@@ -204,6 +266,8 @@ executor(const char *tmp)
 	    "a command not found: 127, said so (%s)", res ? mls_record_str(res, "reason") : "none");
 	json_decref(res);
 	json_decref(q);
+
+	submitter_env(tmp, data, url, store);
 
 	q = entry("j-d", url, json_pack("[s]", "true"));
 	snprintf(jobdir, sizeof(jobdir), "%s/jobs/j-d", store);
