@@ -750,9 +750,8 @@ queue_job(struct mls_site *s, const json_t *job, json_t *q)
 {
 	const json_t *v = json_object_get(json_object_get(job, "resources"),
 	    "time_s");
-	const char *how = mls_record_str(s->conf, "exec"), *g;
+	const char *how = mls_record_str(s->conf, "exec");
 	json_t *x;
-	double grace = 10;
 
 	if (how == NULL)
 		how = getenv("MLS_LOCAL_EXEC");
@@ -760,17 +759,14 @@ queue_job(struct mls_site *s, const json_t *job, json_t *q)
 	    strcmp(how, "executor") != 0)
 		return mls_error_set(MLS_ECONFIG, "site '%s': exec '%s': "
 		    "expected 'executor' or 'wrapper'", s->name, how);
-	if ((g = mls_record_str(s->conf, "grace")) != NULL &&
-	    (grace = mls_duration_parse(g)) < 0)
-		return mls_error_set(MLS_ECONFIG, "site '%s': grace '%s': not "
-		    "a duration", s->name, g);
 	x = json_pack("{s:O,s:O,s:s?,s:s?,s:I,s:I}", "command",
 	    json_object_get(job, "command"), "env", json_object_get(job,
 	    "env") != NULL ? json_object_get(job, "env") : json_null(),
 	    "sandbox", mls_record_str(job, "sandbox"), "image",
 	    mls_record_str(job, "image"), "time_s", (json_int_t)(
 	    json_is_number(v) && json_number_value(v) > 0 ?
-	    json_number_value(v) + 0.999 : 0), "grace_s", (json_int_t)grace);
+	    json_number_value(v) + 0.999 : 0), "grace_s",
+	    (json_int_t)s->grace_s);
 	if (x == NULL)
 		return mls_error_set(MLS_ENOMEM, "out of memory");
 	json_object_set_new(q, "job", x);
