@@ -152,12 +152,18 @@ struct mls_campaign_progress;
 struct mls_campaign_spec;
 struct mls_pruner;
 
+#define CLI_FRONT_OPT	0x100
+
 struct cli_front_tool {
 	const char	*prog;		/* "mls-search" */
 	const char	*synopsis;
 	int		 kind;		/* enum mls_cspec_kind */
 	const char	*shortopts;	/* its own short options ("p:"), or "" */
-	const struct option *longopts;	/* its own long options, { NULL } ended */
+	/*
+	 * Its own long options, space-separated, "NAME:" when it takes an
+	 * argument: option() gets the i-th as c = CLI_FRONT_OPT + i.
+	 */
+	const char	*longopts;
 	/* Warned when --resume comes with operands or f->new_only options. */
 	const char	*resume_conflict;
 	/* Warned, with the id, when --resume names the other kind. */
@@ -176,13 +182,17 @@ struct cli_front_tool {
 	void	(*decorate)(struct cli_front *f, json_t *trial);
 	/* A finished trial as a table line on stdout. */
 	void	(*table_line)(struct cli_front *f, const json_t *trial);
-	/* The progress line on stderr (after the line is cleared). */
+	/*
+	 * The progress line on stderr (after the line is cleared); NULL: done,
+	 * running, failed, pruned, best, rate, ETA.
+	 */
 	void	(*progress)(struct cli_front *f, const struct mls_campaign_progress *p);
 	/* The final record from the loop's and the trials (NULL: the loop's). */
-	int	(*final)(struct cli_front *f, const json_t *camp, const json_t *trials,
-		    json_t **out);
+	int	(*final)(const json_t *camp, const json_t *trials, json_t **out);
 	/* Not finished, not interrupted: warn why; the exit status. */
 	int	(*failed)(struct cli_front *f, const json_t *rec);
+	/* Free the tool's own state (f->arg) at the end (may be NULL). */
+	void	(*release)(struct cli_front *f);
 };
 
 struct cli_front {
@@ -215,12 +225,22 @@ struct cli_front {
 
 int	 cli_front_main(const struct cli_front_tool *t, void *arg, int argc,
 	    char *argv[]);
+struct mls_sampler;
+/* The campaign generator that asks and tells smp. */
+void	 cli_front_sampler_gen(struct mls_sampler *smp, struct mls_campaign_gen *gen);
 /* warnx(fmt, ...), the synopsis on stderr, exit 64. */
 void	 cli_front_usage(struct cli_front *f, const char *fmt, ...)
 	    __attribute__((noreturn, format(printf, 2, 3)));
 /* A count option of the tool (as cli_opt_count). */
 long	 cli_front_count(struct cli_front *f, const char *opt, const char *s,
 	    long min);
+/* rc < 0: exit with its status and the library's message. */
+void	 cli_front_check(int rc);
+/*
+ * A new spec takes the command, environment (-e adds to it), resources
+ * (those given override) and code (unless --sandbox) of src (borrowed).
+ */
+void	 cli_front_take_code(struct cli_front *f, const struct mls_campaign_spec *src);
 /* --objective s into f->spec's objective (exits 64 on a bad one). */
 void	 cli_front_objective(struct cli_front *f, const char *s,
 	    const char *default_goal);

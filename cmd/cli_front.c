@@ -23,13 +23,14 @@
 #include "mls_error.h"
 #include "mls_record.h"
 #include "mls_registry.h"
+#include "mls_sampler.h"
 #include "mls_ship.h"
 #include "mls_site.h"
 #include "mls_store.h"
 #include "mls_track.h"
 
 enum {
-	OPT_CANCEL_ON_EXIT = 0x200, OPT_DETACH, OPT_CPUS, OPT_GPUS, OPT_IMAGE,
+	OPT_CANCEL_ON_EXIT = 0x1100, OPT_DETACH, OPT_CPUS, OPT_GPUS, OPT_IMAGE,
 	OPT_MEM, OPT_NAME, OPT_OBJECTIVE, OPT_PARALLEL, OPT_RESUME, OPT_SANDBOX,
 	OPT_SEED, OPT_TIME, OPT_TIMEOUT,
 };
@@ -72,6 +73,38 @@ cli_front_count(struct cli_front *f, const char *opt, const char *s, long min)
 }
 
 void
+cli_front_check(int rc)
+{
+	if (rc < 0)
+		errx(cli_exit_code(rc), "%s", mls_error_last());
+}
+
+void
+cli_front_take_code(struct cli_front *f, const struct mls_campaign_spec *src)
+{
+	struct mls_campaign_spec *s = f->spec;
+	json_t *env = json_deep_copy(src->env);
+
+	if (env == NULL || json_object_update(env, f->env) < 0 ||
+	    mls_cspec_set_command(s, (int)src->ncommand, src->command) < 0)
+		errx(EX_SOFTWARE, "out of memory");
+	json_decref(s->env);
+	s->env = env;
+	s->resources = src->resources;
+	if (f->cpus > 0)
+		s->resources.cpus = f->cpus;
+	if (f->gpus > 0)
+		s->resources.gpus = f->gpus;
+	if (f->mem_mb > 0)
+		s->resources.mem_mb = f->mem_mb;
+	if (f->time_s > 0)
+		s->resources.time_s = (long)f->time_s;
+	f->have_src = 1;
+	f->src_sandbox = src->sandbox;
+	f->src_image = src->image;
+}
+
+void
 cli_front_objective(struct cli_front *f, const char *s, const char *default_goal)
 {
 	if (mls_objective_parse(&f->spec->objective, s, default_goal) < 0)
@@ -84,17 +117,23 @@ parse_options(struct cli_front *f, int argc, char *argv[])
 	const struct cli_front_tool *t = f->tool;
 	const char *syn = t->synopsis;
 	struct option *lo;
-	size_t n = 0, i;
-	char shortopts[64];
+	size_t n = NSHARED;
+	char shortopts[64], *names, *w, *save = NULL;
 	int c;
 
-	while (t->longopts[n].name != NULL)
-		n++;
-	if ((lo = calloc(NSHARED + n + 1, sizeof(*lo))) == NULL)
+	if ((names = strdup(t->longopts)) == NULL ||
+	    (lo = calloc(NSHARED + strlen(names) / 2 + 2, sizeof(*lo))) == NULL)
 		err(EX_SOFTWARE, "calloc");
 	memcpy(lo, shared_longopts, sizeof(shared_longopts));
-	for (i = 0; i < n; i++)
-		lo[NSHARED + i] = t->longopts[i];
+	for (w = strtok_r(names, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		size_t len = strlen(w);
+		lo[n].has_arg = w[len - 1] == ':' ? required_argument : no_argument;
+		if (w[len - 1] == ':')
+			w[len - 1] = '\0';
+		lo[n].name = w;
+		lo[n].val = CLI_FRONT_OPT + (int)(n - NSHARED);
+		n++;
+	}
 	snprintf(shortopts, sizeof(shortopts), "+e:hqs:vV%s", t->shortopts);
 	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
 		switch (c) {
@@ -133,6 +172,7 @@ parse_options(struct cli_front *f, int argc, char *argv[])
 		}
 	}
 	free(lo);
+	free(names);
 }
 
 /* ---- the spec ------------------------------------------------------ */
@@ -285,6 +325,23 @@ on_trial(const json_t *trial, void *arg)
 }
 
 static void
+campaign_progress(const struct mls_campaign_progress *p)
+{
+	long fin = p->succeeded + p->failed + p->pruned + p->cancelled;
+
+	fprintf(stderr, "%ld", fin);
+	if (p->budget > 0)
+		fprintf(stderr, "/%ld", p->budget);
+	fprintf(stderr, " done, %ld running, %ld failed, %ld pruned", p->running,
+	    p->failed, p->pruned);
+	if (p->have_best)
+		fprintf(stderr, ", best %.6g (#%ld)", p->best, p->best_number);
+	fprintf(stderr, ", %.2f/s, %.0fs", p->rate, mls_time_now() - p->started);
+	if (p->budget > 0 && p->rate > 0 && fin < p->budget)
+		fprintf(stderr, ", ETA %.0fs", (double)(p->budget - fin) / p->rate);
+}
+
+static void
 on_progress(const struct mls_campaign_progress *p, void *arg)
 {
 	struct cli_front *f = arg;
@@ -292,8 +349,41 @@ on_progress(const struct mls_campaign_progress *p, void *arg)
 	if (!f->progress)
 		return;
 	fputs("\r\033[K", stderr);
-	f->tool->progress(f, p);
+	if (f->tool->progress != NULL)
+		f->tool->progress(f, p);
+	else
+		campaign_progress(p);
 	fflush(stderr);
+}
+
+/* ---- the sampler as the campaign's generator ----------------------- */
+
+static int
+gen_ask(void *arg, long number, json_t **params)
+{
+	return mls_sampler_ask(arg, number, params);
+}
+
+static int
+gen_pending(void *arg, long number, const json_t *params)
+{
+	return mls_sampler_pending(arg, number, params);
+}
+
+static int
+gen_tell(void *arg, long number, const json_t *params, const char *state,
+    double value)
+{
+	return mls_sampler_tell(arg, number, params, state, value);
+}
+
+void
+cli_front_sampler_gen(struct mls_sampler *smp, struct mls_campaign_gen *gen)
+{
+	gen->ask = gen_ask;
+	gen->pending = gen_pending;
+	gen->tell = gen_tell;
+	gen->arg = smp;
 }
 
 /* The final record in the chosen format; the exit status of its state. */
@@ -387,7 +477,7 @@ cli_front_main(const struct cli_front_tool *t, void *arg, int argc, char *argv[]
 	rc = mls_campaign_run(&cfg, st, tr, f.gen, f.pr, &co, &rec);
 	clear_progress(&f);
 	if (rc == 0 && t->final != NULL)
-		rc = t->final(&f, rec, trials, &fin);
+		rc = t->final(rec, trials, &fin);
 	if (rc < 0) {
 		warnx("%s", mls_error_last());
 		ex = cli_exit_code(rc);
@@ -403,6 +493,8 @@ out:
 	json_decref(trials);
 	json_decref(fin);
 	json_decref(f.env);
+	if (t->release != NULL)
+		t->release(&f);
 	if (replay != NULL)
 		mls_campaign_replay_free(replay);
 	else

@@ -26,7 +26,6 @@
 #include "mls_error.h"
 #include "mls_record.h"
 #include "mls_registry.h"
-#include "mls_site.h"
 
 static const char synopsis[] =
     "usage: mls-ensemble [-qv] [--cancel-on-exit] [--detach] [--cpus N]\n"
@@ -38,21 +37,13 @@ static const char synopsis[] =
     "                    [--seed-param NAME] [--time DURATION] [--timeout DURATION]\n"
     "                    [--top K] [--] COMMAND [ARG ...]\n";
 
+/* Its own long options, in the order of their codes. */
 enum {
-	OPT_FOLDS = 0x100, OPT_FROM, OPT_MEMBERS, OPT_QUORUM, OPT_RETRIES,
+	OPT_FOLDS = CLI_FRONT_OPT, OPT_FROM, OPT_MEMBERS, OPT_QUORUM, OPT_RETRIES,
 	OPT_SEED_PARAM, OPT_TOP,
 };
-
-static const struct option longopts[] = {
-	{ "folds", required_argument, NULL, OPT_FOLDS },
-	{ "from", required_argument, NULL, OPT_FROM },
-	{ "members", required_argument, NULL, OPT_MEMBERS },
-	{ "quorum", required_argument, NULL, OPT_QUORUM },
-	{ "retries", required_argument, NULL, OPT_RETRIES },
-	{ "seed-param", required_argument, NULL, OPT_SEED_PARAM },
-	{ "top", required_argument, NULL, OPT_TOP },
-	{ NULL, 0, NULL, 0 }
-};
+static const char longopts[] = "folds: from: members: quorum: retries: "
+    "seed-param: top:";
 
 /* What only mls-ensemble has. */
 struct ens {
@@ -116,32 +107,6 @@ from_campaign(struct cli_front *f, struct ens *x)
 	return configs;
 }
 
-/* Without a command: the --from campaign's command, code and resources. */
-static void
-take_source(struct cli_front *f, struct ens *x)
-{
-	struct mls_campaign_spec *s = f->spec, *src = &x->src;
-	json_t *env = json_deep_copy(src->env);
-
-	if (env == NULL || json_object_update(env, f->env) < 0 ||
-	    mls_cspec_set_command(s, (int)src->ncommand, src->command) < 0)
-		errx(EX_SOFTWARE, "out of memory");
-	json_decref(s->env);
-	s->env = env;
-	s->resources = src->resources;
-	if (f->cpus > 0)
-		s->resources.cpus = f->cpus;
-	if (f->gpus > 0)
-		s->resources.gpus = f->gpus;
-	if (f->mem_mb > 0)
-		s->resources.mem_mb = f->mem_mb;
-	if (f->time_s > 0)
-		s->resources.time_s = (long)f->time_s;
-	f->have_src = 1;
-	f->src_sandbox = src->sandbox;
-	f->src_image = src->image;
-}
-
 static void
 new_spec(struct cli_front *f, int argc, char *argv[])
 {
@@ -168,8 +133,8 @@ new_spec(struct cli_front *f, int argc, char *argv[])
 			s->objective = x->src.objective;	/* moved */
 			memset(&x->src.objective, 0, sizeof(x->src.objective));
 		}
-		if (argc < 1)
-			take_source(f, x);
+		if (argc < 1)	/* the campaign's own command and code */
+			cli_front_take_code(f, &x->src);
 	}
 	if (mls_ensemble_quorum_parse(x->quorum ? x->quorum : "1.0", s->members,
 	    &s->quorum) < 0)
@@ -184,36 +149,14 @@ new_spec(struct cli_front *f, int argc, char *argv[])
 	s->folds = x->folds > 0 ? x->folds : 1;
 }
 
-/* Check that every placeholder of the command names a member's param. */
-static void
-check_command(const struct mls_campaign_spec *s, struct mls_ensemble *e)
-{
-	json_t *p = NULL;
-	char *out = NULL;
-	int rc;
-
-	if ((rc = mls_ensemble_member_params(e, 0, &p)) < 0)
-		errx(cli_exit_code(rc), "%s", mls_error_last());
-	json_object_set_new(p, "attempt", json_integer(1));
-	json_object_set_new(p, "id", json_string("j-0"));
-	for (size_t i = 0; i < s->ncommand; i++) {
-		if ((rc = mls_job_expand(s->command[i], p, &out)) < 0)
-			errx(cli_exit_code(rc), "%s", mls_error_last());
-		free(out);
-	}
-	json_decref(p);
-}
-
 static void
 prepare(struct cli_front *f, int resume)
 {
 	struct ens *x = f->arg;
-	int rc;
 
-	if ((rc = mls_ensemble_new_spec(&x->e, f->spec)) < 0)
-		errx(cli_exit_code(rc), "%s", mls_error_last());
+	cli_front_check(mls_ensemble_new_spec(&x->e, f->spec));
 	if (!resume)
-		check_command(f->spec, x->e);
+		cli_front_check(mls_ensemble_check_command(x->e, f->spec));
 	mls_ensemble_gen(x->e, &x->gen);
 	f->gen = &x->gen;
 }
@@ -257,14 +200,6 @@ progress(struct cli_front *f, const struct mls_campaign_progress *p)
 	    c.running, c.retrying, c.failed, mls_time_now() - p->started);
 }
 
-/* The ensemble record, from the loop's campaign record and its members. */
-static int
-final(struct cli_front *f, const json_t *camp, const json_t *trials, json_t **out)
-{
-	(void)f;
-	return mls_ensemble_record(camp, trials, out);
-}
-
 static int
 failed(struct cli_front *f, const json_t *rec)
 {
@@ -277,34 +212,31 @@ failed(struct cli_front *f, const json_t *rec)
 	return EX_WORKFAILED;
 }
 
+static void
+release(struct cli_front *f)
+{
+	struct ens *x = f->arg;
+
+	mls_ensemble_free(x->e);
+	mls_cspec_release(&x->src);
+}
+
 static const struct cli_front_tool tool = {
-	.prog = "mls-ensemble",
-	.synopsis = synopsis,
-	.kind = MLS_CSPEC_ENSEMBLE,
-	.shortopts = "",
-	.longopts = longopts,
+	.prog = "mls-ensemble", .synopsis = synopsis, .kind = MLS_CSPEC_ENSEMBLE,
+	.shortopts = "", .longopts = longopts,
 	.resume_conflict = "--resume takes the members, quorum and command from "
 	    "the ensemble's journal",
 	.wrong_kind = "--resume: '%s' is not an ensemble (resume campaigns with "
 	    "mls-search)",
-	.option = option,
-	.new_spec = new_spec,
-	.prepare = prepare,
-	.decorate = decorate,
-	.table_line = table_line,
-	.progress = progress,
-	.final = final,
-	.failed = failed,
+	.option = option, .new_spec = new_spec, .prepare = prepare,
+	.decorate = decorate, .table_line = table_line, .progress = progress,
+	.final = mls_ensemble_record, .failed = failed, .release = release,
 };
 
 int
 main(int argc, char *argv[])
 {
 	struct ens x = { 0 };
-	int ex;
 
-	ex = cli_front_main(&tool, &x, argc, argv);
-	mls_ensemble_free(x.e);
-	mls_cspec_release(&x.src);
-	return ex;
+	return cli_front_main(&tool, &x, argc, argv);
 }

@@ -37,27 +37,14 @@ static const char synopsis[] =
     "                  [--time DURATION] [--timeout DURATION] [--trials N]\n"
     "                  [--] COMMAND [ARG ...]\n";
 
+/* Its own long options, in the order of their codes. */
 enum {
-	OPT_ASK_TELL = 0x100, OPT_INDEPENDENT, OPT_MULTIVARIATE, OPT_ALGORITHM,
-	OPT_MAX_FAILURES, OPT_METRIC_REGEX, OPT_PRUNE, OPT_REDUCE, OPT_SPACE,
-	OPT_STARTUP, OPT_TRIALS,
+	OPT_ALGORITHM = CLI_FRONT_OPT, OPT_ASK_TELL, OPT_INDEPENDENT,
+	OPT_MAX_FAILURES, OPT_METRIC_REGEX, OPT_MULTIVARIATE, OPT_PARAM,
+	OPT_PRUNE, OPT_REDUCE, OPT_SPACE, OPT_STARTUP, OPT_TRIALS,
 };
-
-static const struct option longopts[] = {
-	{ "algorithm", required_argument, NULL, OPT_ALGORITHM },
-	{ "ask-tell", no_argument, NULL, OPT_ASK_TELL },
-	{ "independent", no_argument, NULL, OPT_INDEPENDENT },
-	{ "max-failures", required_argument, NULL, OPT_MAX_FAILURES },
-	{ "metric-regex", required_argument, NULL, OPT_METRIC_REGEX },
-	{ "multivariate", no_argument, NULL, OPT_MULTIVARIATE },
-	{ "param", required_argument, NULL, 'p' },
-	{ "prune", required_argument, NULL, OPT_PRUNE },
-	{ "reduce", required_argument, NULL, OPT_REDUCE },
-	{ "space", required_argument, NULL, OPT_SPACE },
-	{ "startup", required_argument, NULL, OPT_STARTUP },
-	{ "trials", required_argument, NULL, OPT_TRIALS },
-	{ NULL, 0, NULL, 0 }
-};
+static const char longopts[] = "algorithm: ask-tell independent max-failures: "
+    "metric-regex: multivariate param: prune: reduce: space: startup: trials:";
 
 /* What only mls-search has. */
 struct search {
@@ -67,8 +54,8 @@ struct search {
 	long			 max_failures, startup;
 	json_t			*params;	/* -p strings */
 	struct mls_sampler	*smp;
-	struct mls_pruner	*pr;
 	struct mls_campaign_gen	 gen;
+	struct mls_pruner	*pr;
 };
 
 static void
@@ -77,10 +64,7 @@ option(struct cli_front *f, int c, const char *arg)
 	struct search *x = f->arg;
 
 	switch (c) {
-	case 'p':
-		json_array_append_new(x->params, json_string(arg));
-		f->new_only = 1;
-		break;
+	case 'p': case OPT_PARAM: json_array_append_new(x->params, json_string(arg)); f->new_only = 1; break;
 	case OPT_ALGORITHM: x->algorithm = arg; break;
 	case OPT_ASK_TELL: x->ask_tell = 1; break;
 	case OPT_INDEPENDENT: x->independent = 1; break;
@@ -112,80 +96,40 @@ new_spec(struct cli_front *f, int argc, char *argv[])
 	struct mls_campaign_spec *s = f->spec;
 	const json_t *mo;
 	json_t *meta = NULL, *p;
-	const char *goal;
-	char *dir = NULL;
 	size_t k;
-	int rc;
 
-	if ((rc = mls_space_new(&s->space)) < 0 || (x->space_file != NULL &&
-	    (rc = mls_space_load_file(s->space, x->space_file, &meta)) < 0))
-		errx(cli_exit_code(rc), "%s", mls_error_last());
+	cli_front_check(mls_space_new(&s->space));
+	if (x->space_file != NULL)
+		cli_front_check(mls_space_load_file(s->space, x->space_file, &meta));
 	json_array_foreach(x->params, k, p)
-		if ((rc = mls_space_add_spec(s->space, json_string_value(p))) < 0)
-			errx(cli_exit_code(rc), "%s", mls_error_last());
+		cli_front_check(mls_space_add_spec(s->space, json_string_value(p)));
 	if (mls_space_size(s->space) == 0)
 		cli_front_usage(f, "empty search space: give -p NAME=TYPE:ARGS or --space FILE");
 	if (!x->ask_tell && argc < 1)
 		cli_front_usage(f, "no command given: mls-search [options] -- COMMAND [ARG ...]");
 	(void)argv;
-	if (mls_cspec_set_str(&s->algorithm, x->algorithm ? x->algorithm :
-	    mls_record_str(meta, "algorithm") ? mls_record_str(meta, "algorithm") :
-	    "tpe") < 0)
-		errx(EX_SOFTWARE, "%s", mls_error_last());
+	cli_front_check(mls_cspec_set_str(&s->algorithm, x->algorithm ? x->algorithm :
+	    mls_record_str(meta, "algorithm") ? mls_record_str(meta, "algorithm") : "tpe"));
 	s->sampler.multivariate = !x->independent;
 	s->sampler.parallel = s->parallel;
 	s->sampler.startup = x->startup;
 	if (!x->ask_tell) {	/* --ask-tell leaves no campaign behind */
 		struct mls_buf wd = MLS_BUF_INIT;
 		mls_buf_addf(&wd, "campaigns/%s/exec", s->id);
-		if ((rc = mls_config_data_dir(f->cfg, wd.buf, &dir)) < 0)
-			errx(cli_exit_code(rc), "%s", mls_error_last());
-		s->sampler.workdir = dir;
+		cli_front_check(mls_config_data_dir(f->cfg, wd.buf, &s->sampler.workdir));
 		mls_buf_release(&wd);
 	}
 	/* objective: --objective, else the space file's, else loss:min */
 	mo = json_object_get(meta, "objective");
-	goal = mls_record_str(mo, "goal") ? mls_record_str(mo, "goal") : "min";
-	if (strncmp(goal, "max", 3) == 0)	/* space files say "maximize" */
-		goal = "max";
-	else if (strncmp(goal, "min", 3) == 0)
-		goal = "min";
 	cli_front_objective(f, f->objective ? f->objective : mls_record_str(mo,
-	    "metric") ? mls_record_str(mo, "metric") : "loss", goal);
+	    "metric") ? mls_record_str(mo, "metric") : "loss", mls_record_str(mo, "goal"));
 	s->objective.reduce = x->reduce;
-	if (mls_cspec_set_str(&s->objective.regex, x->metric_regex) < 0 ||
-	    mls_cspec_set_str(&s->prune, x->prune) < 0)
-		errx(EX_SOFTWARE, "%s", mls_error_last());
-	if (!f->have_seed) {
-		/* No seed given: draw one, and record it so a resume is consistent. */
-		unsigned long long seed = 0;
-		for (int i = 0; s->id[2 + i] && i < 26; i++)
-			seed = seed * 31 + (unsigned char)s->id[2 + i];
-		s->seed = seed & 0x7fffffffffffULL;
-	}
+	cli_front_check(mls_cspec_set_str(&s->objective.regex, x->metric_regex));
+	cli_front_check(mls_cspec_set_str(&s->prune, x->prune));
+	if (!f->have_seed)	/* drawn, and journalled so that a resume agrees */
+		s->seed = mls_cspec_id_seed(s->id);
 	s->budget.max_failures = x->max_failures;
 	json_decref(meta);
-}
-
-/* ---- the sampler as the campaign's generator ----------------------- */
-
-static int
-gen_ask(void *arg, long number, json_t **params)
-{
-	return mls_sampler_ask(arg, number, params);
-}
-
-static int
-gen_pending(void *arg, long number, const json_t *params)
-{
-	return mls_sampler_pending(arg, number, params);
-}
-
-static int
-gen_tell(void *arg, long number, const json_t *params, const char *state,
-    double value)
-{
-	return mls_sampler_tell(arg, number, params, state, value);
 }
 
 static void
@@ -197,8 +141,7 @@ prepare(struct cli_front *f, int resume)
 	size_t gs;
 	int rc, ex = EX_OK;
 
-	if ((rc = mls_sampler_new(&x->smp, s->algorithm, s->space, s->seed, so)) < 0)
-		errx(cli_exit_code(rc), "%s", mls_error_last());
+	cli_front_check(mls_sampler_new(&x->smp, s->algorithm, s->space, s->seed, so));
 	json_decref(so);
 	if (x->ask_tell) {
 		if ((rc = mls_sampler_ask_tell(x->smp, stdin, stdout, s->parallel,
@@ -221,9 +164,9 @@ prepare(struct cli_front *f, int resume)
 		if (s->budget.trials == 0 && f->timeout <= 0)
 			s->budget.trials = 100;
 	}
-	if (s->prune != NULL && (rc = mls_pruner_new(&x->pr, s->prune, NULL)) < 0)
-		errx(cli_exit_code(rc), "%s", mls_error_last());
-	x->gen = (struct mls_campaign_gen){ gen_ask, gen_pending, gen_tell, x->smp };
+	if (s->prune != NULL)
+		cli_front_check(mls_pruner_new(&x->pr, s->prune, NULL));
+	cli_front_sampler_gen(x->smp, &x->gen);
 	f->gen = &x->gen;
 	f->pr = x->pr;
 }
@@ -250,24 +193,6 @@ table_line(struct cli_front *f, const json_t *trial)
 	free(p);
 }
 
-static void
-progress(struct cli_front *f, const struct mls_campaign_progress *p)
-{
-	long fin = p->succeeded + p->failed + p->pruned + p->cancelled;
-
-	(void)f;
-	fprintf(stderr, "%ld", fin);
-	if (p->budget > 0)
-		fprintf(stderr, "/%ld", p->budget);
-	fprintf(stderr, " done, %ld running, %ld failed, %ld pruned", p->running,
-	    p->failed, p->pruned);
-	if (p->have_best)
-		fprintf(stderr, ", best %.6g (#%ld)", p->best, p->best_number);
-	fprintf(stderr, ", %.2f/s, %.0fs", p->rate, mls_time_now() - p->started);
-	if (p->budget > 0 && p->rate > 0 && fin < p->budget)
-		fprintf(stderr, ", ETA %.0fs", (double)(p->budget - fin) / p->rate);
-}
-
 static int
 failed(struct cli_front *f, const json_t *rec)
 {
@@ -283,32 +208,30 @@ failed(struct cli_front *f, const json_t *rec)
 	return EX_WORKFAILED;
 }
 
+static void
+release(struct cli_front *f)
+{
+	struct search *x = f->arg;
+
+	mls_pruner_free(x->pr);
+	mls_sampler_free(x->smp);
+	json_decref(x->params);
+}
+
 static const struct cli_front_tool tool = {
-	.prog = "mls-search",
-	.synopsis = synopsis,
-	.kind = MLS_CSPEC_SEARCH,
-	.shortopts = "p:",
-	.longopts = longopts,
+	.prog = "mls-search", .synopsis = synopsis, .kind = MLS_CSPEC_SEARCH,
+	.shortopts = "p:", .longopts = longopts,
 	.resume_conflict = "--resume takes the command and space from the campaign's journal",
 	.wrong_kind = "--resume: '%s' is not an mls-search campaign (resume "
 	    "ensembles with mls-ensemble)",
-	.option = option,
-	.new_spec = new_spec,
-	.prepare = prepare,
-	.table_line = table_line,
-	.progress = progress,
-	.failed = failed,
+	.option = option, .new_spec = new_spec, .prepare = prepare,
+	.table_line = table_line, .failed = failed, .release = release,
 };
 
 int
 main(int argc, char *argv[])
 {
 	struct search x = { .params = json_array() };
-	int ex;
 
-	ex = cli_front_main(&tool, &x, argc, argv);
-	mls_pruner_free(x.pr);
-	mls_sampler_free(x.smp);
-	json_decref(x.params);
-	return ex;
+	return cli_front_main(&tool, &x, argc, argv);
 }

@@ -108,6 +108,17 @@ mls_cspec_release(struct mls_campaign_spec *s)
 	defaults(s, s->kind);		/* owns nothing: init it again to reuse */
 }
 
+unsigned long long
+mls_cspec_id_seed(const char *id)
+{
+	unsigned long long seed = 0;
+
+	/* the characters after the "c-" prefix, as mls-search always drew it */
+	for (int i = 0; id[0] != '\0' && id[1] != '\0' && id[2 + i] && i < 26; i++)
+		seed = seed * 31 + (unsigned char)id[2 + i];
+	return seed & 0x7fffffffffffULL;
+}
+
 int
 mls_cspec_add_site(struct mls_campaign_spec *s, const char *name, long cap)
 {
@@ -155,6 +166,10 @@ mls_objective_parse(struct mls_objective *o, const char *s, const char *default_
 	size_t len = colon ? (size_t)(colon - s) : strlen(s);
 	char *m;
 
+	if (strncmp(goal, "max", 3) == 0)	/* space files say "maximize" */
+		goal = "max";
+	else if (strncmp(goal, "min", 3) == 0)
+		goal = "min";
 	if (colon != NULL)
 		goal = colon + 1;
 	if (strcmp(goal, "min") != 0 && strcmp(goal, "max") != 0)

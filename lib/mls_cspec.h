@@ -122,6 +122,8 @@ int	 mls_reduce_parse(const char *s, enum mls_reduce *out);
 /* Set the command to argv[0..argc) (copied). */
 int	 mls_cspec_set_command(struct mls_campaign_spec *s, int argc,
 	    char *const argv[]);
+/* A seed drawn from a campaign id, when none was given (< 2^47). */
+unsigned long long mls_cspec_id_seed(const char *id);
 /* The sampler's options of a search spec (for mls_sampler_new; new ref). */
 json_t	*mls_cspec_sampler_json(const struct mls_campaign_spec *s);
 /* Append a site (name copied; cap 0: none of its own). */
@@ -133,7 +135,8 @@ int	 mls_cspec_set_str(char **field, const char *value);
 /*
  * Parse an --objective value "METRIC[:min|max]" into o (its metric and
  * goal; reduce and regex are left alone).  Without ":GOAL" the goal is
- * default_goal ("min" or "max"; NULL: "min").  MLS_EINPUT, o unchanged:
+ * default_goal ("min" or "max", or a word that starts with one, as space
+ * files write "minimize"; NULL: "min").  MLS_EINPUT, o unchanged:
  * "goal 'x' is not min or max", "empty metric name".
  */
 int	 mls_objective_parse(struct mls_objective *o, const char *s,

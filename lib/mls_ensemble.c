@@ -12,6 +12,7 @@
 #include "mls_ensemble.h"
 #include "mls_error.h"
 #include "mls_record.h"
+#include "mls_site.h"
 
 /* Where a member stands; counted per class in struct mls_ensemble. */
 enum mclass { M_WAITING, M_RUNNING, M_SUCCEEDED, M_RETRYING, M_FAILED, M_NCLASS };
@@ -371,6 +372,32 @@ gen_tell(void *arg, long number, const json_t *params, const char *state,
 {
 	(void)value;
 	return mls_ensemble_tell(arg, number, params, state);
+}
+
+int
+mls_ensemble_check_command(const struct mls_ensemble *e,
+    const struct mls_campaign_spec *s)
+{
+	json_t *p = NULL;
+	char *out = NULL;
+	int rc;
+
+	if ((rc = mls_ensemble_member_params(e, 0, &p)) < 0)
+		return rc;
+	if (json_object_set_new(p, "attempt", json_integer(1)) < 0 ||
+	    json_object_set_new(p, "id", json_string("j-0")) < 0) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < s->ncommand; i++) {
+		if ((rc = mls_job_expand(s->command[i], p, &out)) < 0)
+			goto out;
+		free(out);
+	}
+	rc = 0;
+out:
+	json_decref(p);
+	return rc;
 }
 
 void

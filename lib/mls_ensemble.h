@@ -83,6 +83,12 @@ void	 mls_ensemble_free(struct mls_ensemble *e);
  * campaign loop to stop early.
  */
 void	 mls_ensemble_gen(struct mls_ensemble *e, struct mls_campaign_gen *gen);
+/*
+ * Does every placeholder of the spec's command name a member's param (or
+ * "attempt", "id")?  MLS_EINPUT naming the placeholder otherwise.
+ */
+int	 mls_ensemble_check_command(const struct mls_ensemble *e,
+	    const struct mls_campaign_spec *s);
 int	 mls_ensemble_ask(struct mls_ensemble *e, long number, json_t **params);
 int	 mls_ensemble_pending(struct mls_ensemble *e, long number,
 	    const json_t *params);

@@ -192,7 +192,9 @@ test_objective(void)
 	    strcmp(o.metric, "a:b") == 0, "a bad goal: named, o unchanged");
 	ok(mls_objective_parse(&o, ":max", NULL) == MLS_EINPUT &&
 	    strcmp(mls_error_last(), "empty metric name") == 0, "an empty metric");
-	ok(mls_objective_parse(&o, "acc", "maximize") == MLS_EINPUT,
+	ok(mls_objective_parse(&o, "acc", "maximize") == 0 && o.goal_max,
+	    "a space file's default goal: maximize");
+	ok(mls_objective_parse(&o, "acc", "up") == MLS_EINPUT,
 	    "a default goal that is not min or max");
 	free(o.metric);
 }
