@@ -142,7 +142,12 @@ check_names(const char *text, void (*spoil)(struct mls_campaign_spec *),
 }
 
 static void no_id(struct mls_campaign_spec *s) { free(s->id); s->id = NULL; }
-static void no_sites(struct mls_campaign_spec *s) { s->nsites = 0; }
+static void
+no_sites(struct mls_campaign_spec *s)
+{
+	while (s->nsites > 0)
+		free(s->sites[--s->nsites].name);
+}
 static void zero_parallel(struct mls_campaign_spec *s) { s->parallel = 0; }
 static void no_command(struct mls_campaign_spec *s) { mls_cspec_set_command(s, 0, NULL); }
 static void bad_prune(struct mls_campaign_spec *s) { mls_cspec_set_str(&s->prune, "x"); }
