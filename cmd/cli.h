@@ -138,4 +138,111 @@ void	 cli_catch_stop_signals(void);
 /* Sleep for seconds (fractions allowed). */
 void	 cli_sleep(double seconds);
 
+/*
+ * The campaign front end of mls-search and mls-ensemble (cmd/cli_front.c):
+ * the options they share, a new spec or --resume (the journal read once),
+ * the code (--sandbox, stdin, or ship "."), --detach, the campaign loop
+ * with trial and progress output, the final record and the exit status.
+ * A tool gives its own options, spec fields and output through a struct
+ * cli_front_tool, and calls cli_front_main().
+ */
+struct cli_front;
+struct mls_campaign_gen;
+struct mls_campaign_progress;
+struct mls_campaign_spec;
+struct mls_pruner;
+
+#define CLI_FRONT_OPT	0x100
+
+struct cli_front_tool {
+	const char	*prog;		/* "mls-search" */
+	const char	*synopsis;
+	int		 kind;		/* enum mls_cspec_kind */
+	const char	*shortopts;	/* its own short options ("p:"), or "" */
+	/*
+	 * Its own long options, space-separated, "NAME:" when it takes an
+	 * argument: option() gets the i-th as c = CLI_FRONT_OPT + i.
+	 */
+	const char	*longopts;
+	/* Warned when --resume comes with operands or f->new_only options. */
+	const char	*resume_conflict;
+	/* Warned, with the id, when --resume names the other kind. */
+	const char	*wrong_kind;
+	/* One of its own options (getopt_long's c; optarg in arg). */
+	void	(*option)(struct cli_front *f, int c, const char *arg);
+	/*
+	 * A new campaign: complete f->spec, where the shared options are in
+	 * already (id, name, sites, parallel, timeout, seed, command,
+	 * resources, env); argv holds the operands.  Exits on errors.
+	 */
+	void	(*new_spec)(struct cli_front *f, int argc, char *argv[]);
+	/* The generator (f->gen) and pruner (f->pr) for f->spec; exits on errors. */
+	void	(*prepare)(struct cli_front *f, int resume);
+	/* A finished trial: tag it before it is written (may be NULL). */
+	void	(*decorate)(struct cli_front *f, json_t *trial);
+	/* A finished trial as a table line on stdout. */
+	void	(*table_line)(struct cli_front *f, const json_t *trial);
+	/*
+	 * The progress line on stderr (after the line is cleared); NULL: done,
+	 * running, failed, pruned, best, rate, ETA.
+	 */
+	void	(*progress)(struct cli_front *f, const struct mls_campaign_progress *p);
+	/* The final record from the loop's and the trials (NULL: the loop's). */
+	int	(*final)(const json_t *camp, const json_t *trials, json_t **out);
+	/* Not finished, not interrupted: warn why; the exit status. */
+	int	(*failed)(struct cli_front *f, const json_t *rec);
+	/* Free the tool's own state (f->arg) at the end (may be NULL). */
+	void	(*release)(struct cli_front *f);
+};
+
+struct cli_front {
+	const struct cli_front_tool *tool;
+	void		*arg;		/* the tool's own state */
+	/* the options both tools have */
+	int		 cancel_on_exit, detach, have_seed;
+	const char	*image, *name, *objective, *resume, *sandbox, *sites;
+	long		 cpus, gpus, parallel;
+	long		 trials;	/* raised on --resume when > 0 */
+	long long	 mem_mb;
+	unsigned long long seed;
+	double		 time_s, timeout;
+	enum cli_format	 fmt;
+	json_t		*env;
+	int		 new_only;	/* an option --resume refuses was given */
+	/* filled by the front end */
+	struct mls_config *cfg;
+	struct mls_campaign_spec *spec;
+	/* the code a new spec takes when neither --sandbox nor stdin gives it */
+	const char	*src_sandbox, *src_image;
+	int		 have_src;
+	/* set by prepare */
+	struct mls_campaign_gen *gen;
+	struct mls_pruner *pr;
+	/* output */
+	enum cli_format	 out;
+	int		 progress, err;
+};
+
+int	 cli_front_main(const struct cli_front_tool *t, void *arg, int argc,
+	    char *argv[]);
+struct mls_sampler;
+/* The campaign generator that asks and tells smp. */
+void	 cli_front_sampler_gen(struct mls_sampler *smp, struct mls_campaign_gen *gen);
+/* warnx(fmt, ...), the synopsis on stderr, exit 64. */
+void	 cli_front_usage(struct cli_front *f, const char *fmt, ...)
+	    __attribute__((noreturn, format(printf, 2, 3)));
+/* A count option of the tool (as cli_opt_count). */
+long	 cli_front_count(struct cli_front *f, const char *opt, const char *s,
+	    long min);
+/* rc < 0: exit with its status and the library's message. */
+void	 cli_front_check(int rc);
+/*
+ * A new spec takes the command, environment (-e adds to it), resources
+ * (those given override) and code (unless --sandbox) of src (borrowed).
+ */
+void	 cli_front_take_code(struct cli_front *f, const struct mls_campaign_spec *src);
+/* --objective s into f->spec's objective (exits 64 on a bad one). */
+void	 cli_front_objective(struct cli_front *f, const char *s,
+	    const char *default_goal);
+
 #endif

@@ -12,6 +12,7 @@
 
 #include "mls_buf.h"
 #include "mls_campaign.h"
+#include "mls_cspec.h"
 #include "mls_digest.h"
 #include "mls_error.h"
 #include "mls_job.h"
@@ -43,6 +44,17 @@ struct site_slot {
 	int		 evented;	/* announces its trials' ends */
 };
 
+/*
+ * What replaying the journal found for the generator and the pruner, in
+ * journal order: they are told it once the run has them (feed_apply()).
+ */
+struct feed {
+	long		 number;
+	long		 step;		/* report */
+	double		 value;		/* minimised; NAN: none */
+	const char	*state;		/* result: succeeded, failed, pruned; NULL: report */
+};
+
 /* A lazy journal is fsynced at least this often (seconds). */
 #define LAZY_SYNC_S	0.2
 
@@ -61,7 +73,14 @@ struct camp {
 	struct mls_campaign_gen		*gen;
 	struct mls_pruner		*pr;
 	const struct mls_campaign_opts	*o;
-	json_t				*spec;
+	const struct mls_campaign_spec	*cs;	/* the spec the loop follows */
+	json_t				*spec;	/* its JSON form (journal, records) */
+	struct mls_campaign_spec	 own;	/* the journalled one, when replayed */
+	int				 have_own;
+	json_t				*last_end;	/* the journal's last "end" */
+	struct feed			*feed;
+	size_t				 nfeed, capfeed;
+	const char			*kind;	/* "campaign" or "ensemble" */
 	const char			*id;
 	const char			*rkind;	/* "trial" or "member" */
 	struct mls_journal		*j;
@@ -89,6 +108,11 @@ struct camp {
 	char				 idtag[9];	/* see trial_id() */
 	const char			*end_reason;
 	json_t				*best_so_far;	/* [[n, best], ...] */
+};
+
+/* One pass over a campaign's journal: a camp without generator or pruner. */
+struct mls_campaign_replay {
+	struct camp	c;
 };
 
 static double
@@ -437,8 +461,7 @@ finish(struct camp *c, long number)
 	if (t->prune_requested) {
 		json_object_set_new(t->job, "pruned", json_true());
 		mls_buf_addf(&why, "pruned at step %ld by the %s pruner",
-		    t->last_step, mls_record_str(c->spec, "prune") ?
-		    mls_record_str(c->spec, "prune") : "early-stopping");
+		    t->last_step, c->cs->prune ? c->cs->prune : "early-stopping");
 		json_object_set_new(t->job, "reason", json_string(why.buf));
 		if (t->have_last)
 			v = minimised(c, t->last_value);
@@ -486,6 +509,55 @@ out:
 
 /* ---- replay ---------------------------------------------------------- */
 
+static int setup(struct camp *c);
+
+static int
+feed_add(struct camp *c, long number, long step, double value, const char *state)
+{
+	struct feed *tmp;
+
+	if (c->nfeed == c->capfeed) {
+		size_t nc = c->capfeed ? c->capfeed * 2 : 64;
+		if ((tmp = realloc(c->feed, nc * sizeof(*tmp))) == NULL)
+			return mls_error_set(MLS_ENOMEM, "out of memory");
+		c->feed = tmp;
+		c->capfeed = nc;
+	}
+	c->feed[c->nfeed++] = (struct feed){ number, step, value, state };
+	return 0;
+}
+
+/* The state a result event told the generator (a static string). */
+static const char *
+told_name(const char *s)
+{
+	if (s != NULL && strcmp(s, "succeeded") == 0)
+		return "succeeded";
+	if (s != NULL && strcmp(s, "pruned") == 0)
+		return "pruned";
+	return "failed";
+}
+
+/* The start event: the spec the journal's campaign runs. */
+static int
+replay_start(struct camp *c, const json_t *spec)
+{
+	int rc;
+
+	if (spec == NULL)
+		return mls_error_set(MLS_EINPUT, "journal: start event without a spec");
+	c->have_own = 1;
+	if ((rc = mls_cspec_from_json(&c->own, spec)) < 0)
+		return rc;
+	if ((c->spec = json_deep_copy(spec)) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	c->cs = &c->own;
+	if (c->kind == NULL)
+		c->kind = mls_cspec_kind_name(c->own.kind);
+	c->rkind = strcmp(c->kind, "ensemble") == 0 ? "member" : "trial";
+	return setup(c);
+}
+
 static int
 replay_event(json_t *ev, void *arg)
 {
@@ -502,9 +574,15 @@ replay_event(json_t *ev, void *arg)
 		double t0 = mls_time_parse(mls_record_str(ev, "t"));
 		if (t0 > 0 && (c->p.started == 0 || t0 < c->p.started))
 			c->p.started = t0;
+		return c->cs == NULL ? replay_start(c, json_object_get(ev, "spec")) : 0;
+	}
+	if (strcmp(e, "end") == 0 || strcmp(e, "resume") == 0) {
+		/* how it ended: the last end not followed by a resume */
+		json_decref(c->last_end);
+		c->last_end = strcmp(e, "end") == 0 ? json_incref(ev) : NULL;
 		return 0;
 	}
-	if (n < 0)
+	if (n < 0 || c->cs == NULL)
 		return 0;
 	if ((rc = grow(c, n)) < 0)
 		return rc;
@@ -531,8 +609,9 @@ replay_event(json_t *ev, void *arg)
 		t->last_step = (long)mls_record_int(ev, "step", t->last_step);
 		t->last_value = v;
 		t->have_last = 1;
-		if (c->pr != NULL)
-			(void)mls_pruner_report(c->pr, n, t->last_step, minimised(c, v));
+		if (c->cs->prune != NULL &&
+		    (rc = feed_add(c, n, t->last_step, minimised(c, v), NULL)) < 0)
+			return rc;
 	} else if (strcmp(e, "prune") == 0) {
 		t->prune_requested = 1;
 	} else if (strcmp(e, "result") == 0 && !t->done) {
@@ -547,43 +626,75 @@ replay_event(json_t *ev, void *arg)
 		count_final(c, t->job, 1);
 		if (json_is_number(v))
 			note_best(c, n, json_number_value(v));
-		if (c->gen != NULL && (rc = c->gen->tell(c->gen->arg, n,
-		    json_object_get(t->job, "params"), state ? state : "failed",
-		    json_is_number(v) ? minimised(c, json_number_value(v)) : NAN)) < 0)
+		if ((rc = feed_add(c, n, 0, json_is_number(v) ?
+		    minimised(c, json_number_value(v)) : NAN, told_name(state))) < 0)
 			return rc;
-		if (rc == 1)
-			c->decided = 1;
-		if (c->pr != NULL)
-			mls_pruner_finish(c->pr, n);
 	}
 	return 0;
 }
 
+/*
+ * Tell the generator and the pruner what the replay found, in journal
+ * order, as if they had seen the campaign run: finished trials are told,
+ * intermediate values reported.
+ */
+static int
+feed_apply(struct camp *c)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < c->nfeed; i++) {
+		const struct feed *f = &c->feed[i];
+		if (f->state == NULL) {
+			if (c->pr != NULL)
+				(void)mls_pruner_report(c->pr, f->number, f->step, f->value);
+			continue;
+		}
+		if ((rc = c->gen->tell(c->gen->arg, f->number, json_object_get(
+		    c->t[f->number].job, "params"), f->state, f->value)) < 0)
+			goto out;
+		if (rc == 1)
+			c->decided = 1;
+		if (c->pr != NULL)
+			mls_pruner_finish(c->pr, f->number);
+	}
+	rc = 0;
+out:
+	free(c->feed);
+	c->feed = NULL;
+	c->nfeed = c->capfeed = 0;
+	return rc;
+}
+
 /* ---- the loop -------------------------------------------------------- */
+
+/* The spec's limits; a resume may have raised them. */
+static void
+limits(struct camp *c)
+{
+	c->parallel = c->cs->parallel < 1 ? 1 : c->cs->parallel;
+	c->budget = c->cs->budget.trials;
+	c->max_failures = c->cs->budget.max_failures;
+	c->timeout_s = c->cs->budget.timeout_s;
+	c->p.budget = c->budget;
+}
 
 static int
 setup(struct camp *c)
 {
-	json_t *obj = json_object_get(c->spec, "objective");
-	json_t *budget = json_object_get(c->spec, "budget");
-	json_t *sites = json_object_get(c->spec, "sites"), *s;
+	const struct mls_campaign_spec *cs = c->cs;
 	const char *rx;
 	size_t i;
 	int rc;
 
-	c->id = mls_record_str(c->spec, "id");
+	c->id = cs->id;
 	if (c->id == NULL)
 		return mls_error_set(MLS_EINPUT, "campaign spec: field 'id': missing");
-	c->metric = mls_record_str(obj, "metric");
-	/* "metric": null: no objective (an ensemble without --objective) */
-	if (c->metric == NULL && !json_is_null(json_object_get(obj, "metric")))
-		c->metric = "loss";
-	c->reduce = mls_record_str(obj, "reduce");
-	if (c->reduce == NULL)
-		c->reduce = "last";
-	c->goal_max = mls_record_str(obj, "goal") != NULL &&
-	    strcmp(mls_record_str(obj, "goal"), "max") == 0;
-	if ((rx = mls_record_str(obj, "regex")) != NULL) {
+	/* NULL: no objective (an ensemble without --objective) */
+	c->metric = cs->objective.metric;
+	c->reduce = mls_reduce_name(cs->objective.reduce);
+	c->goal_max = cs->objective.goal_max;
+	if ((rx = cs->objective.regex) != NULL) {
 		if ((rc = regcomp(&c->re, rx, REG_EXTENDED)) != 0) {
 			char msg[256];
 			regerror(rc, &c->re, msg, sizeof(msg));
@@ -591,25 +702,19 @@ setup(struct camp *c)
 		}
 		c->have_re = 1;
 	}
-	c->parallel = (long)mls_record_int(c->spec, "parallel", 1);
-	if (c->parallel < 1)
-		c->parallel = 1;
-	c->budget = (long)mls_record_int(budget, "trials", 0);
-	c->max_failures = (long)mls_record_int(budget, "max_failures", 0);
-	c->timeout_s = mls_record_num(budget, "timeout_s", 0);
-	c->p.budget = c->budget;
-	if (json_array_size(sites) == 0)
+	limits(c);
+	if (cs->nsites == 0)
 		return mls_error_set(MLS_EINPUT, "campaign spec: field 'sites': empty");
-	if ((c->sites = calloc(json_array_size(sites), sizeof(*c->sites))) == NULL)
+	if ((c->sites = calloc(cs->nsites, sizeof(*c->sites))) == NULL)
 		return mls_error_set(MLS_ENOMEM, "out of memory");
-	json_array_foreach(sites, i, s) {
-		c->sites[i].name = mls_record_str(s, "name");
-		c->sites[i].cap = (long)mls_record_int(s, "cap", 0);
+	for (i = 0; i < cs->nsites; i++) {
+		c->sites[i].name = cs->sites[i].name;
+		c->sites[i].cap = cs->sites[i].cap;
 		if (c->sites[i].name == NULL)
-			return mls_error_set(MLS_EINPUT, "campaign spec: sites[%zu]: "
-			    "field 'name': missing", i);
+			return mls_error_set(MLS_EINPUT, "campaign spec: field "
+			    "'sites[%zu].name': missing", i);
 	}
-	c->nsites = json_array_size(sites);
+	c->nsites = cs->nsites;
 	/* one site: a trial sent but not journalled is found again by its id */
 	c->lazy = tag_init(c) && c->nsites == 1;
 	if ((c->best_so_far = json_array()) == NULL)
@@ -1016,13 +1121,27 @@ update_live_counts(struct camp *c)
 	}
 }
 
+/* The trial records, by number (new array; NULL when out of memory). */
+static json_t *
+trial_records(const struct camp *c)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr != NULL && i < c->nt; i++)
+		if (c->t[i].job != NULL && json_array_append(arr, c->t[i].job) < 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	return arr;
+}
+
 static json_t *
 campaign_record(struct camp *c, const char *state)
 {
 	json_t *rec = json_deep_copy(c->spec), *best = json_null();
 	char ts[32];
 
-	json_object_set_new(rec, "kind", json_string(c->o->kind ? c->o->kind : "campaign"));
+	json_object_set_new(rec, "kind", json_string(c->kind ? c->kind : "campaign"));
 	json_object_set_new(rec, "state", json_string(state));
 	json_object_set_new(rec, "counts", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 	    "total", (json_int_t)c->p.total, "succeeded", (json_int_t)c->p.succeeded,
@@ -1059,6 +1178,11 @@ camp_release(struct camp *c)
 	if (c->have_re)
 		regfree(&c->re);
 	json_decref(c->best_so_far);
+	json_decref(c->spec);
+	json_decref(c->last_end);
+	free(c->feed);
+	if (c->have_own)
+		mls_cspec_release(&c->own);
 }
 
 int
@@ -1099,91 +1223,130 @@ out:
 	return rc;
 }
 
+/*
+ * The camp a resumed run goes on with: the replay's, whose generator and
+ * pruner are told what it found, and whose trials in flight are
+ * re-attached (counted per site, polled, told to the generator).
+ */
+static int
+resume_from(struct camp *c)
+{
+	int rc;
+
+	if ((rc = feed_apply(c)) < 0)
+		return rc;
+	for (size_t i = 0; i < c->nt; i++) {
+		struct trial *t = &c->t[i];
+		struct site_slot *ss;
+		if (t->job == NULL || t->done)
+			continue;
+		if ((ss = site_of(c, t->job)) != NULL)
+			ss->inflight++;
+		if (t->sent && (rc = live_add(c, (long)i)) < 0)
+			return rc;
+		if ((rc = c->gen->pending(c->gen->arg, (long)i,
+		    json_object_get(t->job, "params"))) < 0)
+			return rc;
+	}
+	return 0;
+}
+
 int
 mls_campaign_run(const struct mls_config *cfg, struct mls_store *st,
     struct mls_tracker *tr, struct mls_campaign_gen *gen, struct mls_pruner *pr,
     const struct mls_campaign_opts *o, json_t **out)
 {
-	struct camp c = { 0 };
+	struct mls_campaign_replay *own = NULL;
+	struct mls_campaign_spec conv;
+	struct camp fresh = { 0 }, *c = &fresh;
+	const struct mls_campaign_spec *cs = o->cspec;
 	char *path = NULL;
 	const char *state;
 	double delay = 0.01, last_progress = 0, last_full = 0;
-	int rc, interrupted = 0;
+	int rc, interrupted = 0, have_conv = 0;
 	json_t *changed = json_object();
 
 	*out = NULL;
-	c.cfg = cfg;
-	c.st = st;
-	c.tr = tr;
-	c.gen = gen;
-	c.pr = pr;
-	c.o = o;
-	c.spec = o->spec;
-	c.rkind = o->kind != NULL && strcmp(o->kind, "ensemble") == 0 ? "member" : "trial";
-	c.p.best_number = -1;
-	if ((rc = setup(&c)) < 0)
-		goto out;
-	if ((rc = mls_campaign_journal_path(cfg, c.id, &path)) < 0)
-		goto out;
-	if (o->resume) {
-		if ((rc = mls_journal_replay(path, replay_event, &c)) < 0)
+	if (o->trials != NULL)
+		*o->trials = NULL;
+	if (cs == NULL) {
+		/* a spec in JSON: the typed one from it */
+		have_conv = 1;
+		if ((rc = mls_cspec_from_json(&conv, o->spec)) < 0)
 			goto out;
-		/* Re-attach: count in-flight trials per site, tell the generator. */
-		for (size_t i = 0; i < c.nt; i++) {
-			struct trial *t = &c.t[i];
-			struct site_slot *ss;
-			if (t->job == NULL || t->done)
-				continue;
-			if ((ss = site_of(&c, t->job)) != NULL)
-				ss->inflight++;
-			if (t->sent && (rc = live_add(&c, (long)i)) < 0)
-				goto out;
-			if ((rc = gen->pending(gen->arg, (long)i,
-			    json_object_get(t->job, "params"))) < 0)
-				goto out;
-		}
+		cs = &conv;
 	}
-	if (c.p.started == 0)
-		c.p.started = mls_time_now();
-	if ((rc = mls_journal_open(&c.j, path)) < 0)
+	if (o->resume) {
+		if (o->replay == NULL && (rc = mls_campaign_replay_open(&own, cfg,
+		    cs->id ? cs->id : "")) < 0)
+			goto out;
+		c = o->replay != NULL ? &o->replay->c : &own->c;
+	}
+	c->cfg = cfg;
+	c->st = st;
+	c->tr = tr;
+	c->gen = gen;
+	c->pr = pr;
+	c->o = o;
+	c->cs = cs;
+	if (o->kind != NULL || c->kind == NULL)
+		c->kind = o->kind != NULL ? o->kind : mls_cspec_kind_name(cs->kind);
+	c->rkind = strcmp(c->kind, "ensemble") == 0 ? "member" : "trial";
+	json_decref(c->spec);
+	if ((rc = mls_cspec_to_json(cs, &c->spec)) < 0)
 		goto out;
 	if (!o->resume) {
-		if ((rc = journal(&c, "start", -1, json_pack("{s:O}", "spec", c.spec))) < 0 ||
-		    (rc = mls_journal_sync(c.j)) < 0)
+		c->p.best_number = -1;
+		if ((rc = setup(c)) < 0)
 			goto out;
 	} else {
-		if ((rc = journal(&c, "resume", -1, NULL)) < 0 ||
-		    (rc = recover_sent(&c)) < 0)
+		limits(c);
+		if ((rc = resume_from(c)) < 0)
+			goto out;
+	}
+	if ((rc = mls_campaign_journal_path(cfg, c->id, &path)) < 0)
+		goto out;
+	if (c->p.started == 0)
+		c->p.started = mls_time_now();
+	if ((rc = mls_journal_open(&c->j, path)) < 0)
+		goto out;
+	if (!o->resume) {
+		if ((rc = journal(c, "start", -1, json_pack("{s:O}", "spec", c->spec))) < 0 ||
+		    (rc = mls_journal_sync(c->j)) < 0)
+			goto out;
+	} else {
+		if ((rc = journal(c, "resume", -1, NULL)) < 0 ||
+		    (rc = recover_sent(c)) < 0)
 			goto out;
 		/* Journalled but never acknowledged: send again (the site adopts). */
-		if ((rc = send_batch(&c, 0, (long)c.nt)) < 0)
+		if ((rc = send_batch(c, 0, (long)c->nt)) < 0)
 			goto out;
 	}
 	for (;;) {
-		long before = c.p.succeeded + c.p.failed + c.p.pruned + c.p.cancelled;
+		long before = c->p.succeeded + c->p.failed + c->p.pruned + c->p.cancelled;
 		int stopping = 0;
 
 		if (o->stop != NULL && *o->stop) {
 			interrupted = 1;
 			break;
 		}
-		if (c.decided) {
+		if (c->decided) {
 			/*
 			 * The generator says no trial can change the outcome
 			 * (an ensemble that missed its quorum): cancel the
 			 * trials in flight, once, and end when they have.
 			 */
-			if (c.end_reason == NULL) {
-				c.end_reason = "decided";
-				if ((rc = cancel_inflight(&c)) < 0)
+			if (c->end_reason == NULL) {
+				c->end_reason = "decided";
+				if ((rc = cancel_inflight(c)) < 0)
 					goto out;
 			}
 			stopping = 1;
-		} else if (c.max_failures > 0 && c.p.failed >= c.max_failures) {
-			c.end_reason = "max-failures";
+		} else if (c->max_failures > 0 && c->p.failed >= c->max_failures) {
+			c->end_reason = "max-failures";
 			stopping = 1;
-		} else if (c.timeout_s > 0 && mls_time_now() - c.p.started >= c.timeout_s) {
-			c.end_reason = "timeout";
+		} else if (c->timeout_s > 0 && mls_time_now() - c->p.started >= c->timeout_s) {
+			c->end_reason = "timeout";
 			stopping = 1;
 		}
 		/*
@@ -1200,65 +1363,75 @@ mls_campaign_run(const struct mls_config *cfg, struct mls_store *st,
 		 * trials are polled every round.
 		 */
 		{
-			double every = (double)c.nlive * FULL_POLL_PER_TRIAL_S;
+			double every = (double)c->nlive * FULL_POLL_PER_TRIAL_S;
 			int full = mls_time_now() - last_full >= (every >
 			    FULL_POLL_S ? every : FULL_POLL_S);
 			if (full)
 				last_full = mls_time_now();
-			if ((rc = poll_all(&c, full ? NULL : changed)) < 0)
+			if ((rc = poll_all(c, full ? NULL : changed)) < 0)
 				goto out;
 			json_object_clear(changed);
 		}
-		if (!stopping && (rc = fill(&c)) < 0)
+		if (!stopping && (rc = fill(c)) < 0)
 			goto out;
-		if ((rc = journal_commit(&c, 0)) < 0)
+		if ((rc = journal_commit(c, 0)) < 0)
 			goto out;
-		emit_ended(&c);
-		update_live_counts(&c);
+		emit_ended(c);
+		update_live_counts(c);
 		if (o->on_progress != NULL && mls_time_now() - last_progress > 0.2) {
-			o->on_progress(&c.p, o->cb_arg);
+			o->on_progress(&c->p, o->cb_arg);
 			last_progress = mls_time_now();
 		}
-		if (inflight(&c) == 0 && (stopping || c.exhausted ||
-		    (c.budget > 0 && c.p.total >= c.budget))) {
-			if (c.end_reason == NULL)
-				c.end_reason = c.exhausted ? "exhausted" : "budget";
+		if (inflight(c) == 0 && (stopping || c->exhausted ||
+		    (c->budget > 0 && c->p.total >= c->budget))) {
+			if (c->end_reason == NULL)
+				c->end_reason = c->exhausted ? "exhausted" : "budget";
 			break;
 		}
-		if (c.p.succeeded + c.p.failed + c.p.pruned + c.p.cancelled != before)
+		if (c->p.succeeded + c->p.failed + c->p.pruned + c->p.cancelled != before)
 			delay = 0.01;
 		else if (delay < 0.5)
 			delay *= 1.2;	/* ~40 ms after 150 ms quiet, 0.5 s after ~4 s */
 		/* woken at once when a local trial ends */
-		(void)mls_tracker_wait(c.tr, delay, changed);
+		(void)mls_tracker_wait(c->tr, delay, changed);
 	}
 	if (interrupted) {
-		c.end_reason = "interrupted";
+		c->end_reason = "interrupted";
 		if (o->cancel_on_exit)
-			(void)cancel_inflight(&c);
+			(void)cancel_inflight(c);
 	}
-	update_live_counts(&c);
+	update_live_counts(c);
 	if (o->on_progress != NULL)
-		o->on_progress(&c.p, o->cb_arg);
+		o->on_progress(&c->p, o->cb_arg);
 	if (interrupted)
 		state = "interrupted";
-	else if (c.p.succeeded == 0 || (c.end_reason != NULL &&
-	    strcmp(c.end_reason, "max-failures") == 0))
+	else if (c->p.succeeded == 0 || (c->end_reason != NULL &&
+	    strcmp(c->end_reason, "max-failures") == 0))
 		state = "failed";
 	else
 		state = "finished";
-	if ((rc = journal(&c, "end", -1, json_pack("{s:s,s:s}", "state", state,
-	    "reason", c.end_reason))) < 0 || (rc = mls_journal_sync(c.j)) < 0)
+	if ((rc = journal(c, "end", -1, json_pack("{s:s,s:s}", "state", state,
+	    "reason", c->end_reason))) < 0 || (rc = mls_journal_sync(c->j)) < 0)
 		goto out;
-	*out = campaign_record(&c, state);
+	json_decref(c->last_end);
+	c->last_end = json_pack("{s:s,s:s}", "state", state, "reason", c->end_reason);
+	*out = campaign_record(c, state);
+	if (o->trials != NULL)
+		*o->trials = trial_records(c);
 	rc = 0;
 out:
-	if (c.j != NULL) {
-		int rc2 = mls_journal_close(c.j);
+	if (c->j != NULL) {
+		int rc2 = mls_journal_close(c->j);
 		if (rc == 0 && rc2 < 0)
 			rc = rc2;
+		c->j = NULL;
 	}
-	camp_release(&c);
+	c->cs = c->have_own ? &c->own : NULL;	/* conv dies here */
+	if (c == &fresh)
+		camp_release(&fresh);
+	mls_campaign_replay_free(own);
+	if (have_conv)
+		mls_cspec_release(&conv);
 	json_decref(changed);
 	free(path);
 	return rc;
@@ -1296,67 +1469,92 @@ mls_campaign_load_spec(const struct mls_config *cfg, const char *id, json_t **sp
 }
 
 int
+mls_campaign_replay_open(struct mls_campaign_replay **out,
+    const struct mls_config *cfg, const char *id)
+{
+	struct mls_campaign_replay *r;
+	char *path = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	r->c.cfg = cfg;
+	r->c.p.best_number = -1;
+	if ((rc = mls_campaign_journal_path(cfg, id, &path)) < 0)
+		goto out;
+	if ((rc = mls_journal_replay(path, replay_event, &r->c)) < 0)
+		goto out;
+	if (r->c.cs == NULL) {
+		rc = mls_error_set(MLS_EINPUT, "campaign '%s': journal has no start "
+		    "event", id);
+		goto out;
+	}
+	*out = r;
+	r = NULL;
+	rc = 0;
+out:
+	mls_campaign_replay_free(r);
+	free(path);
+	return rc;
+}
+
+void
+mls_campaign_replay_free(struct mls_campaign_replay *r)
+{
+	if (r == NULL)
+		return;
+	camp_release(&r->c);
+	free(r);
+}
+
+struct mls_campaign_spec *
+mls_campaign_replay_spec(struct mls_campaign_replay *r)
+{
+	return &r->c.own;
+}
+
+int
+mls_campaign_replay_record(struct mls_campaign_replay *r, json_t **campaign,
+    json_t **trials)
+{
+	struct camp *c = &r->c;
+	json_t *rec, *arr = NULL;
+	const char *reason;
+
+	*campaign = NULL;
+	if (trials != NULL)
+		*trials = NULL;
+	update_live_counts(c);
+	/* The state: from the last end event, else "running". */
+	reason = c->end_reason;
+	c->end_reason = mls_record_str(c->last_end, "reason");
+	rec = campaign_record(c, c->last_end ? mls_record_str(c->last_end, "state") :
+	    "running");
+	c->end_reason = reason;
+	if (rec == NULL || (trials != NULL && (arr = trial_records(c)) == NULL)) {
+		json_decref(rec);
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	}
+	*campaign = rec;
+	if (trials != NULL)
+		*trials = arr;
+	return 0;
+}
+
+int
 mls_campaign_load(const struct mls_config *cfg, const char *id, json_t **campaign,
     json_t **trials)
 {
-	struct mls_campaign_opts o = { 0 };
-	struct camp c = { 0 };
-	json_t *spec = NULL, *arr = NULL, *last_end = NULL;
-	char *path = NULL;
+	struct mls_campaign_replay *r = NULL;
 	int rc;
 
 	*campaign = NULL;
 	if (trials)
 		*trials = NULL;
-	if ((rc = mls_campaign_load_spec(cfg, id, &spec)) < 0)
+	if ((rc = mls_campaign_replay_open(&r, cfg, id)) < 0)
 		return rc;
-	o.kind = mls_record_str(spec, "kind") ? mls_record_str(spec, "kind") : "campaign";
-	o.spec = spec;
-	c.o = &o;
-	c.cfg = cfg;
-	c.spec = spec;
-	c.rkind = strcmp(o.kind, "ensemble") == 0 ? "member" : "trial";
-	c.p.best_number = -1;
-	if ((rc = setup(&c)) < 0)
-		goto out;
-	if ((rc = mls_campaign_journal_path(cfg, id, &path)) < 0)
-		goto out;
-	if ((rc = mls_journal_replay(path, replay_event, &c)) < 0)
-		goto out;
-	update_live_counts(&c);
-	/* The state: from the last end event, else "running". */
-	{
-		FILE *fp = fopen(path, "r");
-		char *line = NULL;
-		size_t cap = 0;
-		while (fp != NULL && getline(&line, &cap, fp) > 0) {
-			if (strstr(line, "\"ev\":\"end\"") != NULL) {
-				json_decref(last_end);
-				last_end = json_loads(line, 0, NULL);
-			} else if (strstr(line, "\"ev\":\"resume\"") != NULL) {
-				json_decref(last_end);
-				last_end = NULL;
-			}
-		}
-		free(line);
-		if (fp)
-			fclose(fp);
-	}
-	c.end_reason = mls_record_str(last_end, "reason");
-	*campaign = campaign_record(&c, last_end ? mls_record_str(last_end, "state") :
-	    "running");
-	if (trials) {
-		arr = json_array();
-		for (size_t i = 0; i < c.nt; i++)
-			if (c.t[i].job != NULL)
-				json_array_append(arr, c.t[i].job);
-		*trials = arr;
-	}
-	rc = 0;
-out:
-	camp_release(&c);
-	json_decref(spec);
-	json_decref(last_end);
-	free(path);
+	rc = mls_campaign_replay_record(r, campaign, trials);
+	mls_campaign_replay_free(r);
 	return rc;
 }

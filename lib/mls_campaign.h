@@ -31,6 +31,7 @@
 #include <jansson.h>
 
 #include "mls_config.h"
+#include "mls_cspec.h"
 #include "mls_pruner.h"
 #include "mls_store.h"
 #include "mls_track.h"
@@ -67,18 +68,28 @@ struct mls_campaign_progress {
 	double	 rate;		/* finished trials per second */
 };
 
+struct mls_campaign_replay;
+
 struct mls_campaign_opts {
-	const char	*kind;		/* "campaign" (trials) or "ensemble" (members) */
+	/* "campaign" (trials) or "ensemble" (members); NULL: the spec's kind */
+	const char	*kind;
 	/*
-	 * The spec (borrowed), journalled as the start event; must hold at least
-	 * "id", "command" (argv array), "sites" ([{"name","cap"}]), "parallel",
-	 * "budget" {"trials","timeout_s","max_failures"}, "objective" {"metric",
-	 * "goal":"min"|"max","reduce":"last"|"best"|"mean","regex"} ("metric":
-	 * null: no objective, a trial that exits 0 succeeded) and may hold
-	 * "sandbox", "image", "resources", "env", "name".
+	 * The spec (borrowed; lib/mls_cspec.h), journalled in its JSON form as
+	 * the start event.  Its "objective" metric NULL: no objective, a trial
+	 * that exits 0 succeeded.
 	 */
+	const struct mls_campaign_spec *cspec;
+	/* Without cspec: the spec in its JSON form (read with mls_cspec_from_json). */
 	json_t		*spec;
-	int		 resume;	/* replay the journal first */
+	int		 resume;	/* go on from the journal */
+	/*
+	 * With resume: the journal as mls_campaign_replay_open() read it (the
+	 * run goes on from its state, reading the journal no more; free it
+	 * after the run).  NULL: the run reads the journal itself.
+	 */
+	struct mls_campaign_replay *replay;
+	/* When not NULL: the trial records at the end, by number (new ref). */
+	json_t		**trials;
 	int		 cancel_on_exit;
 	volatile sig_atomic_t *stop;	/* set asynchronously to end the loop */
 	/* A trial finished (its trial record, borrowed). */
@@ -100,12 +111,32 @@ int	 mls_campaign_run(const struct mls_config *cfg, struct mls_store *st,
 /* DATA/campaigns/<id>/journal.jsonl (new string). */
 int	 mls_campaign_journal_path(const struct mls_config *cfg, const char *id,
 	    char **out);
+/*
+ * Read the journal of campaign id once: its spec, its trials and how it
+ * ended (a torn last line is ignored).  Free with mls_campaign_replay_free().
+ */
+int	 mls_campaign_replay_open(struct mls_campaign_replay **out,
+	    const struct mls_config *cfg, const char *id);
+void	 mls_campaign_replay_free(struct mls_campaign_replay *r);
+/*
+ * The spec of the start event (borrowed from r).  A resume may raise its
+ * budget, timeout and parallelism before it passes it to mls_campaign_run().
+ */
+struct mls_campaign_spec *mls_campaign_replay_spec(struct mls_campaign_replay *r);
+/*
+ * The campaign record and the trial records (may be NULL) of what r read,
+ * or, after a run that went on from r, of that run (new references).
+ */
+int	 mls_campaign_replay_record(struct mls_campaign_replay *r,
+	    json_t **campaign, json_t **trials);
 /* The spec journalled by the start event of campaign id (new reference). */
 int	 mls_campaign_load_spec(const struct mls_config *cfg, const char *id,
 	    json_t **spec);
 /*
- * Rebuild a campaign's view from its journal: the campaign record (counts,
- * best, "best_so_far" series) and its trial records ordered by number.
+ * Rebuild a campaign's view from its journal (one pass, as
+ * mls_campaign_replay_open() + mls_campaign_replay_record()): the
+ * campaign record (counts, best, "best_so_far" series) and its trial
+ * records ordered by number.
  */
 int	 mls_campaign_load(const struct mls_config *cfg, const char *id,
 	    json_t **campaign, json_t **trials);

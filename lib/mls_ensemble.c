@@ -8,9 +8,11 @@
 
 #include <jansson.h>
 
+#include "mls_cspec.h"
 #include "mls_ensemble.h"
 #include "mls_error.h"
 #include "mls_record.h"
+#include "mls_site.h"
 
 /* Where a member stands; counted per class in struct mls_ensemble. */
 enum mclass { M_WAITING, M_RUNNING, M_SUCCEEDED, M_RETRYING, M_FAILED, M_NCLASS };
@@ -23,7 +25,7 @@ struct member {
 };
 
 struct mls_ensemble {
-	const json_t	*spec;
+	struct mls_campaign_spec *own;	/* made by mls_ensemble_new() */
 	const json_t	*configs;	/* NULL: plain seeds */
 	const char	*seed_param;
 	unsigned long long seed;
@@ -94,43 +96,51 @@ classify(const struct mls_ensemble *e, const struct member *m)
 }
 
 int
-mls_ensemble_new(struct mls_ensemble **out, const json_t *spec)
+mls_ensemble_new_spec(struct mls_ensemble **out, const struct mls_campaign_spec *s)
 {
 	struct mls_ensemble *e;
-	const json_t *configs = json_object_get(spec, "configs");
-	long n = (long)mls_record_int(spec, "members", 0);
+	long n = s->members;
+	int rc;
 
 	*out = NULL;
-	if (n < 1)
-		return mls_error_set(MLS_EINPUT, "ensemble spec: field 'members': "
-		    "not a count >= 1");
+	if ((rc = mls_cspec_check_ensemble(s)) < 0)
+		return rc;
 	if ((e = calloc(1, sizeof(*e))) == NULL ||
 	    (e->m = calloc((size_t)n, sizeof(*e->m))) == NULL) {
 		free(e);
 		return mls_error_set(MLS_ENOMEM, "out of memory");
 	}
-	e->spec = spec;
 	e->n = n;
-	e->quorum = (long)mls_record_int(spec, "quorum", n);
-	e->retries = (long)mls_record_int(spec, "retries", 0);
-	e->folds = (long)mls_record_int(spec, "folds", 1);
-	e->seed = (unsigned long long)mls_record_int(spec, "seed", 0);
-	e->seed_param = mls_record_str(spec, "seed_param");
-	if (e->seed_param == NULL)
-		e->seed_param = "seed";
-	if (json_array_size(configs) > 0) {
-		e->configs = configs;
-		e->per_config = (long)mls_record_int(spec, "per_config", 0);
+	e->quorum = s->quorum;
+	e->retries = s->retries;
+	e->folds = s->folds;
+	e->seed = s->seed;
+	e->seed_param = s->seed_param != NULL ? s->seed_param : "seed";
+	if (json_array_size(s->configs) > 0) {
+		e->configs = s->configs;
+		e->per_config = s->per_config;
 	}
 	e->count[M_WAITING] = n;
-	if (e->quorum < 1 || e->quorum > n || e->retries < 0 || e->folds < 1 ||
-	    (e->configs != NULL && (e->per_config < 1 ||
-	    (size_t)e->per_config * json_array_size(configs) != (size_t)n))) {
-		mls_ensemble_free(e);
-		return mls_error_set(MLS_EINPUT, "ensemble spec: inconsistent "
-		    "'members', 'quorum', 'retries', 'folds' or 'configs'");
-	}
 	*out = e;
+	return 0;
+}
+
+int
+mls_ensemble_new(struct mls_ensemble **out, const json_t *spec)
+{
+	struct mls_campaign_spec *s;
+	int rc;
+
+	*out = NULL;
+	if ((s = malloc(sizeof(*s))) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	if ((rc = mls_cspec_from_json(s, spec)) < 0 ||
+	    (rc = mls_ensemble_new_spec(out, s)) < 0) {
+		mls_cspec_release(s);
+		free(s);
+		return rc;
+	}
+	(*out)->own = s;
 	return 0;
 }
 
@@ -139,6 +149,9 @@ mls_ensemble_free(struct mls_ensemble *e)
 {
 	if (e == NULL)
 		return;
+	if (e->own != NULL)
+		mls_cspec_release(e->own);
+	free(e->own);
 	free(e->m);
 	free(e);
 }
@@ -359,6 +372,32 @@ gen_tell(void *arg, long number, const json_t *params, const char *state,
 {
 	(void)value;
 	return mls_ensemble_tell(arg, number, params, state);
+}
+
+int
+mls_ensemble_check_command(const struct mls_ensemble *e,
+    const struct mls_campaign_spec *s)
+{
+	json_t *p = NULL;
+	char *out = NULL;
+	int rc;
+
+	if ((rc = mls_ensemble_member_params(e, 0, &p)) < 0)
+		return rc;
+	if (json_object_set_new(p, "attempt", json_integer(1)) < 0 ||
+	    json_object_set_new(p, "id", json_string("j-0")) < 0) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < s->ncommand; i++) {
+		if ((rc = mls_job_expand(s->command[i], p, &out)) < 0)
+			goto out;
+		free(out);
+	}
+	rc = 0;
+out:
+	json_decref(p);
+	return rc;
 }
 
 void

@@ -35,6 +35,7 @@
 #include <jansson.h>
 
 #include "mls_campaign.h"
+#include "mls_cspec.h"
 
 struct mls_ensemble;
 
@@ -66,7 +67,14 @@ unsigned long long mls_ensemble_seed(unsigned long long base, unsigned long long
  */
 int	 mls_ensemble_quorum_parse(const char *s, long n, long *out);
 
-/* Generator state for the spec (borrowed; must outlive it). */
+/*
+ * Generator state for the spec (borrowed; must outlive it).  MLS_EINPUT
+ * naming the field when the ensemble fields are inconsistent
+ * (mls_cspec_check_ensemble()).
+ */
+int	 mls_ensemble_new_spec(struct mls_ensemble **out,
+	    const struct mls_campaign_spec *s);
+/* The same from the spec's JSON form, or a campaign record of kind ensemble. */
 int	 mls_ensemble_new(struct mls_ensemble **out, const json_t *spec);
 void	 mls_ensemble_free(struct mls_ensemble *e);
 /*
@@ -75,6 +83,12 @@ void	 mls_ensemble_free(struct mls_ensemble *e);
  * campaign loop to stop early.
  */
 void	 mls_ensemble_gen(struct mls_ensemble *e, struct mls_campaign_gen *gen);
+/*
+ * Does every placeholder of the spec's command name a member's param (or
+ * "attempt", "id")?  MLS_EINPUT naming the placeholder otherwise.
+ */
+int	 mls_ensemble_check_command(const struct mls_ensemble *e,
+	    const struct mls_campaign_spec *s);
 int	 mls_ensemble_ask(struct mls_ensemble *e, long number, json_t **params);
 int	 mls_ensemble_pending(struct mls_ensemble *e, long number,
 	    const json_t *params);

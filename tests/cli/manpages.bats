@@ -26,11 +26,23 @@ lint() {
 
 # The long option names of TOOL's longopts table in cmd/TOOL.c, with
 # those of CLI_COMMON_LONGOPTS (cmd/cli.h) when the table uses it.
+# The struct option table of a C file.
+option_table() {
+	awk '/longopts\[\] *= *\{/ { f = 1 } f { print } f && /^[ \t]*\};/ { exit }' "$1"
+}
+
 longopts() {
 	local src="$top_srcdir/cmd/$1.c"
 	[ -f "$src" ] || return 1
-	awk '/longopts\[\] *= *\{/ { f = 1 } f { print } f && /^[ \t]*\};/ { exit }' \
-	    "$src" >"$BATS_TEST_TMPDIR/table"
+	option_table "$src" >"$BATS_TEST_TMPDIR/table"
+	# a campaign tool (cmd/cli_front.c): the shared table, and its own
+	# options as a string of names ("name:" takes an argument)
+	if grep -q 'cli_front_main' "$src"; then
+		option_table "$top_srcdir/cmd/cli_front.c" >>"$BATS_TEST_TMPDIR/table"
+		awk '/longopts\[\] *= *"/ { f = 1 } f { print } f && /;[ \t]*$/ { exit }' \
+		    "$src" | grep -o '"[^"]*"' | tr -d '"' | tr ' ' '\n' |
+		    sed -n 's/^\([a-z][a-z0-9-]*\):*$/{ "\1",/p' >>"$BATS_TEST_TMPDIR/table"
+	fi
 	grep -q 'CLI_COMMON_LONGOPTS' "$BATS_TEST_TMPDIR/table" &&
 	    awk '/#define CLI_COMMON_LONGOPTS/ { f = 1 } f { print } f && !/\\$/ { exit }' \
 	    "$top_srcdir/cmd/cli.h" >>"$BATS_TEST_TMPDIR/table"
@@ -120,6 +132,17 @@ check_synopsis() {
 	assert_line site
 	assert_line keep-going
 	assert_line watch
+}
+
+@test "the longopts extraction finds a campaign tool's own and shared options" {
+	run -0 longopts mls-search
+	assert_line help		# cli.h
+	assert_line cancel-on-exit	# cmd/cli_front.c
+	assert_line metric-regex	# cmd/mls-search.c, takes an argument
+	assert_line ask-tell		# cmd/mls-search.c, takes none
+	run -0 longopts mls-ensemble
+	assert_line seed-param
+	assert_line resume
 }
 
 @test "a page missing an option is caught" {
