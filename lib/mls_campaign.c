@@ -1251,6 +1251,36 @@ resume_from(struct camp *c)
 	return 0;
 }
 
+/*
+ * 1 when the campaign is to start no more trials: the generator decided
+ * (an ensemble that missed its quorum: the trials in flight are cancelled,
+ * once), --max-failures was reached, or the timeout passed; else 0.
+ */
+static int
+ending(struct camp *c)
+{
+	int rc;
+
+	if (c->decided) {
+		if (c->end_reason == NULL) {
+			c->end_reason = "decided";
+			if ((rc = cancel_inflight(c)) < 0)
+				return rc;
+		}
+		return 1;
+	}
+	if (c->max_failures > 0 && c->p.failed >= c->max_failures) {
+		c->end_reason = "max-failures";
+		return 1;
+	}
+	if (c->timeout_s > 0 && mls_time_now() - c->p.started >=
+	    c->timeout_s) {
+		c->end_reason = "timeout";
+		return 1;
+	}
+	return 0;
+}
+
 int
 mls_campaign_run(const struct mls_config *cfg, struct mls_store *st,
     struct mls_tracker *tr, struct mls_campaign_gen *gen, struct mls_pruner *pr,
@@ -1330,25 +1360,8 @@ mls_campaign_run(const struct mls_config *cfg, struct mls_store *st,
 			interrupted = 1;
 			break;
 		}
-		if (c->decided) {
-			/*
-			 * The generator says no trial can change the outcome
-			 * (an ensemble that missed its quorum): cancel the
-			 * trials in flight, once, and end when they have.
-			 */
-			if (c->end_reason == NULL) {
-				c->end_reason = "decided";
-				if ((rc = cancel_inflight(c)) < 0)
-					goto out;
-			}
-			stopping = 1;
-		} else if (c->max_failures > 0 && c->p.failed >= c->max_failures) {
-			c->end_reason = "max-failures";
-			stopping = 1;
-		} else if (c->timeout_s > 0 && mls_time_now() - c->p.started >= c->timeout_s) {
-			c->end_reason = "timeout";
-			stopping = 1;
-		}
+		if ((rc = stopping = ending(c)) < 0)
+			goto out;
 		/*
 		 * One group commit per round: the results just polled and the
 		 * new trials' submit events are synced together, before any
@@ -1372,6 +1385,9 @@ mls_campaign_run(const struct mls_config *cfg, struct mls_store *st,
 				goto out;
 			json_object_clear(changed);
 		}
+		/* what the poll told may end the campaign: then start none */
+		if (!stopping && (rc = stopping = ending(c)) < 0)
+			goto out;
 		if (!stopping && (rc = fill(c)) < 0)
 			goto out;
 		if ((rc = journal_commit(c, 0)) < 0)
