@@ -17,6 +17,23 @@ teardown() { mls_teardown; }
 	[[ "$stderr" == "mls-fetch: 'j-nothere': no such job" ]]
 }
 
+@test "a trial id, a member id and a campaign prefix without c- are fetched" {
+	cp "$TESTDATA"/hpo/quadratic.sh .
+	out=$(mls-search --trials 2 --parallel 2 --seed 1 -p x=uniform:-1:1 --format jsonl \
+		-- sh quadratic.sh </dev/null)
+	cid=$(tail -n 1 <<<"$out" | json_get id)
+	tid=$(head -n 1 <<<"$out" | json_get id)
+	run -0 --separate-stderr mls-fetch -o got "$tid" </dev/null
+	[ -f "got/$tid/metrics.jsonl" ]
+	[ "$(json_get job <<<"$output" | sort -u)" = "$tid" ]
+	run -0 --separate-stderr mls-fetch -o got2 --best 1 "${cid:2:16}" </dev/null
+	[ "$(ls got2)" = "$(tail -n 1 <<<"$out" | json_get best.job)" ]
+	out=$(mls-ensemble --members 1 --format jsonl -- sh -c 'echo hi' </dev/null)
+	mid=$(head -n 1 <<<"$out" | json_get id)
+	run -0 --separate-stderr mls-fetch -o got3 "${mid:2}" </dev/null
+	[ "$(cat "got3/$mid/stdout")" = hi ]
+}
+
 @test "--best K and mls-ensemble --from --top K pick the same trials when objectives tie" {
 	# loss = a mod 3: a=3 and a=6 tie for first, a=1 and a=4 for third;
 	# ties go to the lower trial number, whatever qsort does with equal
