@@ -16,45 +16,10 @@
 #include "mls_campaign.h"
 #include "mls_ensemble.h"
 #include "mls_error.h"
+#include "mls_rank.h"
 #include "mls_record.h"
 #include "mls_registry.h"
 #include "mls_track.h"
-
-static int goal_max;
-
-static int
-by_objective(const void *a, const void *b)
-{
-	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-	double vx = json_number_value(json_object_get(x, "objective"));
-	double vy = json_number_value(json_object_get(y, "objective"));
-
-	if (vx == vy)
-		return 0;
-	return (goal_max ? vx > vy : vx < vy) ? -1 : 1;
-}
-
-/* Trials with an objective, best first (new array). */
-static json_t *
-ranked(const json_t *campaign, const json_t *trials)
-{
-	const char *goal = mls_record_str(json_object_get(campaign, "objective"), "goal");
-	json_t **v, *out = json_array(), *t;
-	size_t n = 0, i;
-
-	goal_max = goal != NULL && strcmp(goal, "max") == 0;
-	if ((v = calloc(json_array_size(trials) + 1, sizeof(*v))) == NULL)
-		return out;
-	json_array_foreach(trials, i, t)
-		if (json_is_number(json_object_get(t, "objective")) &&
-		    !json_is_true(json_object_get(t, "pruned")))
-			v[n++] = t;
-	qsort(v, n, sizeof(*v), by_objective);
-	for (i = 0; i < n; i++)
-		json_array_append(out, v[i]);
-	free(v);
-	return out;
-}
 
 int
 cli_campaign_jobs(const struct mls_config *cfg, const char *prefix, long k,
@@ -62,7 +27,6 @@ cli_campaign_jobs(const struct mls_config *cfg, const char *prefix, long k,
 {
 	json_t *camp = NULL, *trials = NULL, *r;
 	char *id = NULL;
-	size_t i;
 	int rc;
 
 	if ((rc = mls_registry_resolve(cfg, "campaigns", prefix, &id)) < 0)
@@ -70,9 +34,10 @@ cli_campaign_jobs(const struct mls_config *cfg, const char *prefix, long k,
 	if ((rc = mls_campaign_load(cfg, id, &camp, &trials)) < 0)
 		goto out;
 	if (k > 0) {
-		r = ranked(camp, trials);
-		for (i = 0; i < json_array_size(r) && i < (size_t)k; i++)
-			json_array_append(jobs, json_array_get(r, i));
+		if ((rc = mls_rank_trials(trials, mls_rank_goal(camp), (size_t)k,
+		    &r)) < 0)
+			goto out;
+		json_array_extend(jobs, r);
 		json_decref(r);
 	} else {
 		json_array_extend(jobs, trials);
@@ -219,7 +184,7 @@ show(const json_t *camp, const json_t *trials, int color)
 	const json_t *best = json_object_get(camp, "best");
 	const json_t *obj = json_object_get(camp, "objective");
 	struct cli_out out;
-	json_t *r, *rows;
+	json_t *rows;
 	size_t i;
 
 	printf("%s%s %s%s  %s  %s\n", color ? "\033[1m" : "",
@@ -246,10 +211,10 @@ show(const json_t *camp, const json_t *trials, int color)
 		putchar('\n');
 	}
 	putchar('\n');
-	r = ranked(camp, trials);
-	rows = json_array();
-	for (i = 0; i < json_array_size(r) && i < 10; i++)
-		json_array_append(rows, json_array_get(r, i));
+	if (mls_rank_trials(trials, mls_rank_goal(camp), 10, &rows) < 0) {
+		warnx("%s", mls_error_last());
+		return;
+	}
 	if (json_array_size(rows) > 0) {
 		cli_out_init(&out, CLI_FMT_TABLE, "number,objective,state,id,params");
 		for (i = 0; i < json_array_size(rows); i++)
@@ -257,7 +222,6 @@ show(const json_t *camp, const json_t *trials, int color)
 		cli_out_finish(&out);
 	}
 	json_decref(rows);
-	json_decref(r);
 }
 
 int

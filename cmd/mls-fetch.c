@@ -477,6 +477,7 @@ main(int argc, char *argv[])
 	struct mls_store *st = NULL;
 	struct mls_tracker *tr = NULL;
 	struct mls_jsonl_reader in;
+	struct mls_registry_match m;
 	struct cli_out out;
 	json_t *jobs = NULL, *rec = NULL;
 	int ex = EX_OK, rc, more, i;
@@ -494,30 +495,9 @@ main(int argc, char *argv[])
 	if ((rc = mls_tracker_new(&tr, &cfg, st)) < 0)
 		errx(cli_exit_code(rc), "%s", mls_error_last());
 
-	/* Ensembles: one directory per member and a manifest. */
-	if (argc == 1 && argv[0][0] == 'e' && argv[0][1] == '-') {
-		cli_out_init(&out, o.fmt, "job,name,size,path");
-		if ((rc = fetch_ensemble(&cfg, st, tr, argv[0], &o, &out)) < 0) {
-			warnx("%s", mls_error_last());
-			ex = cli_exit_code(rc);
-		}
-		if (cli_out_finish(&out) < 0) {
-			warn("stdout");
-			ex = EX_IOERR;
-		}
-		goto done;
-	}
 	jobs = json_array();
 	for (i = 0; i < argc; i++) {
-		if ((argv[i][0] == 'c' || argv[i][0] == 'e') && argv[i][1] == '-') {
-			if ((rc = cli_campaign_jobs(&cfg, argv[i], o.best, jobs)) < 0) {
-				warnx("%s", mls_error_last());
-				ex = cli_exit_code(rc);
-				goto done;
-			}
-			continue;
-		}
-		if ((rc = mls_registry_get(&cfg, argv[i], &rec)) < 0) {
+		if ((rc = mls_registry_lookup(&cfg, MLS_ID_ANY, argv[i], &m)) < 0) {
 			warnx("%s", mls_error_last());
 			if (ex == EX_OK)
 				ex = cli_exit_code(rc);
@@ -525,7 +505,32 @@ main(int argc, char *argv[])
 				continue;
 			goto done;
 		}
-		json_array_append_new(jobs, rec);
+		if (m.kind == MLS_ID_ENSEMBLE && argc == 1) {
+			/* Ensembles: one directory per member and a manifest. */
+			cli_out_init(&out, o.fmt, "job,name,size,path");
+			if ((rc = fetch_ensemble(&cfg, st, tr, m.id, &o, &out)) < 0) {
+				warnx("%s", mls_error_last());
+				ex = cli_exit_code(rc);
+			}
+			if (cli_out_finish(&out) < 0) {
+				warn("stdout");
+				ex = EX_IOERR;
+			}
+			mls_registry_match_release(&m);
+			goto done;
+		}
+		if (m.kind != MLS_ID_JOB) {
+			rc = cli_campaign_jobs(&cfg, m.id, o.best, jobs);
+			mls_registry_match_release(&m);
+			if (rc < 0) {
+				warnx("%s", mls_error_last());
+				ex = cli_exit_code(rc);
+				goto done;
+			}
+			continue;
+		}
+		json_array_append(jobs, m.job);
+		mls_registry_match_release(&m);
 	}
 	if (argc == 0 && cli_stdin_has_input()) {
 		mls_jsonl_reader_init(&in, stdin, "<stdin>");

@@ -99,12 +99,6 @@ emit_change(json_t *rec, void *arg)
 		w->err = 1;
 }
 
-static int
-is_campaign_id(const char *s)
-{
-	return (s[0] == 'c' || s[0] == 'e') && s[1] == '-';
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -114,9 +108,11 @@ main(int argc, char *argv[])
 	struct mls_tracker *tr = NULL;
 	struct mls_jsonl_reader in;
 	struct cli_out out;
+	struct mls_registry_match m;
 	json_t *recs = NULL, *rec = NULL;
+	char **camps = NULL;
 	int ex = EX_OK, rc, more, i;
-	size_t k;
+	size_t k, ncamps = 0;
 
 	cli_init(argc, argv);
 	parse_options(argc, argv, &o);
@@ -135,21 +131,12 @@ main(int argc, char *argv[])
 			errx(cli_exit_code(rc), "%s", mls_error_last());
 	}
 
-	/* Campaigns and ensembles have their own view. */
-	if (argc >= 1 && is_campaign_id(argv[0])) {
-		rc = cli_campaign_status(&cfg, st, tr, argc, argv, o.fmt, o.watch);
-		mls_tracker_free(tr);
-		mls_store_free(st);
-		mls_config_release(&cfg);
-		if (cli_close_stdout() == -1 && rc == 0)
-			rc = EX_IOERR;
-		return rc;
-	}
-
 	recs = json_array();
 	if (argc > 0) {
+		if ((camps = calloc((size_t)argc, sizeof(*camps))) == NULL)
+			err(EX_SOFTWARE, "calloc");
 		for (i = 0; i < argc; i++) {
-			if ((rc = mls_registry_get(&cfg, argv[i], &rec)) < 0) {
+			if ((rc = mls_registry_lookup(&cfg, MLS_ID_ANY, argv[i], &m)) < 0) {
 				warnx("%s", mls_error_last());
 				if (ex == EX_OK)
 					ex = cli_exit_code(rc);
@@ -157,8 +144,28 @@ main(int argc, char *argv[])
 					continue;
 				goto done;
 			}
-			json_array_append_new(recs, rec);
+			if (m.kind == MLS_ID_JOB) {
+				json_array_append(recs, m.job);
+			} else {
+				camps[ncamps++] = m.id;
+				m.id = NULL;
+			}
+			mls_registry_match_release(&m);
 		}
+		if (ncamps > 0 && json_array_size(recs) > 0) {
+			warnx("name jobs or campaigns, not both");
+			cli_usage(stderr, synopsis, EX_USAGE);
+		}
+		/* Campaigns and ensembles have their own view. */
+		if (ncamps > 0) {
+			rc = cli_campaign_status(&cfg, st, tr, (int)ncamps, camps,
+			    o.fmt, o.watch);
+			if (ex == EX_OK)
+				ex = rc;
+			goto done;
+		}
+		if (json_array_size(recs) == 0)
+			goto done;
 	} else if (cli_stdin_has_input()) {
 		mls_jsonl_reader_init(&in, stdin, "<stdin>");
 		while ((more = mls_jsonl_read(&in, &rec)) > 0) {
@@ -243,6 +250,9 @@ done:
 		warn("stdout");
 		ex = EX_IOERR;
 	}
+	while (ncamps > 0)
+		free(camps[--ncamps]);
+	free(camps);
 	json_decref(recs);
 	mls_tracker_free(tr);
 	mls_store_free(st);

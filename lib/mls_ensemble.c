@@ -11,6 +11,7 @@
 #include "mls_cspec.h"
 #include "mls_ensemble.h"
 #include "mls_error.h"
+#include "mls_rank.h"
 #include "mls_record.h"
 #include "mls_site.h"
 
@@ -645,65 +646,42 @@ out:
 
 /* ---- --from a campaign ------------------------------------------------ */
 
-static int goal_max;
-
-static int
-by_objective(const void *a, const void *b)
-{
-	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-	double vx = json_number_value(json_object_get(x, "objective"));
-	double vy = json_number_value(json_object_get(y, "objective"));
-	long nx = (long)mls_record_int(x, "number", 0);
-	long ny = (long)mls_record_int(y, "number", 0);
-
-	if (vx == vy)
-		return nx < ny ? -1 : nx > ny;
-	return (goal_max ? vx > vy : vx < vy) ? -1 : 1;
-}
-
 int
 mls_ensemble_top(const json_t *campaign, const json_t *trials, long k,
     json_t **configs)
 {
-	const char *goal = mls_record_str(json_object_get(campaign, "objective"), "goal");
-	const json_t **v = NULL, *t;
-	json_t *arr = NULL;
-	size_t n = 0, i;
+	json_t *arr = NULL, *best = NULL, *t;
+	size_t i;
 	int rc;
 
 	*configs = NULL;
 	if (k < 1)
 		return mls_error_set(MLS_EINPUT, "top %ld: not a count >= 1", k);
-	if ((v = calloc(json_array_size(trials) + 1, sizeof(*v))) == NULL)
-		return mls_error_set(MLS_ENOMEM, "out of memory");
-	json_array_foreach(trials, i, t)
-		if (json_is_number(json_object_get(t, "objective")) &&
-		    !json_is_true(json_object_get(t, "pruned")) &&
-		    mls_state_parse(mls_record_str(t, "state")) == MLS_STATE_SUCCEEDED)
-			v[n++] = t;
-	if ((size_t)k > n) {
+	if ((rc = mls_rank_trials(trials, mls_rank_goal(campaign), 0, &best)) < 0)
+		goto out;
+	if ((size_t)k > json_array_size(best)) {
 		rc = mls_error_set(MLS_EINPUT, "campaign '%s': %zu trials with an "
 		    "objective, fewer than the top %ld asked for",
-		    mls_record_id(campaign) ? mls_record_id(campaign) : "?", n, k);
+		    mls_record_id(campaign) ? mls_record_id(campaign) : "?",
+		    json_array_size(best), k);
 		goto out;
 	}
-	goal_max = goal != NULL && strcmp(goal, "max") == 0;
-	qsort(v, n, sizeof(*v), by_objective);
 	if ((arr = json_array()) == NULL) {
 		rc = mls_error_set(MLS_ENOMEM, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < (size_t)k; i++) {
-		json_t *p = json_deep_copy(json_object_get(v[i], "params"));
-		if (p == NULL)
+		json_t *p;
+		t = json_array_get(best, i);
+		if ((p = json_deep_copy(json_object_get(t, "params"))) == NULL)
 			p = json_object();
 		/* an ensemble's own keys are not carried over */
 		json_object_del(p, "attempt");
 		json_object_del(p, "member");
 		if (json_array_append_new(arr, json_pack("{s:o,s:I,s:O,s:s}",
-		    "params", p, "trial", (json_int_t)mls_record_int(v[i], "number", -1),
-		    "objective", json_object_get(v[i], "objective"),
-		    "job", mls_record_id(v[i]) ? mls_record_id(v[i]) : "")) < 0) {
+		    "params", p, "trial", (json_int_t)mls_record_int(t, "number", -1),
+		    "objective", json_object_get(t, "objective"),
+		    "job", mls_record_id(t) ? mls_record_id(t) : "")) < 0) {
 			rc = mls_error_set(MLS_ENOMEM, "out of memory");
 			goto out;
 		}
@@ -712,7 +690,7 @@ mls_ensemble_top(const json_t *campaign, const json_t *trials, long k,
 	arr = NULL;
 	rc = 0;
 out:
-	free(v);
+	json_decref(best);
 	json_decref(arr);
 	return rc;
 }

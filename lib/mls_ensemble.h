@@ -131,9 +131,9 @@ int	 mls_ensemble_record(const json_t *campaign, const json_t *trials,
 
 /*
  * The K best configurations of a campaign (record and trials as
- * mls_campaign_load returns them), as "configs" for an ensemble spec:
- * [{"params","trial","objective"}] best first.  MLS_EINPUT when fewer
- * than K trials have an objective.
+ * mls_campaign_load returns them, ranked by mls_rank_trials()), as
+ * "configs" for an ensemble spec: [{"params","trial","objective","job"}]
+ * best first.  MLS_EINPUT when fewer than K trials rank.
  */
 int	 mls_ensemble_top(const json_t *campaign, const json_t *trials, long k,
 	    json_t **configs);

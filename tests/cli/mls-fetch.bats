@@ -17,6 +17,52 @@ teardown() { mls_teardown; }
 	[[ "$stderr" == "mls-fetch: 'j-nothere': no such job" ]]
 }
 
+@test "a trial id, a member id and a campaign prefix without c- are fetched" {
+	cp "$TESTDATA"/hpo/quadratic.sh .
+	out=$(mls-search --trials 2 --parallel 2 --seed 1 -p x=uniform:-1:1 --format jsonl \
+		-- sh quadratic.sh </dev/null)
+	cid=$(tail -n 1 <<<"$out" | json_get id)
+	tid=$(head -n 1 <<<"$out" | json_get id)
+	run -0 --separate-stderr mls-fetch -o got "$tid" </dev/null
+	[ -f "got/$tid/metrics.jsonl" ]
+	[ "$(json_get job <<<"$output" | sort -u)" = "$tid" ]
+	run -0 --separate-stderr mls-fetch -o got2 --best 1 "${cid:2:16}" </dev/null
+	[ "$(ls got2)" = "$(tail -n 1 <<<"$out" | json_get best.job)" ]
+	out=$(mls-ensemble --members 1 --format jsonl -- sh -c 'echo hi' </dev/null)
+	mid=$(head -n 1 <<<"$out" | json_get id)
+	run -0 --separate-stderr mls-fetch -o got3 "${mid:2}" </dev/null
+	[ "$(cat "got3/$mid/stdout")" = hi ]
+}
+
+@test "--best K and mls-ensemble --from --top K pick the same trials when objectives tie" {
+	# loss = a mod 3: a=3 and a=6 tie for first, a=1 and a=4 for third;
+	# ties go to the lower trial number, whatever qsort does with equal
+	# elements (C leaves their order open): run under one that reverses them
+	qsort_so="$top_builddir/tests/cli/qsort-ties-reversed.so"
+	[ -f "$qsort_so" ]
+	out=$(mls-search --algorithm grid --trials 6 -p a=choice:1,2,3,4,5,6 --format jsonl \
+		-- sh -c 'echo "{\"loss\":$(({a} % 3))}" >> "$MLS_METRICS"' </dev/null)
+	cid=$(tail -n 1 <<<"$out" | json_get id)
+	want=$(head -n 6 <<<"$out" | /usr/bin/python3 -c '
+import json, sys
+t = [json.loads(l) for l in sys.stdin]
+t.sort(key=lambda r: (r["objective"], r["number"]))
+print(" ".join(str(r["params"]["a"]) for r in t[:3]))')
+	[ "${want:0:3}" = "3 6" ]
+	export ASAN_OPTIONS=verify_asan_link_order=0
+	run -0 --separate-stderr env LD_PRELOAD="$qsort_so" mls-fetch -o got --best 3 \
+		--format jsonl "$cid" </dev/null
+	got=$(grep '"name":"params.json"' <<<"$output" | json_get path | while read -r p; do
+		/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["a"])' "$p"
+	done | tr '\n' ' ')
+	[ "$got" = "$want " ]
+	run -0 --separate-stderr env LD_PRELOAD="$qsort_so" mls-ensemble --from "$cid" --top 3 \
+		--members 1 --format jsonl </dev/null
+	last=$(tail -n 1 <<<"$output")
+	ens="$(json_get members.0.params.a <<<"$last") $(json_get members.1.params.a <<<"$last") $(json_get members.2.params.a <<<"$last")"
+	[ "$ens" = "$want" ]
+}
+
 @test "the example pipeline: ship | submit | status --wait | fetch" {
 	cp "$top_srcdir/examples/train.sh" .
 	run -0 --separate-stderr sh -c \

@@ -28,6 +28,51 @@ teardown() { mls_teardown; }
 	[[ "$stderr" == "mls-status: 'j-nosuchjob': no such job" ]]
 }
 
+@test "trial and member ids resolve, in full or by prefix, with or without j-" {
+	cp "$TESTDATA"/hpo/quadratic.sh .
+	out=$(mls-search --trials 2 --parallel 2 --seed 1 -p x=uniform:-1:1 --format jsonl \
+		-- sh quadratic.sh </dev/null)
+	tid=$(head -n 1 <<<"$out" | json_get id)
+	# before mls-status saves it to the registry: found in the campaign's journal
+	run -0 --separate-stderr mls-status "${tid:2}" </dev/null
+	[ "$(json_get id <<<"$output")" = "$tid" ]
+	[ "$(json_get kind <<<"$output")" = trial ]
+	[ "$(json_get state <<<"$output")" = succeeded ]
+	run -0 --separate-stderr mls-status "$tid" </dev/null
+	[ "$(json_get id <<<"$output")" = "$tid" ]
+	out=$(mls-ensemble --members 1 --format jsonl -- true </dev/null)
+	mid=$(head -n 1 <<<"$out" | json_get id)
+	run -0 --separate-stderr mls-status "$mid" </dev/null
+	[ "$(json_get id <<<"$output")" = "$mid" ]
+	[ "$(json_get kind <<<"$output")" = member ]
+}
+
+@test "a campaign prefix without c- shows the campaign; a prefix of several ids names them" {
+	cp "$TESTDATA"/hpo/quadratic.sh .
+	out=$(mls-search --trials 1 -p x=uniform:-1:1 --format jsonl -- sh quadratic.sh </dev/null)
+	cid=$(tail -n 1 <<<"$out" | json_get id)
+	tid=$(head -n 1 <<<"$out" | json_get id)
+	run -0 --separate-stderr mls-status --format table "${cid:2:16}" </dev/null
+	[[ "$output" == *"campaign $cid"*"trials: 1 total, 1 succeeded"* ]]
+	# the campaign and its trial share the first characters of their time
+	n=0
+	while [ "${cid:2+n:1}" = "${tid:2+n:1}" ]; do n=$((n + 1)); done
+	[ "$n" -gt 0 ]
+	run -65 --separate-stderr mls-status "${cid:2:n}" </dev/null
+	[[ "$stderr" == "mls-status: '${cid:2:n}': ambiguous id prefix (2 matches: "* ]]
+	[[ "$stderr" == *"$cid"* ]]
+	[[ "$stderr" == *"$tid"* ]]
+	# the kind prefix tells them apart
+	run -0 --separate-stderr mls-status --format jsonl "c-${cid:2:n}" </dev/null
+	[ "$(tail -n 1 <<<"$output" | json_get id)" = "$cid" ]
+	run -0 --separate-stderr mls-status "j-${cid:2:n}" </dev/null
+	[ "$(json_get id <<<"$output")" = "$tid" ]
+	run -66 --separate-stderr mls-status "c-${tid:2}" </dev/null
+	[[ "$stderr" == "mls-status: 'c-${tid:2}': no such campaign" ]]
+	run -64 --separate-stderr mls-status "$cid" "$tid" </dev/null
+	[[ "$stderr" == "mls-status: name jobs or campaigns, not both"* ]]
+}
+
 @test "an unknown site in a record exits 78" {
 	run -78 --separate-stderr mls-status <<<'{"kind":"job","id":"j-1","site":"mars"}'
 	[[ "$stderr" == *"site 'mars': not configured"* ]]
