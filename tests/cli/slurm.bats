@@ -259,3 +259,84 @@ resume_no_duplicates() {
 	[ "$(grep '"site":"local"' <<<"$trials" | grep -c '"state":"succeeded"')" -eq $((24 - nb)) ]
 	[[ "$stderr" == *"site 'broken': 3 trials in a row failed there"* ]]
 }
+
+# The command writes three metrics lines with pauses between them, so a
+# poll sees a partial file (the wrapper pushes it every 0.2 s in cli mode,
+# every 2 s in rest mode, where the environment does not travel), and the
+# last one just before it exits: the final record has the last line.  A
+# poll may land between the wrapper's last push and its result, so a job
+# may pass by chance: several in a row.
+final_metrics() {	# final_metrics SITE JOBS
+	local site=$1 k
+	for k in $(seq "$2"); do
+		run -0 --separate-stderr mls-submit -s "$site" --wait --timeout 60 --format jsonl -- \
+		    sh -c 'echo "{\"step\":1}" >> "$MLS_METRICS"; sleep 1; echo "{\"step\":2}" >> "$MLS_METRICS"; sleep 2.5; echo "{\"step\":3}" >> "$MLS_METRICS"'
+		assert_equal "$site job $k: $(json_get state <<<"$output") metrics.step $(json_get metrics.step <<<"$output")" \
+		    "$site job $k: succeeded metrics.step 3"
+	done
+}
+
+@test "slurm: --wait gives the final metrics, not a poll's partial file (cli and rest)" {
+	final_metrics hpc 5
+	final_metrics hpcrest 3
+}
+
+# The last metrics line has no newline: it still counts.
+no_trailing_newline() {
+	local site=$1 trials
+	run --separate-stderr mls-search -s "$site" --trials 2 --parallel 2 \
+	    -p x=uniform:0:1 --objective loss --format jsonl -- \
+	    sh -c 'printf "{\"loss\":0.5}" >> "$MLS_METRICS"' </dev/null
+	trials=$(grep '"kind":"trial"' <<<"$output")
+	assert_equal "$site: exit $status; states $(json_get state <<<"$trials" | tr '\n' ' ')objectives $(json_get objective <<<"$trials" | tr '\n' ' ')stderr '$stderr'" \
+	    "$site: exit 0; states succeeded succeeded objectives 0.5 0.5 stderr ''"
+}
+
+@test "slurm: a last metrics line without a newline is the objective (cli and rest)" {
+	for_modes no_trailing_newline
+}
+
+# Every id mls-search prints is accepted by mls-status and mls-fetch, in
+# full and as a unique prefix, with or without its j- / c-.  One trial at a
+# time, so that the ids differ in their time part and have short prefixes.
+ids_accepted() {
+	local site=$1 camp ids id p a bad=
+	run -0 --separate-stderr mls-search -s "$site" --trials 3 --parallel 1 \
+	    -p x=uniform:0:1 --seed 4 --format jsonl -- \
+	    sh -c 'echo "{\"loss\": {x}}" >> "$MLS_METRICS"' </dev/null
+	camp=$(tail -n 1 <<<"$output" | json_get id)
+	[[ "$camp" == c-* ]]
+	ids=$(grep '"kind":"trial"' <<<"$output" | json_get id)
+	[ "$(wc -l <<<"$ids")" -eq 3 ]
+	for id in $ids; do
+		# the shortest prefix (8 characters after j- at least) no other
+		# job in this store has
+		p=$(/usr/bin/python3 -c '
+import os, sys
+me = sys.argv[1]
+others = [j for j in os.listdir(sys.argv[2]) if j != me]
+n = 10
+while any(o.startswith(me[:n]) for o in others):
+    n += 1
+print(me[:n])' "$id" "$MLS_DATA_HOME/store/jobs")
+		for a in "$id" "${id#j-}" "$p" "${p#j-}"; do
+			mls-status --format jsonl "$a" >"$BATS_TEST_TMPDIR/st" 2>&1 &&
+			    [ "$(head -n 1 "$BATS_TEST_TMPDIR/st" | json_get id)" = "$id" ] ||
+			    bad+=$'\n'"mls-status $a: $(head -c 200 "$BATS_TEST_TMPDIR/st")"
+			rm -rf "$BATS_TEST_TMPDIR/got"
+			mls-fetch -o "$BATS_TEST_TMPDIR/got" --format jsonl "$a" >"$BATS_TEST_TMPDIR/fe" 2>&1 &&
+			    [ -d "$BATS_TEST_TMPDIR/got/$id" ] ||
+			    bad+=$'\n'"mls-fetch $a: $(head -c 200 "$BATS_TEST_TMPDIR/fe")"
+		done
+	done
+	for a in "$camp" "${camp#c-}"; do
+		mls-status --format jsonl "$a" >"$BATS_TEST_TMPDIR/st" 2>&1 &&
+		    [ "$(tail -n 1 "$BATS_TEST_TMPDIR/st" | json_get id)" = "$camp" ] ||
+		    bad+=$'\n'"mls-status $a: $(head -c 200 "$BATS_TEST_TMPDIR/st")"
+	done
+	assert_equal "$site:$bad" "$site:"
+}
+
+@test "slurm: every trial and campaign id mls-search prints is accepted by mls-status and mls-fetch (cli and rest)" {
+	for_modes ids_accepted
+}
