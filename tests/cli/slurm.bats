@@ -310,16 +310,20 @@ ids_accepted() {
 	[ "$(wc -l <<<"$ids")" -eq 3 ]
 	for id in $ids; do
 		# the shortest prefix (8 characters after j- at least) no other
-		# job in this store has
-		p=$(/usr/bin/python3 -c '
+		# job in this store has; without j-, none of the campaigns'
+		# ids (without c-) either: they share the time part
+		read -r p q < <(/usr/bin/python3 -c '
 import os, sys
 me = sys.argv[1]
-others = [j for j in os.listdir(sys.argv[2]) if j != me]
-n = 10
-while any(o.startswith(me[:n]) for o in others):
-    n += 1
-print(me[:n])' "$id" "$MLS_DATA_HOME/store/jobs")
-		for a in "$id" "${id#j-}" "$p" "${p#j-}"; do
+jobs = [j for j in os.listdir(sys.argv[2]) if j != me]
+camps = os.listdir(sys.argv[3]) if os.path.isdir(sys.argv[3]) else []
+def shortest(me, others, n):
+    while any(o.startswith(me[:n]) for o in others):
+        n += 1
+    return me[:n]
+bare = [o[2:] for o in jobs + camps if o[1:2] == "-"]
+print(shortest(me, jobs, 10), shortest(me[2:], bare, 8))' "$id" "$MLS_DATA_HOME/store/jobs" "$MLS_DATA_HOME/campaigns")
+		for a in "$id" "${id#j-}" "$p" "$q"; do
 			mls-status --format jsonl "$a" >"$BATS_TEST_TMPDIR/st" 2>&1 &&
 			    [ "$(head -n 1 "$BATS_TEST_TMPDIR/st" | json_get id)" = "$id" ] ||
 			    bad+=$'\n'"mls-status $a: $(head -c 200 "$BATS_TEST_TMPDIR/st")"
