@@ -8,7 +8,7 @@ pkgs="build-essential autoconf automake libtool pkg-config
  bats bats-assert bats-support mandoc zstd curl git ca-certificates
  python3 python3-sklearn python3-optuna
  podman runc busybox-static uidmap nginx openssl
- slurm-wlm slurmrestd munge"
+ slurm-wlm slurm-wlm-jwt-plugin slurmrestd munge"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
