@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
 
@@ -26,6 +25,8 @@
 #include "mls_record.h"
 #include "mls_registry.h"
 #include "mls_store.h"
+#include "mls_tempfile.h"
+#include "mls_time.h"
 #include "mls_track.h"
 
 static const char synopsis[] =
@@ -219,20 +220,11 @@ struct bar {
 	int	 drawn;
 };
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void
 draw_bar(void *arg, long long done, long long total)
 {
 	struct bar *b = arg;
-	double el = now_s() - b->t0, rate = el > 0 ? (double)done / el : 0;
+	double el = mls_time_mono() - b->t0, rate = el > 0 ? (double)done / el : 0;
 	char eta[32] = "--";
 	int w = 30, fill;
 
@@ -259,7 +251,7 @@ static int
 fetch_all(struct mls_store *st, const json_t *jobs, const struct opts *o,
     struct mls_store_get *g, char **strs)
 {
-	struct bar bar = { now_s(), 0 };
+	struct bar bar = { mls_time_mono(), 0 };
 	struct mls_buf dir = MLS_BUF_INIT;
 	size_t k, i, n = 0;
 	int rc = 0, progress = isatty(STDERR_FILENO) && cli_verbosity >= 0;

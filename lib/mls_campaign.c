@@ -10,11 +10,13 @@
 
 #include <jansson.h>
 
+#include "mls_alloc.h"
 #include "mls_buf.h"
 #include "mls_campaign.h"
 #include "mls_cspec.h"
 #include "mls_digest.h"
 #include "mls_error.h"
+#include "mls_id.h"
 #include "mls_job.h"
 #include "mls_journal.h"
 #include "mls_log.h"
@@ -124,20 +126,13 @@ minimised(const struct camp *c, double v)
 static int
 grow(struct camp *c, long number)
 {
-	struct trial *tmp;
-	size_t want = (size_t)number + 1, cap;
+	size_t want = (size_t)number + 1;
+	int rc;
 
 	if (want <= c->nt)
 		return 0;
-	if (want > c->cap) {
-		cap = c->cap ? c->cap : 64;
-		while (cap < want)
-			cap *= 2;
-		if ((tmp = realloc(c->t, cap * sizeof(*tmp))) == NULL)
-			return mls_error_set(MLS_ENOMEM, "out of memory");
-		c->t = tmp;
-		c->cap = cap;
-	}
+	if ((rc = MLS_GROW(c->t, c->cap, want)) < 0)
+		return rc;
 	memset(c->t + c->nt, 0, (want - c->nt) * sizeof(*c->t));
 	for (size_t i = c->nt; i < want; i++) {
 		c->t[i].last_step = -1;
@@ -151,15 +146,10 @@ grow(struct camp *c, long number)
 static int
 push_long(long **a, size_t *n, size_t *cap, long v)
 {
-	long *tmp;
+	int rc;
 
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-		if ((tmp = realloc(*a, nc * sizeof(*tmp))) == NULL)
-			return mls_error_set(MLS_ENOMEM, "out of memory");
-		*a = tmp;
-		*cap = nc;
-	}
+	if ((rc = mls_grow(a, cap, *n + 1, sizeof(**a))) < 0)
+		return rc;
 	(*a)[(*n)++] = v;
 	return 0;
 }
@@ -213,14 +203,11 @@ site_of(struct camp *c, const json_t *job)
  * had not journalled durably (see recover_sent()), and sending one again
  * is adopted, not run twice.
  */
-static const char b32[] = "0123456789abcdefghjkmnpqrstvwxyz";
-
 static int
 tag_init(struct camp *c)
 {
 	char hex[65];
 	unsigned long long h;
-	int i;
 
 	if (c->id == NULL || mls_digest_buf(c->id, strlen(c->id), hex) < 0) {
 		mls_error_clear();
@@ -229,8 +216,7 @@ tag_init(struct camp *c)
 	}
 	hex[10] = '\0';		/* 40 bits */
 	h = strtoull(hex, NULL, 16);
-	for (i = 0; i < 8; i++)
-		c->idtag[i] = b32[(h >> (35 - 5 * i)) & 31];
+	mls_id_b32_encode(c->idtag, h, 8);
 	c->idtag[8] = '\0';
 	return 1;
 }
@@ -240,14 +226,11 @@ trial_id(const struct camp *c, long number, char out[32])
 {
 	unsigned long long n = (unsigned long long)number;
 	unsigned long long ms = (unsigned long long)(mls_time_now() * 1000);
-	int i;
 
 	memcpy(out, "j-", 2);
-	for (i = 0; i < 10; i++)
-		out[2 + i] = b32[(ms >> (45 - 5 * i)) & 31];
+	mls_id_b32_encode(out + 2, ms, 10);
 	memcpy(out + 12, c->idtag, 8);
-	for (i = 0; i < 8; i++)
-		out[20 + i] = b32[(n >> (35 - 5 * i)) & 31];
+	mls_id_b32_encode(out + 20, n, 8);
 	out[28] = '\0';
 }
 
@@ -255,17 +238,14 @@ trial_id(const struct camp *c, long number, char out[32])
 static long
 trial_number(const struct camp *c, const char *id)
 {
-	unsigned long long n = 0;
-	const char *p;
-	int i;
+	unsigned long long n;
 
 	if (strlen(id) != 28 || strncmp(id, "j-", 2) != 0 ||
 	    memcmp(id + 12, c->idtag, 8) != 0)
 		return -1;
-	for (i = 20; i < 28; i++) {
-		if ((p = strchr(b32, id[i])) == NULL || *p == '\0')
-			return -1;
-		n = n << 5 | (unsigned long long)(p - b32);
+	if (mls_id_b32_decode(id + 20, 8, &n) < 0) {
+		mls_error_clear();	/* not one of ours: no error */
+		return -1;
 	}
 	return n <= (unsigned long long)LONG_MAX ? (long)n : -1;
 }
@@ -514,15 +494,10 @@ static int setup(struct camp *c);
 static int
 feed_add(struct camp *c, long number, long step, double value, const char *state)
 {
-	struct feed *tmp;
+	int rc;
 
-	if (c->nfeed == c->capfeed) {
-		size_t nc = c->capfeed ? c->capfeed * 2 : 64;
-		if ((tmp = realloc(c->feed, nc * sizeof(*tmp))) == NULL)
-			return mls_error_set(MLS_ENOMEM, "out of memory");
-		c->feed = tmp;
-		c->capfeed = nc;
-	}
+	if ((rc = MLS_GROW(c->feed, c->capfeed, c->nfeed + 1)) < 0)
+		return rc;
 	c->feed[c->nfeed++] = (struct feed){ number, step, value, state };
 	return 0;
 }

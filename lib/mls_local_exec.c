@@ -12,7 +12,6 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +24,7 @@
 
 #include <jansson.h>
 
+#include "mls_alloc.h"
 #include "mls_buf.h"
 #include "mls_config.h"
 #include "mls_digest.h"
@@ -35,9 +35,9 @@
 #include "mls_log.h"
 #include "mls_pack.h"
 #include "mls_record.h"
+#include "mls_run.h"
 #include "mls_store.h"
-
-extern char **environ;
+#include "mls_tempfile.h"
 
 #define TICK_NS		(200L * 1000 * 1000)	/* the wrapper's 0.2 s */
 #define TMP_NAME	".mls-tmp-XXXXXX"	/* the store's temp names */
@@ -162,46 +162,6 @@ copy_into(const char *src, int out, const char *outname)
 			break;
 	}
 	close(in);
-	return rc;
-}
-
-/*
- * Publish into dir under name, atomically (a temp file renamed over it,
- * as the store does; not fsynced, as the wrapper's cp+mv was not): either
- * the file src (data NULL) or len bytes of data.
- */
-static int
-publish(const char *dir, const char *name, const char *src, const char *data,
-    size_t len)
-{
-	char *tmp = pathf("%s/" TMP_NAME, dir), *dest = pathf("%s/%s", dir,
-	    name);
-	int fd = -1, rc;
-
-	if (tmp == NULL || dest == NULL) {
-		rc = mls_error_set(MLS_ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-		rc = mls_error_set_errno(MLS_EIO, "create '%s'", tmp);
-		goto out;
-	}
-	rc = src != NULL ? copy_into(src, fd, tmp) : write_all(fd, data, len,
-	    tmp);
-	if (rc == 0 && fchmod(fd, 0644) == -1)
-		rc = mls_error_set_errno(MLS_EIO, "chmod '%s'", tmp);
-	if (close(fd) == -1 && rc == 0)
-		rc = mls_error_set_errno(MLS_EIO, "write '%s'", tmp);
-	fd = -1;
-	if (rc == 0 && rename(tmp, dest) == -1)
-		rc = mls_error_set_errno(MLS_EIO, "rename '%s'", dest);
-	if (rc < 0)
-		(void)unlink(tmp);
-out:
-	if (fd >= 0)
-		close(fd);
-	free(tmp);
-	free(dest);
 	return rc;
 }
 
@@ -438,13 +398,8 @@ tree_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 	(void)ftw;
 	if (strlen(path) <= rl + 1)
 		return 0;		/* the root itself */
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 16;
-		if ((e = realloc(t->e, cap * sizeof(*e))) == NULL)
-			return -1;
-		t->e = e;
-		t->cap = cap;
-	}
+	if (MLS_GROW(t->e, t->cap, t->n + 1) < 0)
+		return -1;
 	e = &t->e[t->n];
 	memset(e, 0, sizeof(*e));
 	e->mode = sb->st_mode & 0777;
@@ -972,8 +927,9 @@ prepare(struct xjob *x, const char *data)
 		rc = mls_error_set(MLS_ENOMEM, "out of memory");
 		goto out;
 	}
+	/* none: an empty one (not fsynced, as the wrapper's cp+mv was not) */
 	if ((rc = copy_file(p, q)) == MLS_ENOTFOUND)
-		rc = publish(x->work, "params.json", NULL, "{}\n", 3);
+		rc = mls_write_file_atomic(q, "{}\n", 3, 0644, 0);
 	if (rc < 0)
 		goto out;
 	free(p);
@@ -1212,90 +1168,6 @@ open_out(const struct xjob *x, enum mls_job_file f)
 	return fd;
 }
 
-/*
- * Where a command name is found on a PATH (the job's: not ours), its
- * relative entries taken from work: a new string, or NULL if not found.
- * Remembered for a few seconds as a shell's hash table does (a trial of
- * a millisecond would otherwise try every PATH entry in turn), for a
- * PATH of absolute entries only.
- */
-#define WHICH_MEMO	32
-#define WHICH_TTL_S	5.0
-
-static struct which {
-	char	*name, *path, *found;
-	double	 at;
-} which_memo[WHICH_MEMO];
-static unsigned which_next;
-
-static char *
-which(const char *name, const char *path, const char *work)
-{
-	struct mls_buf b = MLS_BUF_INIT;
-	const char *p, *e;
-	struct which *w;
-	struct stat sb;
-	double now = mls_time_now();
-	char *found = NULL;
-	size_t i;
-	int rel = 0;
-
-	if (path == NULL)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	/* an empty or relative entry is looked up from the work dir */
-	for (p = path; ; p = e + 1) {
-		if (*p != '/')
-			rel = 1;
-		if ((e = strchr(p, ':')) == NULL)
-			break;
-	}
-	for (i = 0; !rel && i < WHICH_MEMO; i++) {
-		w = &which_memo[i];
-		if (w->name != NULL && now - w->at < WHICH_TTL_S &&
-		    strcmp(w->name, name) == 0 && strcmp(w->path, path) == 0)
-			return w->found != NULL ? strdup(w->found) : NULL;
-	}
-	for (p = path; ; p = e + 1) {
-		if ((e = strchr(p, ':')) == NULL)
-			e = p + strlen(p);
-		mls_buf_reset(&b);
-		if (*p != '/' && work != NULL)
-			mls_buf_addf(&b, "%s/", work);
-		if (e > p)
-			mls_buf_addf(&b, "%.*s/", (int)(e - p), p);
-		mls_buf_adds(&b, name);
-		if (mls_buf_error(&b) == 0 && stat(b.buf, &sb) == 0 &&
-		    S_ISREG(sb.st_mode) && access(b.buf, X_OK) == 0)
-			break;
-		if (*e == '\0') {
-			mls_buf_reset(&b);
-			break;
-		}
-	}
-	if (b.len > 0)
-		found = mls_buf_detach(&b);
-	mls_buf_release(&b);
-	if (rel)
-		return found;
-	w = &which_memo[which_next++ % WHICH_MEMO];
-	free(w->name);
-	free(w->path);
-	free(w->found);
-	memset(w, 0, sizeof(*w));
-	w->name = strdup(name);
-	w->path = strdup(path);
-	w->found = found != NULL ? strdup(found) : NULL;
-	if (w->name == NULL || w->path == NULL ||
-	    (found != NULL && w->found == NULL)) {
-		free(w->name);
-		free(w->path);
-		free(w->found);
-		memset(w, 0, sizeof(*w));
-	} else
-		w->at = now;
-	return found;
-}
-
 /* 1 if the command name a0 can be run (from work for a relative path). */
 static int
 findable(const char *a0, const char *work)
@@ -1304,7 +1176,8 @@ findable(const char *a0, const char *work)
 	int r;
 
 	if (strchr(a0, '/') == NULL) {
-		p = which(a0, getenv("PATH"), work);
+		if (mls_run_which(a0, getenv("PATH"), work, &p) < 0)
+			return 1;	/* do not know: say nothing */
 		r = p != NULL;
 		free(p);
 		return r;
@@ -1318,18 +1191,6 @@ findable(const char *a0, const char *work)
 	return r;
 }
 
-/* The value of NAME in env, or NULL. */
-static const char *
-env_get(char *const env[], const char *name)
-{
-	size_t i, len = strlen(name);
-
-	for (i = 0; env != NULL && env[i] != NULL; i++)
-		if (strncmp(env[i], name, len) == 0 && env[i][len] == '=')
-			return env[i] + len + 1;
-	return NULL;
-}
-
 /*
  * Start the command in work, in its own session (its pid is the group
  * id), stdin /dev/null, stdout and stderr into the store: *pid, or 0
@@ -1340,15 +1201,13 @@ spawn_command(struct xjob *x, char *const base[], pid_t *pid)
 {
 	const json_t *argvj = json_object_get(x->job, "command"), *v;
 	size_t i, argc = json_array_size(argvj);
-	char **argv = NULL, **env = NULL, *found = NULL, msg[300];
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, dfl;
+	struct mls_child c = MLS_CHILD_INIT;
+	char **argv = NULL, **env = NULL, msg[300];
 	size_t owned = 0;
-	int out = -1, errfd = -1, rc, err, sig;
+	int out = -1, errfd = -1, rc;
 
 	*pid = 0;
-	if ((argv = calloc(argc + 2, sizeof(*argv))) == NULL ||
+	if ((argv = calloc(argc + 1, sizeof(*argv))) == NULL ||
 	    (env = job_environ(x, base, &owned)) == NULL) {
 		rc = fail_start(x, "out of memory");
 		goto out;
@@ -1374,63 +1233,37 @@ spawn_command(struct xjob *x, char *const base[], pid_t *pid)
 		rc = finish(x, "cancelled", -1, 0, "stopped before it started");
 		goto out;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addchdir_np(&fa, x->work);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, out, 1);
-	posix_spawn_file_actions_adddup2(&fa, errfd, 2);
-	posix_spawnattr_init(&attr);
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	for (sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaddset(&dfl, sig);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &dfl);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID |
-	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	mls_time_format(x->started, mls_time_now());
-	x->have_started = 1;
 	/*
 	 * A name is looked up on the job's PATH, never on ours (that of
 	 * whoever started the scheduler); argv[0] with a slash is relative
-	 * to work.
+	 * to work.  A file with no #! line is run as sh would, as a shell
+	 * script.
 	 */
-	if (strchr(argv[0], '/') == NULL) {
-		err = ENOENT;
-		if ((found = which(argv[0], env_get(env, "PATH"), x->work)) !=
-		    NULL)
-			err = posix_spawn(pid, found, &fa, &attr, argv, env);
-	} else
-		err = posix_spawn(pid, argv[0], &fa, &attr, argv, env);
-	if (err == ENOEXEC && strchr(argv[0], '/') != NULL) {
-		/* no #! line: run it as sh would, as a shell script */
-		memmove(argv + 1, argv, (argc + 1) * sizeof(*argv));
-		argv[0] = "/bin/sh";
-		err = posix_spawn(pid, argv[0], &fa, &attr, argv, env);
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	if (err == 0) {
+	c.argv = argv;
+	c.env = env;
+	c.dir = x->work;
+	c.in = MLS_CHILD_NULL;
+	c.out = c.err = MLS_CHILD_FD;
+	c.out_fd = out;
+	c.err_fd = errfd;
+	c.flags = MLS_CHILD_SETSID | MLS_CHILD_RESET_SIGNALS |
+	    MLS_CHILD_SH_FALLBACK;
+	mls_time_format(x->started, mls_time_now());
+	x->have_started = 1;
+	if (mls_child_start(&c) == 0) {
+		*pid = c.pid;	/* the scheduler reaps it: no finish */
 		rc = 0;
 		goto out;
 	}
-	*pid = 0;
-	if (err == ENOENT) {
-		snprintf(msg, sizeof(msg), "command not found: %s", argv[0]);
-		rc = finish(x, "failed", 127, 0, msg);
-	} else {
-		snprintf(msg, sizeof(msg), "cannot execute '%s': %s", argv[0],
-		    strerror(err));
-		rc = finish(x, "failed", 126, 0, msg);
-	}
+	/* 127 not found, 126 not runnable; anything else is as good as 126 */
+	snprintf(msg, sizeof(msg), "%s", mls_error_last());
+	rc = finish(x, "failed", c.exit_code == 127 ? 127 : 126, 0, msg);
 out:
 	if (out >= 0)
 		close(out);
 	if (errfd >= 0)
 		close(errfd);
 	free(argv);
-	free(found);
 	env_free(env, owned);
 	return rc;
 }

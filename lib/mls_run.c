@@ -19,6 +19,7 @@
 #include "mls_buf.h"
 #include "mls_error.h"
 #include "mls_run.h"
+#include "mls_time.h"
 
 extern char **environ;
 
@@ -105,20 +106,77 @@ env_get(char *const env[], const char *name)
 }
 
 /*
- * Look name up on the PATH of env (relative entries are relative to dir,
- * where the child starts): a new string in *out, or NULL when not found.
+ * mls_run_which()'s memory: (name, PATH) -> where, for WHICH_TTL_S.  A
+ * program installed or removed meanwhile is seen that much later, as
+ * with a shell's hash table.
  */
-static int
-path_lookup(const char *name, char *const env[], const char *dir, char **out)
+#define WHICH_MEMO	32
+#define WHICH_TTL_S	5.0
+
+static struct which {
+	char	*name, *path, *found;	/* found NULL: nowhere */
+	double	 at;
+} which_memo[WHICH_MEMO];
+static unsigned which_next;
+
+static void
+which_forget(struct which *w)
+{
+	free(w->name);
+	free(w->path);
+	free(w->found);
+	memset(w, 0, sizeof(*w));
+}
+
+static void
+which_remember(const char *name, const char *path, const char *found,
+    double now)
+{
+	struct which *w = &which_memo[which_next++ % WHICH_MEMO];
+
+	which_forget(w);
+	w->name = strdup(name);
+	w->path = strdup(path);
+	w->found = found != NULL ? strdup(found) : NULL;
+	if (w->name == NULL || w->path == NULL ||
+	    (found != NULL && w->found == NULL))
+		which_forget(w);	/* not remembered: no harm */
+	else
+		w->at = now;
+}
+
+int
+mls_run_which(const char *name, const char *path, const char *dir,
+    char **out)
 {
 	struct mls_buf cand = MLS_BUF_INIT, probe = MLS_BUF_INIT;
-	const char *path = env_get(env, "PATH"), *p, *end;
+	const char *p, *end;
+	struct which *w;
 	struct stat sb;
-	int rc = 0;
+	double now = mls_time_mono();
+	char *found = NULL;
+	int rc = 0, rel = 0;
+	size_t i;
 
-	*out = NULL;
 	if (path == NULL)
-		path = "/bin:/usr/bin";
+		path = MLS_RUN_DEFAULT_PATH;
+	/* an empty or relative entry depends on dir: not remembered */
+	for (p = path;; p = end + 1) {
+		if (*p != '/')
+			rel = 1;
+		if ((end = strchr(p, ':')) == NULL)
+			break;
+	}
+	for (i = 0; !rel && i < WHICH_MEMO; i++) {
+		w = &which_memo[i];
+		if (w->name == NULL || now - w->at >= WHICH_TTL_S ||
+		    strcmp(w->name, name) != 0 || strcmp(w->path, path) != 0)
+			continue;
+		if (w->found != NULL && (found = strdup(w->found)) == NULL)
+			return mls_error_set(MLS_ENOMEM, "out of memory");
+		*out = found;
+		return 0;
+	}
 	for (p = path;; p = end + 1) {
 		if ((end = strchr(p, ':')) == NULL)
 			end = p + strlen(p);
@@ -134,16 +192,25 @@ path_lookup(const char *name, char *const env[], const char *dir, char **out)
 		mls_buf_adds(&probe, cand.buf);
 		if ((rc = mls_buf_error(&cand)) < 0 ||
 		    (rc = mls_buf_error(&probe)) < 0)
-			break;
+			goto out;
 		if (stat(probe.buf, &sb) == 0 && S_ISREG(sb.st_mode) &&
 		    access(probe.buf, X_OK) == 0) {
-			if ((*out = mls_buf_detach(&cand)) == NULL)
+			if ((found = mls_buf_detach(&cand)) == NULL) {
 				rc = mls_error_set(MLS_ENOMEM, "out of memory");
+				goto out;
+			}
 			break;
 		}
 		if (*end == '\0')
 			break;
 	}
+	if (!rel)
+		which_remember(name, path, found, now);
+	*out = found;
+	found = NULL;
+	rc = 0;
+out:
+	free(found);
 	mls_buf_release(&cand);
 	mls_buf_release(&probe);
 	return rc;
@@ -182,6 +249,50 @@ fail:
 	return mls_error_set_errno(MLS_ERR, "spawn attributes");
 }
 
+/*
+ * A spawn that failed with ENOENT or ENOTDIR may have failed on the
+ * chdir, not the exec: a missing dir is not "command not found".  Looked
+ * at only then, so that a start costs no stat(2) of it.
+ */
+static int
+check_dir(const char *name, const char *dir)
+{
+	struct stat sb;
+
+	if (stat(dir, &sb) == -1)
+		return mls_error_set_errno(MLS_ENOTFOUND, "run '%s': "
+		    "directory '%s'", name, dir);
+	if (!S_ISDIR(sb.st_mode))
+		return mls_error_set(MLS_ENOTFOUND, "run '%s': '%s' is not a "
+		    "directory", name, dir);
+	return 0;
+}
+
+/*
+ * Run the executable file path, which is not a program (ENOEXEC), as a
+ * shell script: /bin/sh path argv[1]...  An errno value, as posix_spawn.
+ */
+static int
+spawn_sh(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+    const posix_spawnattr_t *attr, char *const argv[], char *const env[])
+{
+	char **av;
+	size_t n;
+	int e;
+
+	for (n = 0; argv[n] != NULL; n++)
+		;
+	if ((av = calloc(n + 2, sizeof(*av))) == NULL)
+		return ENOMEM;
+	av[0] = "/bin/sh";
+	av[1] = (char *)path;
+	if (n > 1)
+		memcpy(av + 2, argv + 1, (n - 1) * sizeof(*av));
+	e = posix_spawn(pid, av[0], fa, attr, av, env);
+	free(av);
+	return e;
+}
+
 int
 mls_child_start(struct mls_child *c)
 {
@@ -190,9 +301,8 @@ mls_child_start(struct mls_child *c)
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
 	int tin = -1, tout = -1, terr = -1, fa_ok = 0, attr_ok = 0, e, rc;
 	char *const *env = c->env != NULL ? c->env : environ;
-	const char *name;
+	const char *name, *path;
 	char *found = NULL;
-	struct stat sb;
 	pid_t pid;
 
 	c->pid = -1;
@@ -200,18 +310,11 @@ mls_child_start(struct mls_child *c)
 	c->exit_code = -1;
 	c->signal = 0;
 	c->out_truncated = c->err_truncated = 0;
-	if (c->argv == NULL || c->argv[0] == NULL || c->argv[0][0] == '\0')
+	if (c->argv == NULL || c->argv[0] == NULL)
 		return mls_error_set(MLS_ERR, "run: no command");
-	name = c->argv[0];
-	/* a missing directory would read as "command not found" below */
-	if (c->dir != NULL) {
-		if (stat(c->dir, &sb) == -1)
-			return mls_error_set_errno(MLS_ENOTFOUND, "run '%s': "
-			    "directory '%s'", name, c->dir);
-		if (!S_ISDIR(sb.st_mode))
-			return mls_error_set(MLS_ENOTFOUND, "run '%s': '%s' is "
-			    "not a directory", name, c->dir);
-	}
+	name = c->file != NULL ? c->file : c->argv[0];
+	if (name[0] == '\0')
+		return mls_error_set(MLS_ERR, "run: no command");
 	if ((e = posix_spawn_file_actions_init(&fa)) != 0) {
 		errno = e;
 		return mls_error_set_errno(MLS_ENOMEM, "spawn file actions");
@@ -247,14 +350,30 @@ mls_child_start(struct mls_child *c)
 	 * posix_spawnp searches our PATH; a child with its own environment
 	 * is looked up on its own PATH, as the shell would.
 	 */
+	path = name;
 	if (c->env != NULL && strchr(name, '/') == NULL) {
-		if ((rc = path_lookup(name, c->env, c->dir, &found)) < 0)
+		if ((rc = mls_run_which(name, env_get(c->env, "PATH"), c->dir,
+		    &found)) < 0)
 			goto out;
+		path = found;
 		e = found != NULL ? posix_spawn(&pid, found, &fa, &attr,
 		    c->argv, env) : ENOENT;
 	} else {
 		e = posix_spawnp(&pid, name, &fa, &attr, c->argv, env);
 	}
+	if (e == ENOEXEC && (c->flags & MLS_CHILD_SH_FALLBACK)) {
+		/* posix_spawnp found it on our PATH: where? */
+		if (path == name && strchr(name, '/') == NULL) {
+			if ((rc = mls_run_which(name, getenv("PATH"), c->dir,
+			    &found)) < 0)
+				goto out;
+			path = found;
+		}
+		if (path != NULL)
+			e = spawn_sh(&pid, path, &fa, &attr, c->argv, env);
+	}
+	if (e != 0 && c->dir != NULL && (rc = check_dir(name, c->dir)) < 0)
+		goto out;
 	if (e == ENOENT) {
 		c->exit_code = 127;
 		rc = mls_error_set(MLS_EUNAVAIL, "command not found: %s", name);
@@ -303,6 +422,13 @@ out:
 	return rc;
 }
 
+/* The program's name, for messages. */
+static const char *
+prog_name(const struct mls_child *c)
+{
+	return c->file != NULL ? c->file : c->argv[0];
+}
+
 /* Close the ends of pipes that mls_child_start() made. */
 static void
 close_pipes(struct mls_child *c)
@@ -328,7 +454,8 @@ mls_child_finish(struct mls_child *c)
 		;
 	c->pid = -1;
 	if (w == -1)
-		return mls_error_set_errno(MLS_ERR, "wait for '%s'", c->argv[0]);
+		return mls_error_set_errno(MLS_ERR, "wait for '%s'",
+		    prog_name(c));
 	c->status = st;
 	if (WIFEXITED(st)) {
 		c->exit_code = WEXITSTATUS(st);
@@ -449,7 +576,7 @@ mls_child_capture(struct mls_child *c, const void *in, size_t inlen,
 				inoff = inlen;	/* it stopped reading: fine */
 			else if (errno != EINTR && errno != EAGAIN) {
 				rc = mls_error_set_errno(MLS_EIO, "write to '%s'",
-				    c->argv[0]);
+				    prog_name(c));
 				goto out;
 			}
 			done[0] = inoff == inlen;

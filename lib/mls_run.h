@@ -44,13 +44,22 @@ enum mls_child_flags {
 	 * fresh login: nothing the parent ignores or blocks is inherited */
 	MLS_CHILD_RESET_SIGNALS = 1 << 2,
 	MLS_CHILD_ERR_TO_OUT = 1 << 3,	/* stderr goes where stdout goes */
+	/*
+	 * a file that is executable but not a program (ENOEXEC: no #! line)
+	 * is run by /bin/sh as a shell script, as sh(1) and execvp(3) do
+	 */
+	MLS_CHILD_SH_FALLBACK = 1 << 4,
 };
 
 struct mls_child {
 	/* set by the caller */
-	char *const	*argv;	/* argv[0] without '/' is looked up on PATH */
-	char *const	*env;	/* NULL: ours; else its PATH is searched */
-	const char	*dir;	/* NULL: ours */
+	char *const	*argv;
+	const char	*file;	/* the program: NULL, argv[0]; without a '/' it
+				   is looked up on PATH */
+	char *const	*env;	/* NULL: ours; else its PATH is searched (none:
+				   MLS_RUN_DEFAULT_PATH) */
+	const char	*dir;	/* NULL: ours; relative names (PATH entries
+				   too) are taken from there */
 	enum mls_child_io in, out, err;
 	int		 in_fd, out_fd, err_fd;
 	unsigned	 flags;	/* enum mls_child_flags */
@@ -67,14 +76,34 @@ struct mls_child {
 #define MLS_CHILD_INIT	{ .in_fd = -1, .out_fd = -1, .err_fd = -1, \
 	.pid = -1, .status = -1, .exit_code = -1 }
 
+#define MLS_RUN_DEFAULT_PATH	"/usr/local/bin:/usr/bin:/bin"
+
 /*
  * Start c.  For each MLS_CHILD_PIPE, our end is left in c->in_fd,
- * c->out_fd or c->err_fd (close-on-exec).  When argv[0] is not found
+ * c->out_fd or c->err_fd (close-on-exec).  When the program is not found
  * (MLS_EUNAVAIL, "command not found: NAME") or cannot be executed
  * (MLS_EIO, "cannot execute 'NAME': ..."), c->exit_code is 127 or 126,
- * as a shell reports it, and nothing is left to finish.
+ * as a shell reports it, and nothing is left to finish; a c->dir that is
+ * missing is MLS_ENOTFOUND.  A caller that opened no pipes may reap
+ * c->pid itself instead of calling mls_child_finish().
+ *
+ * The start costs one posix_spawn(3) (a vfork: nothing of ours is
+ * copied) and, for a name looked up on a c->env's PATH, nothing more
+ * while mls_run_which() remembers where it is.
  */
 int	 mls_child_start(struct mls_child *c);
+/*
+ * Where the program name is found on path (NULL: MLS_RUN_DEFAULT_PATH),
+ * an empty or relative entry taken from dir (NULL: ours): a new string in
+ * *out (relative to dir, as the entry is), or NULL when it is nowhere.
+ * The answer for a path of absolute entries only is remembered for a few
+ * seconds, as a shell's hash table does, so that a child that runs for a
+ * millisecond does not cost a stat(2) of every PATH entry.  Not safe to
+ * call from two threads at once.  0, or MLS_ENOMEM.
+ */
+int	 mls_run_which(const char *name, const char *path, const char *dir,
+	    char **out);
+
 /*
  * Close our pipe ends, wait for the child and set status, exit_code and
  * signal.  0, or MLS_ERR if it cannot be waited for.  A no-op on a child

@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +35,7 @@
 
 #include <jansson.h>
 
+#include "mls_alloc.h"
 #include "mls_buf.h"
 #include "mls_config.h"
 #include "mls_error.h"
@@ -44,10 +44,11 @@
 #include "mls_local_exec.h"
 #include "mls_log.h"
 #include "mls_record.h"
-#include "mls_registry.h"
+#include "mls_run.h"
 #include "mls_site.h"
 #include "mls_site_local.h"
 #include "mls_store.h"
+#include "mls_tempfile.h"
 
 extern char **environ;
 
@@ -282,43 +283,22 @@ parse_count(const char *s, const char *what, const char *site, int *out)
 static int
 nvidia_smi_count(void)
 {
-	posix_spawn_file_actions_t fa;
 	char *argv[] = { "nvidia-smi", "-L", NULL };
-	char buf[4096];
-	int pfd[2], n = 0, bol = 1, status;
-	ssize_t r, i;
-	pid_t pid;
+	struct mls_buf out = MLS_BUF_INIT;
+	const char *p;
+	int n = 0, status;
 
-	if (pipe2(pfd, O_CLOEXEC) == -1)
-		return 0;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	if (posix_spawnp(&pid, "nvidia-smi", &fa, NULL, argv, environ) != 0)
-		pid = -1;
-	posix_spawn_file_actions_destroy(&fa);
-	close(pfd[1]);
-	if (pid > 0) {
-		while ((r = read(pfd[0], buf, sizeof(buf))) != 0) {
-			if (r < 0) {
-				if (errno == EINTR)
-					continue;
-				break;
-			}
-			for (i = 0; i < r; i++) {
-				if (bol && i + 4 <= r &&
-				    memcmp(buf + i, "GPU ", 4) == 0)
-					n++;
-				bol = buf[i] == '\n';
-			}
-		}
-		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-			;
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			n = 0;
+	if (mls_run_capture(argv, NULL, &out, NULL, &status) < 0) {
+		mls_error_clear();	/* no nvidia-smi: no GPU */
+		status = -1;
 	}
-	close(pfd[0]);
+	for (p = out.buf; status == 0 && p != NULL && *p != '\0'; ) {
+		if (strncmp(p, "GPU ", 4) == 0)
+			n++;
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	}
+	mls_buf_release(&out);
 	return n;
 }
 
@@ -550,12 +530,11 @@ runner_alive(struct local *l)
 static int
 ensure_runner(struct mls_site *s, struct local *l)
 {
-	posix_spawn_file_actions_t fa;
-	char *lock = NULL, *prog = NULL, cpus[16];
+	struct mls_child c = MLS_CHILD_INIT;
+	char *lock = NULL, *prog = NULL, cpus[16], msg[512];
 	char *argv[] = { "mls-runner", "--site", s->name, "--data", l->data,
 	    "--cpus", cpus, "--gpus", NULL, NULL };
-	int fd = -1, rc, status, err;
-	pid_t pid;
+	int fd = -1, rc, status;
 
 	if ((rc = detect_gpus(s, l)) < 0)
 		return rc;
@@ -582,29 +561,24 @@ ensure_runner(struct mls_site *s, struct local *l)
 		rc = mls_error_set(MLS_ENOMEM, "out of memory");
 		goto out;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	err = posix_spawn(&pid, prog, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (err != 0) {
-		errno = err;
-		rc = mls_error_set_errno(MLS_EUNAVAIL, "site '%s': start '%s'",
-		    s->name, prog);
+	c.file = prog;
+	c.argv = argv;
+	c.in = c.out = c.err = MLS_CHILD_NULL;
+	if (mls_child_start(&c) < 0) {
+		snprintf(msg, sizeof(msg), "%s", mls_error_last());
+		rc = mls_error_set(MLS_EUNAVAIL, "site '%s': %s", s->name,
+		    msg);
 		goto out;
 	}
 	/* the runner forks to daemonize; its first process exits at once */
-	while (waitpid(pid, &status, 0) == -1) {
-		if (errno != EINTR) {
-			status = 0;
-			break;
-		}
+	if (mls_child_finish(&c) < 0) {
+		mls_error_clear();	/* reaped elsewhere: we cannot tell */
+		c.exit_code = 0;
 	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (c.exit_code != 0) {
+		status = c.exit_code >= 0 ? c.exit_code : 128 + c.signal;
 		rc = mls_error_set(MLS_EUNAVAIL, "site '%s': '%s' failed to "
-		    "start (status %d)", s->name, prog, WIFEXITED(status) ?
-		    WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		    "start (status %d)", s->name, prog, status);
 		goto out;
 	}
 	mls_debug("site '%s': started %s", s->name, prog);
@@ -645,7 +619,7 @@ static int
 take_spare(struct local *l, const char *tmp)
 {
 	struct dirent *de;
-	char *dir, *path, **t;
+	char *dir, *path;
 	size_t cap = 0;
 	DIR *d;
 
@@ -666,13 +640,8 @@ take_spare(struct local *l, const char *tmp)
 			while ((de = readdir(d)) != NULL && l->nspares < 256) {
 				if (de->d_name[0] == '.')
 					continue;
-				if (l->nspares == cap) {
-					cap = cap ? cap * 2 : 32;
-					if ((t = realloc(l->spares, cap *
-					    sizeof(*t))) == NULL)
-						break;
-					l->spares = t;
-				}
+				if (MLS_GROW(l->spares, cap, l->nspares + 1) < 0)
+					break;
 				if ((l->spares[l->nspares] = strdup(de->d_name)) ==
 				    NULL)
 					break;
@@ -1188,15 +1157,10 @@ struct mls_local_sched {
 static int
 push_run(struct mls_local_sched *sc, json_t *run)
 {
-	json_t **t;
+	int rc;
 
-	if (sc->ntrash == sc->captrash) {
-		size_t nc = sc->captrash ? sc->captrash * 2 : 16;
-		if ((t = realloc(sc->trash, nc * sizeof(*t))) == NULL)
-			return mls_error_set(MLS_ENOMEM, "out of memory");
-		sc->trash = t;
-		sc->captrash = nc;
-	}
+	if ((rc = MLS_GROW(sc->trash, sc->captrash, sc->ntrash + 1)) < 0)
+		return rc;
 	sc->trash[sc->ntrash++] = json_incref(run);
 	return 0;
 }
@@ -1372,15 +1336,10 @@ reap(struct mls_local_sched *sc)
 static int
 add_ent(struct mls_local_sched *sc, struct ent *e)
 {
-	struct ent *n;
+	int rc;
 
-	if (sc->nrun == sc->caprun) {
-		size_t cap = sc->caprun ? sc->caprun * 2 : 16;
-		if ((n = realloc(sc->run, cap * sizeof(*n))) == NULL)
-			return mls_error_set(MLS_ENOMEM, "out of memory");
-		sc->run = n;
-		sc->caprun = cap;
-	}
+	if ((rc = MLS_GROW(sc->run, sc->caprun, sc->nrun + 1)) < 0)
+		return rc;
 	sc->run[sc->nrun++] = *e;
 	return 0;
 }
@@ -1708,10 +1667,9 @@ start_job(struct mls_local_sched *sc, const char *id, const json_t *q,
 	char *qf = NULL, *rf = NULL, **env = NULL;
 	char *argv[] = { "/bin/sh", sc->wrapper, NULL, NULL, NULL };
 	const char *store = mls_record_str(q, "store");
-	posix_spawnattr_t attr;
-	sigset_t none, dfl;
+	struct mls_child c = MLS_CHILD_INIT;
 	pid_t pid;
-	int rc, err;
+	int rc;
 	const char *how = mls_record_str(q, "exec");
 	json_t *run = NULL;
 	enum mode mode = MODE_WRAPPER;
@@ -1767,26 +1725,14 @@ start_job(struct mls_local_sched *sc, const char *id, const json_t *q,
 		}
 	} else {
 		/* its own session, default signals, nothing blocked */
-		posix_spawnattr_init(&attr);
-		sigemptyset(&none);
-		sigemptyset(&dfl);
-		sigaddset(&dfl, SIGCHLD);
-		sigaddset(&dfl, SIGTERM);
-		sigaddset(&dfl, SIGINT);
-		sigaddset(&dfl, SIGHUP);
-		sigaddset(&dfl, SIGPIPE);
-		posix_spawnattr_setsigmask(&attr, &none);
-		posix_spawnattr_setsigdefault(&attr, &dfl);
-		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID |
-		    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-		err = posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, env);
-		posix_spawnattr_destroy(&attr);
-		if (err != 0) {
-			errno = err;
-			rc = mls_error_set_errno(MLS_ERR, "start the job "
-			    "wrapper");
+		c.argv = argv;
+		c.env = env;
+		c.flags = MLS_CHILD_SETSID | MLS_CHILD_RESET_SIGNALS;
+		if ((rc = mls_child_start(&c)) < 0) {
+			(void)mls_error_prefix("start the job wrapper");
 			goto fail;
 		}
+		pid = c.pid;	/* reaped with the others: no finish */
 	}
 	rc = job_started(sc, id, q, cpus, gpus, mode, pid, run);
 	goto out;
@@ -1888,7 +1834,7 @@ static int
 list_queue(struct mls_local_sched *sc, char ***out, size_t *n)
 {
 	struct dirent *de;
-	char **v = NULL, **t;
+	char **v = NULL;
 	size_t len, cap = 0, k = 0;
 	DIR *d;
 
@@ -1904,12 +1850,8 @@ list_queue(struct mls_local_sched *sc, char ***out, size_t *n)
 		if (de->d_name[0] == '.' || len <= 5 ||
 		    strcmp(de->d_name + len - 5, ".json") != 0)
 			continue;
-		if (k == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((t = realloc(v, cap * sizeof(*v))) == NULL)
-				goto nomem;
-			v = t;
-		}
+		if (MLS_GROW(v, cap, k + 1) < 0)
+			goto nomem;
 		if ((v[k] = strndup(de->d_name, len - 5)) == NULL)
 			goto nomem;
 		k++;

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -702,6 +703,63 @@ test_budget_parallel(void)
 	    "budget: counts");
 	if (!order || W.max_inflight != 3)
 		dump_events();
+	json_decref(rec);
+	json_decref(spec);
+}
+
+/*
+ * Trial ids are "j-" + 10 characters of the time in ms + 8 of a hash of the
+ * campaign id + 8 of the number, in lowercase Crockford base32: a resumed
+ * driver finds its old trials in the store by them, so they must never
+ * change.  Encoded here as the first driver did, not with mls_id.
+ */
+static const char old_alpha[] = "0123456789abcdefghjkmnpqrstvwxyz";
+
+static void
+old_b32(char *out, unsigned long long v, int n)
+{
+	for (int i = 0; i < n; i++)
+		out[i] = old_alpha[(v >> (5 * (n - 1 - i))) & 31];
+	out[n] = '\0';
+}
+
+static void
+test_trial_ids(void)
+{
+	struct spec_args a = { .id = "c-ids", .parallel = 1, .trials = 3 };
+	json_t *spec = make_spec(&a), *rec = NULL;
+	unsigned long long t0, t1, ms;
+	char want[16], tag[16];
+	const char *id, *p;
+	int good = 1;
+
+	world_reset();
+	t0 = (unsigned long long)time(NULL) * 1000;
+	ok(run(spec, 0, 0, NULL, &rec) == 0 && W.n == 3, "ids: the campaign "
+	    "runs 3 trials");
+	t1 = ((unsigned long long)time(NULL) + 1) * 1000;
+	/* sha256("c-ids"), its first 40 bits, in base32 */
+	old_b32(tag, 0x83f955b44cULL, 8);
+	ok(strcmp(tag, "gfwnbd2c") == 0, "ids: the campaign's tag (%s)", tag);
+	for (size_t i = 0; i < W.n; i++) {
+		id = W.jobs[i].id;
+		old_b32(want, (unsigned long long)W.jobs[i].number, 8);
+		ms = 0;
+		for (int k = 2; strlen(id) == 28 && k < 12; k++) {
+			if ((p = strchr(old_alpha, id[k])) == NULL || *p == '\0')
+				ms = 0;	/* not the alphabet: out of range */
+			else
+				ms = ms << 5 | (unsigned long long)(p - old_alpha);
+		}
+		if (strlen(id) != 28 || strncmp(id, "j-", 2) != 0 ||
+		    strncmp(id + 12, tag, 8) != 0 ||
+		    strcmp(id + 20, want) != 0 || ms < t0 || ms > t1) {
+			printf("# trial %ld: id '%s'\n", W.jobs[i].number, id);
+			good = 0;
+		}
+	}
+	ok(good, "ids: j-, the time, the campaign's tag and the number, as "
+	    "the first driver wrote them");
 	json_decref(rec);
 	json_decref(spec);
 }
@@ -1428,6 +1486,7 @@ main(void)
 	world_reset();
 
 	test_budget_parallel();
+	test_trial_ids();
 	test_objective_reduce();
 	test_objective_regex();
 	test_failed_trial();

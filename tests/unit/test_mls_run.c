@@ -293,6 +293,113 @@ test_reset_signals(void)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+/* The program apart from argv[0]; a file with no #! line run by sh. */
+static void
+test_file_and_sh_fallback(void)
+{
+	char dir[] = "/tmp/test_mls_run.XXXXXX", script[64], *oldpath, *p;
+	char *named[] = { "my-name", "-c", "echo \"$0\"", NULL };
+	char *byslash[] = { script, "x", NULL };
+	char *byname[] = { "noshebang", "y", NULL };
+	char *relative[] = { "./noshebang", "w", NULL };
+	char envpath[96], *env[] = { envpath, NULL };
+	struct mls_child c = MLS_CHILD_INIT;
+	struct mls_buf out = MLS_BUF_INIT, path = MLS_BUF_INIT;
+	int fd;
+
+	c.file = "/bin/sh";
+	c.argv = named;
+	ok(mls_child_capture(&c, NULL, 0, &out, NULL, 0) == 0 &&
+	    strcmp(out.buf, "my-name\n") == 0,
+	    "file: /bin/sh runs, with argv[0] as given");
+	mls_buf_reset(&out);
+
+	ok(mkdtemp(dir) != NULL, "fallback: a dir");
+	snprintf(script, sizeof(script), "%s/noshebang", dir);
+	snprintf(envpath, sizeof(envpath), "PATH=/nonexistent:%s", dir);
+	fd = open(script, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+	ok(fd >= 0 && write(fd, "echo \"script:$1\"\n", 17) == 17 &&
+	    close(fd) == 0, "fallback: an executable script with no #! line");
+
+	c = (struct mls_child)MLS_CHILD_INIT;
+	c.argv = byslash;
+	ok(mls_child_start(&c) == MLS_EIO && c.exit_code == 126 &&
+	    has_prefix(mls_error_last(), "cannot execute '"),
+	    "fallback: not asked for, it cannot be executed");
+
+	c = (struct mls_child)MLS_CHILD_INIT;
+	c.argv = byslash;
+	c.flags = MLS_CHILD_SH_FALLBACK;
+	ok(mls_child_capture(&c, NULL, 0, &out, NULL, 0) == 0 &&
+	    c.exit_code == 0 && strcmp(out.buf, "script:x\n") == 0,
+	    "fallback: a path is run by sh with its arguments");
+	mls_buf_reset(&out);
+
+	c = (struct mls_child)MLS_CHILD_INIT;
+	c.argv = byname;
+	c.env = env;
+	c.flags = MLS_CHILD_SH_FALLBACK;
+	ok(mls_child_capture(&c, NULL, 0, &out, NULL, 0) == 0 &&
+	    strcmp(out.buf, "script:y\n") == 0,
+	    "fallback: a name found on the child's PATH");
+	mls_buf_reset(&out);
+
+	c = (struct mls_child)MLS_CHILD_INIT;
+	c.argv = relative;
+	c.env = env;
+	c.dir = dir;
+	c.flags = MLS_CHILD_SH_FALLBACK;
+	ok(mls_child_capture(&c, NULL, 0, &out, NULL, 0) == 0 &&
+	    strcmp(out.buf, "script:w\n") == 0,
+	    "fallback: a relative path from the child's dir");
+	mls_buf_reset(&out);
+
+	/* a name posix_spawnp found on our PATH */
+	oldpath = strdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+	mls_buf_addf(&path, "%s:%s", dir, oldpath);
+	setenv("PATH", path.buf, 1);
+	byname[1] = "z";
+	c = (struct mls_child)MLS_CHILD_INIT;
+	c.argv = byname;
+	c.flags = MLS_CHILD_SH_FALLBACK;
+	ok(mls_child_capture(&c, NULL, 0, &out, NULL, 0) == 0 &&
+	    strcmp(out.buf, "script:z\n") == 0,
+	    "fallback: a name found on our PATH");
+	setenv("PATH", oldpath, 1);
+	free(oldpath);
+	mls_buf_release(&path);
+	mls_buf_release(&out);
+
+	/* where: absolute entries remembered, relative ones looked at again */
+	ok(mls_run_which("noshebang", envpath + 5, NULL, &p) == 0 &&
+	    p != NULL && strcmp(p, script) == 0, "which: found on a PATH");
+	free(p);
+	ok(mls_run_which("noshebang", ":/nonexistent", dir, &p) == 0 &&
+	    p != NULL && strcmp(p, "./noshebang") == 0,
+	    "which: an empty entry is the dir, named as the entry is");
+	free(p);
+	unlink(script);
+	ok(mls_run_which("noshebang", envpath + 5, NULL, &p) == 0 &&
+	    p != NULL && strcmp(p, script) == 0,
+	    "which: remembered for a while, as a shell's hash table");
+	free(p);
+	ok(mls_run_which("noshebang", ":/nonexistent", dir, &p) == 0 &&
+	    p == NULL, "which: a relative entry is looked at every time");
+	ok(mls_run_which("sh", NULL, NULL, &p) == 0 && p != NULL &&
+	    has_prefix(p, "/") && strcmp(p + strlen(p) - 3, "/sh") == 0,
+	    "which: no PATH is " MLS_RUN_DEFAULT_PATH);
+	free(p);
+
+	c = (struct mls_child)MLS_CHILD_INIT;
+	c.argv = byname;
+	c.env = env;
+	c.dir = "/nonexistent-dir-xyz";
+	ok(mls_child_start(&c) == MLS_ENOTFOUND && c.exit_code == -1 &&
+	    strstr(mls_error_last(), "/nonexistent-dir-xyz") != NULL,
+	    "exec failure: a missing directory, with a PATH of the child's");
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -306,5 +413,6 @@ main(void)
 	test_dir_env_fds();
 	test_session();
 	test_reset_signals();
+	test_file_and_sh_fallback();
 	return done_testing();
 }
