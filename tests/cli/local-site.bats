@@ -72,9 +72,17 @@ PY
 }
 
 @test "fake GPUs are handed out one per job through CUDA_VISIBLE_DEVICES" {
-	export MLS_LOCAL_GPUS=2
+	export MLS_LOCAL_GPUS=2 T="$BATS_TEST_TMPDIR/gpus"
+	mkdir "$T"
+	# each job holds its GPU until both have started: if the second got the
+	# first one's GPU it could start only after the first ended
 	for i in 1 2; do
-		mls-submit --gpus 1 -- sh -c 'printf %s "$CUDA_VISIBLE_DEVICES"; sleep 0.5'
+		mls-submit --gpus 1 -- sh -c 'printf %s "$CUDA_VISIBLE_DEVICES"
+			touch "$T/gpu$CUDA_VISIBLE_DEVICES"
+			for i in $(seq 100); do
+				[ "$(ls "$T" | grep -c "^gpu")" -ge 2 ] && break
+				sleep 0.1
+			done'
 	done >jobs
 	run -0 timeout 30 mls-status --wait <jobs
 	got=$(for id in $(json_get id <jobs); do cat "$STORE/jobs/$id/stdout"; echo; done | sort | tr '\n' ' ')
@@ -214,17 +222,20 @@ PY
 }
 
 @test "the queue is first come, first served, campaigns included" {
-	export MLS_LOCAL_CPUS=1
+	export MLS_LOCAL_CPUS=1 GO="$BATS_TEST_TMPDIR/go"
 	mls-search --trials 4 --parallel 2 -p x=uniform:0:1 --format jsonl \
-		--metric-regex 'loss=([0-9.]+)' -- sh -c 'sleep 0.6; echo loss=0.5' \
+		--metric-regex 'loss=([0-9.]+)' \
+		-- sh -c 'while [ ! -e "$GO" ]; do sleep 0.05; done; echo loss=0.5' \
 		</dev/null >camp.jsonl 2>/dev/null &
 	pid=$!
-	for i in $(seq 100); do
+	for i in $(seq 600); do
 		[ -n "$(ls "$MLS_DATA_HOME/local/running" 2>/dev/null)" ] && break
 		sleep 0.05
 	done
 	run -0 mls-submit -- true </dev/null
 	x=$(json_get id <<<"$output")
+	# trials end only once the job is queued, so trial 2 is sent after it
+	touch "$GO"
 	wait "$pid"
 	run -0 timeout 30 mls-status --wait "$x"
 	xs=$(json_get started <<<"$output")

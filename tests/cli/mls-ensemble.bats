@@ -186,7 +186,11 @@ CMD=(sh member.sh {member} {seed} {attempt})
 	mls-ensemble --members 8 --retries 1 --parallel 3 --format jsonl \
 		-- "${CMD[@]}" </dev/null >/dev/null 2>&1 &
 	pid=$!
-	sleep 1
+	# kill it once it has sent a member, however slow the machine
+	for i in $(seq 600); do
+		grep -qs '"ev":"submitted"' "$MLS_DATA_HOME"/campaigns/*/journal.jsonl && break
+		sleep 0.05
+	done
 	kill -9 "$pid"; wait "$pid" || true
 	id=$(ls "$MLS_DATA_HOME/campaigns")
 	for delay in 0.8 0.3 1.2; do
