@@ -28,7 +28,7 @@
 #include "mls_registry.h"
 
 static const char synopsis[] =
-    "usage: mls-ensemble [-qv] [--cancel-on-exit] [--detach] [--cpus N]\n"
+    "usage: mls-ensemble [-nqv] [--cancel-on-exit] [--detach] [--cpus N]\n"
     "                    [-e KEY=VALUE] [--folds K] [--format FMT] [--from CAMPAIGN]\n"
     "                    [--gpus N] [--image TAG] [--members N] [--mem SIZE]\n"
     "                    [--name NAME] [--objective METRIC[:min|max]] [--parallel P]\n"

@@ -27,7 +27,7 @@
 #include "mls_space.h"
 
 static const char synopsis[] =
-    "usage: mls-search [-qv] [--ask-tell] [--cancel-on-exit] [--detach] [--independent]\n"
+    "usage: mls-search [-nqv] [--ask-tell] [--cancel-on-exit] [--detach] [--independent]\n"
     "                  [--multivariate] [--algorithm ALG] [--cpus N] [-e KEY=VALUE]\n"
     "                  [--format FMT] [--gpus N] [--image TAG] [--max-failures N] [--mem SIZE]\n"
     "                  [--metric-regex REGEX] [--name NAME] [--objective METRIC[:min|max]]\n"

@@ -28,12 +28,12 @@
 static const char synopsis[] =
     "usage: mls-submit [-nqvw] [--array N] [--cpus N] [-e KEY=VALUE] [--format FMT]\n"
     "                  [--gpus N] [--image TAG] [--mem SIZE] [--name NAME]\n"
-    "                  [-p KEY=VALUE] [-s SITE] [--sandbox ID] [--time DURATION]\n"
-    "                  [--timeout DURATION] [--] COMMAND [ARG ...]\n";
+    "                  [--no-input] [-p KEY=VALUE] [-s SITE] [--sandbox ID]\n"
+    "                  [--time DURATION] [--timeout DURATION] [--] COMMAND [ARG ...]\n";
 
 enum {
 	OPT_ARRAY = 0x100, OPT_CPUS, OPT_GPUS, OPT_MEM, OPT_TIME, OPT_IMAGE,
-	OPT_NAME, OPT_SANDBOX, OPT_TIMEOUT,
+	OPT_NAME, OPT_NO_INPUT, OPT_SANDBOX, OPT_TIMEOUT,
 };
 
 struct opts {
@@ -48,6 +48,7 @@ struct opts {
 	double		 timeout;
 	int		 wait;
 	int		 dry_run;
+	int		 no_input;
 	enum cli_format	 fmt;
 	json_t		*params;
 	json_t		*env;
@@ -79,6 +80,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 		{ "image", required_argument, NULL, OPT_IMAGE },
 		{ "mem", required_argument, NULL, OPT_MEM },
 		{ "name", required_argument, NULL, OPT_NAME },
+		{ "no-input", no_argument, NULL, OPT_NO_INPUT },
 		{ "param", required_argument, NULL, 'p' },
 		{ "sandbox", required_argument, NULL, OPT_SANDBOX },
 		{ "time", required_argument, NULL, OPT_TIME },
@@ -105,6 +107,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 		case OPT_GPUS: o->gpus = parse_count("--gpus", optarg, 0); break;
 		case OPT_IMAGE: o->image = optarg; break;
 		case OPT_NAME: o->name = optarg; break;
+		case OPT_NO_INPUT: o->no_input = 1; break;
 		case OPT_SANDBOX: o->sandbox = optarg; break;
 		case OPT_MEM: o->mem_mb = cli_opt_mem_mb(synopsis, "--mem", optarg); break;
 		case OPT_TIME:
@@ -176,7 +179,7 @@ main(int argc, char *argv[])
 
 	/* Records on stdin: sandbox records and params records. */
 	plist = json_array();
-	if (cli_stdin_has_input() && o.sandbox == NULL) {
+	if (o.sandbox == NULL && !o.no_input && cli_stdin_records()) {
 		mls_jsonl_reader_init(&in, stdin, "<stdin>");
 		while ((more = mls_jsonl_read(&in, &rec)) > 0) {
 			const char *kind = mls_record_kind(rec);
@@ -188,14 +191,14 @@ main(int argc, char *argv[])
 				json_array_append_new(plist, params_of(rec));
 				json_decref(rec);
 			} else {
-				errx(EX_DATAERR, "<stdin>:%lu: %s record: mls-submit "
-				    "reads sandbox and params records", in.lineno,
-				    kind ? kind : "untyped");
+				cli_stdin_die(mls_error_set(MLS_EINPUT, "<stdin>:%lu: "
+				    "%s record: mls-submit reads sandbox and params "
+				    "records", in.lineno, kind ? kind : "untyped"));
 			}
 			rec = NULL;
 		}
 		if (more < 0)
-			errx(cli_exit_code(more), "%s", mls_error_last());
+			cli_stdin_die(more);
 		mls_jsonl_reader_release(&in);
 	}
 
