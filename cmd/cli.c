@@ -97,6 +97,15 @@ cli_usage(FILE *fp, const char *synopsis, int status)
 	exit(status);
 }
 
+void
+cli_help(const char *synopsis, const char *help)
+{
+	fputs(synopsis, stdout);
+	putchar('\n');
+	fputs(help, stdout);
+	exit(cli_close_stdout() == 0 ? EX_OK : EX_IOERR);
+}
+
 enum cli_format
 cli_parse_format(const char *s)
 {

@@ -49,8 +49,17 @@ int	 cli_close_stdout(void);
 int	 cli_color(FILE *fp);
 /* Progress on stderr allowed (a terminal and not -q). */
 int	 cli_progress(void);
-/* Print a usage message to fp (synopsis lines) and exit with status. */
+/*
+ * Print a usage message to fp (synopsis lines) and exit with status; on
+ * stderr it ends with "Try 'PROG --help'", for a usage error (64).
+ */
 void	 cli_usage(FILE *fp, const char *synopsis, int status)
+	    __attribute__((noreturn));
+/*
+ * -h/--help: the synopsis, a blank line and help (what the tool does, its
+ * options grouped, two examples) on stdout; exit 0 (74 when stdout fails).
+ */
+void	 cli_help(const char *synopsis, const char *help)
 	    __attribute__((noreturn));
 
 /*
@@ -172,6 +181,7 @@ struct mls_pruner;
 struct cli_front_tool {
 	const char	*prog;		/* "mls-search" */
 	const char	*synopsis;
+	const char	*help;		/* what --help prints after the synopsis */
 	int		 kind;		/* enum mls_cspec_kind */
 	const char	*shortopts;	/* its own short options ("p:"), or "" */
 	/*

@@ -138,7 +138,7 @@ parse_options(struct cli_front *f, int argc, char *argv[])
 	snprintf(shortopts, sizeof(shortopts), "+e:hnqs:vV%s", t->shortopts);
 	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
 		switch (c) {
-		case 'h': cli_usage(stdout, syn, EX_OK);
+		case 'h': cli_help(syn, t->help);
 		case 'V': cli_version();
 		case 's': f->sites = optarg; break;
 		case CLI_OPT_FORMAT: f->fmt = cli_parse_format(optarg); break;

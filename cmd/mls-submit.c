@@ -31,6 +31,47 @@ static const char synopsis[] =
     "                  [--no-input] [-p KEY=VALUE] [-s SITE] [--sandbox ID]\n"
     "                  [--time DURATION] [--timeout DURATION] [--] COMMAND [ARG ...]\n";
 
+/* What --help prints after the synopsis; mls-submit(1) is the reference. */
+static const char help[] =
+    "Submit COMMAND as one job, an array, or one job per params record on stdin.\n"
+    "\n"
+    "What runs:\n"
+    "  -p, --param KEY=VALUE   set parameter KEY, {KEY} in COMMAND (repeatable)\n"
+    "      --array N           submit N jobs, whose params get index 0 to N-1\n"
+    "  -e, --env KEY=VALUE     set an environment variable for COMMAND (repeatable)\n"
+    "      --sandbox ID        run this sandbox from the store; stdin is not read\n"
+    "      --no-input          never read stdin (read only when it starts with '{')\n"
+    "      --image TAG         run in the container image TAG (none: no container)\n"
+    "      --name NAME         give the jobs the name NAME\n"
+    "\n"
+    "Where, and with what:\n"
+    "  -s, --site SITE         submit to SITE (default $MLS_SITE, the config, local)\n"
+    "      --cpus N            CPU slots per job (default 1)\n"
+    "      --gpus N            GPUs per job (default 0)\n"
+    "      --mem SIZE          memory per job, e.g. 512M or 4G (bare number: MiB)\n"
+    "      --time DURATION     wall-clock limit per job, e.g. 90s, 15m, 2h, 1h30m\n"
+    "\n"
+    "Waiting:\n"
+    "  -w, --wait              wait until every job has ended; exit 1 if one failed\n"
+    "      --timeout DURATION  with --wait, stop waiting after DURATION (exit 124)\n"
+    "      --cancel-on-exit    with --wait, cancel the jobs when interrupted\n"
+    "\n"
+    "Output:\n"
+    "  -n, --dry-run           write the job records, submit nothing\n"
+    "      --format FMT        table, json, jsonl or auto (a table on a terminal)\n"
+    "  -q, --quiet             print no progress and no informational messages\n"
+    "  -v, --verbose           print debugging messages on stderr; repeat for more\n"
+    "\n"
+    "General:\n"
+    "  -h, --help              print this help and exit\n"
+    "  -V, --version           print the version and exit\n"
+    "\n"
+    "Examples:\n"
+    "  $ mls-ship | mls-submit --wait -- sh train.sh\n"
+    "  $ mls-submit --array 10 --gpus 2 -- python train.py --seed {index}\n"
+    "\n"
+    "See mls-submit(1) for the details and the exit statuses.\n";
+
 enum {
 	OPT_ARRAY = 0x100, OPT_CPUS, OPT_GPUS, OPT_MEM, OPT_TIME, OPT_IMAGE,
 	OPT_NAME, OPT_NO_INPUT, OPT_SANDBOX, OPT_TIMEOUT,
@@ -92,7 +133,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 
 	while ((c = getopt_long(argc, argv, "+e:hnp:qs:vVw", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'h': cli_usage(stdout, synopsis, EX_OK);
+		case 'h': cli_help(synopsis, help);
 		case 'V': cli_version();
 		case 's': o->site = optarg; break;
 		case CLI_OPT_FORMAT: o->fmt = cli_parse_format(optarg); break;
