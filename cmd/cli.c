@@ -462,7 +462,7 @@ cli_stdin_records(void)
 	int rc;
 
 	if ((rc = mls_input_peek(STDIN_FILENO, &what)) < 0)
-		errx(EX_IOERR, "%s", mls_error_last());
+		errx(EX_IOERR, "stdin: %s", mls_error_last());
 	if (what == MLS_INPUT_UNKNOWN)	/* no way to peek: read, as before */
 		return cli_stdin_has_input();
 	return what == MLS_INPUT_RECORDS;

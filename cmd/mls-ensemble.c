@@ -62,7 +62,7 @@ static const char help[] =
     "  -s, --site SITE[:CAP][,...]\n"
     "                          the sites, each with at most CAP members\n"
     "      --sandbox ID        run this sandbox from the store\n"
-    "  -n, --no-input          never read stdin (read only when it starts with '{')\n"
+    "  -n, --no-input          leave stdin alone even when it starts with '{'\n"
     "  -e, --env KEY=VALUE     set an environment variable for every member\n"
     "      --image TAG         run the members in the container image TAG\n"
     "      --name NAME         give the member jobs the name NAME\n"

@@ -73,7 +73,7 @@ static const char help[] =
     "  -s, --site SITE[:CAP][,...]\n"
     "                          the sites, each with at most CAP trials\n"
     "      --sandbox ID        run this sandbox from the store\n"
-    "  -n, --no-input          never read stdin (read only when it starts with '{')\n"
+    "  -n, --no-input          leave stdin alone even when it starts with '{'\n"
     "  -e, --env KEY=VALUE     set an environment variable for every trial\n"
     "      --image TAG         run the trials in the container image TAG\n"
     "      --name NAME         give the trial jobs the name NAME\n"

@@ -40,7 +40,7 @@ static const char help[] =
     "      --array N           submit N jobs, whose params get index 0 to N-1\n"
     "  -e, --env KEY=VALUE     set an environment variable for COMMAND (repeatable)\n"
     "      --sandbox ID        run this sandbox from the store; stdin is not read\n"
-    "      --no-input          never read stdin (read only when it starts with '{')\n"
+    "      --no-input          leave stdin alone even when it starts with '{'\n"
     "      --image TAG         run in the container image TAG (none: no container)\n"
     "      --name NAME         give the jobs the name NAME\n"
     "\n"

@@ -59,12 +59,12 @@ peek_file(int fd, enum mls_input *what)
 	int c;
 
 	if ((off = lseek(fd, 0, SEEK_CUR)) == -1)
-		return mls_error_set_errno(MLS_EIO, "stdin: lseek");
+		return mls_error_set_errno(MLS_EIO, "peek: lseek");
 	for (;;) {
 		if ((n = pread(fd, buf, sizeof(buf), off)) == -1) {
 			if (errno == EINTR)
 				continue;
-			return mls_error_set_errno(MLS_EIO, "stdin: read");
+			return mls_error_set_errno(MLS_EIO, "peek: read");
 		}
 		if (n == 0) {
 			*what = MLS_INPUT_EMPTY;
@@ -139,10 +139,10 @@ peek_stream(int fd, peek_fn peek, int tee_r, int tee_w, enum mls_input *what)
 				pfd.events = POLLIN;
 				if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
 					return mls_error_set_errno(MLS_EIO,
-					    "stdin: poll");
+					    "peek: poll");
 				continue;
 			}
-			return mls_error_set_errno(MLS_EIO, "stdin: peek");
+			return mls_error_set_errno(MLS_EIO, "peek");
 		}
 		if (n == 0) {
 			*what = MLS_INPUT_EMPTY;
@@ -165,7 +165,7 @@ peek_stream(int fd, peek_fn peek, int tee_r, int tee_w, enum mls_input *what)
 			pfd.events = POLLIN;
 			pfd.revents = 0;
 			if (poll(&pfd, 1, 0) == -1 && errno != EINTR)
-				return mls_error_set_errno(MLS_EIO, "stdin: poll");
+				return mls_error_set_errno(MLS_EIO, "peek: poll");
 			if (pfd.revents & (POLLHUP | POLLERR))
 				hup = 1;
 			else
@@ -186,7 +186,7 @@ mls_input_peek(int fd, enum mls_input *what)
 			*what = MLS_INPUT_NONE;
 			return 0;
 		}
-		return mls_error_set_errno(MLS_EIO, "stdin: fstat");
+		return mls_error_set_errno(MLS_EIO, "peek: fstat");
 	}
 	if (S_ISREG(sb.st_mode))
 		return peek_file(fd, what);
