@@ -18,6 +18,7 @@
 #include "mls_buf.h"
 #include "mls_config.h"
 #include "mls_error.h"
+#include "mls_input.h"
 #include "mls_log.h"
 #include "mls_record.h"
 #include "mls_time.h"
@@ -94,6 +95,15 @@ cli_usage(FILE *fp, const char *synopsis, int status)
 		fprintf(fp, "Try '%s --help' for more information.\n",
 		    program_invocation_short_name);
 	exit(status);
+}
+
+void
+cli_help(const char *synopsis, const char *help)
+{
+	fputs(synopsis, stdout);
+	putchar('\n');
+	fputs(help, stdout);
+	exit(cli_close_stdout() == 0 ? EX_OK : EX_IOERR);
 }
 
 enum cli_format
@@ -445,6 +455,27 @@ cli_stdin_has_input(void)
 	return S_ISFIFO(sb.st_mode) || S_ISREG(sb.st_mode) || S_ISSOCK(sb.st_mode);
 }
 
+int
+cli_stdin_records(void)
+{
+	enum mls_input what;
+	int rc;
+
+	if ((rc = mls_input_peek(STDIN_FILENO, &what)) < 0)
+		errx(EX_IOERR, "stdin: %s", mls_error_last());
+	if (what == MLS_INPUT_UNKNOWN)	/* no way to peek: read, as before */
+		return cli_stdin_has_input();
+	return what == MLS_INPUT_RECORDS;
+}
+
+void
+cli_stdin_die(int rc)
+{
+	warnx("%s", mls_error_last());
+	errx(cli_exit_code(rc), "stdin was read because it starts with '{'; "
+	    "use --no-input to leave it alone");
+}
+
 long
 cli_opt_count(const char *synopsis, const char *opt, const char *s, long min)
 {
@@ -588,7 +619,7 @@ cli_read_stdin_sandbox(void)
 	json_t *rec = NULL, *sb = NULL;
 	int more;
 
-	if (!cli_stdin_has_input())
+	if (!cli_stdin_records())
 		return NULL;
 	mls_jsonl_reader_init(&in, stdin, "<stdin>");
 	while ((more = mls_jsonl_read(&in, &rec)) > 0) {
@@ -601,7 +632,7 @@ cli_read_stdin_sandbox(void)
 		}
 	}
 	if (more < 0)
-		errx(cli_exit_code(more), "%s", mls_error_last());
+		cli_stdin_die(more);
 	mls_jsonl_reader_release(&in);
 	return sb;
 }

@@ -49,8 +49,17 @@ int	 cli_close_stdout(void);
 int	 cli_color(FILE *fp);
 /* Progress on stderr allowed (a terminal and not -q). */
 int	 cli_progress(void);
-/* Print a usage message to fp (synopsis lines) and exit with status. */
+/*
+ * Print a usage message to fp (synopsis lines) and exit with status; on
+ * stderr it ends with "Try 'PROG --help'", for a usage error (64).
+ */
 void	 cli_usage(FILE *fp, const char *synopsis, int status)
+	    __attribute__((noreturn));
+/*
+ * -h/--help: the synopsis, a blank line and help (what the tool does, its
+ * options grouped, two examples) on stdout; exit 0 (74 when stdout fails).
+ */
+void	 cli_help(const char *synopsis, const char *help)
 	    __attribute__((noreturn));
 
 /*
@@ -108,6 +117,21 @@ int	 cli_jobs_status(const json_t *jobs);
  */
 int	 cli_stdin_has_input(void);
 /*
+ * Does stdin hold records for a tool that reads them only when they are
+ * there (mls-submit, mls-search, mls-ensemble)?  Its first bytes are
+ * looked at without being consumed (lib/mls_input.h): 1 when the first
+ * byte after blanks is '{'.  A terminal, /dev/null, an empty pipe or file,
+ * and anything else, such as the rest of a script fed to bash or the input
+ * of a while-read loop, give 0 and are left for their owner.  Exits 74
+ * when stdin cannot be looked at.
+ */
+int	 cli_stdin_records(void);
+/*
+ * After an error in records read from stdin: warn with the library's
+ * message, say why stdin was read, and exit with rc's status.
+ */
+void	 cli_stdin_die(int rc) __attribute__((noreturn));
+/*
  * Option values shared by the tools.  On a bad value each one prints
  * "OPT: 'VALUE' is not ..." and the synopsis on stderr, and exits 64.
  */
@@ -130,7 +154,7 @@ json_t	*cli_opt_sites(const char *synopsis, const char *list);
  * diagnostics to DATA/campaigns/ID/driver.log, and returns.
  */
 void	 cli_detach(const struct mls_config *cfg, const char *id);
-/* The last sandbox record on stdin (a pipe or file), or NULL (new ref). */
+/* The last sandbox record on stdin when it holds records, or NULL (new ref). */
 json_t	*cli_read_stdin_sandbox(void);
 /* SIGINT, SIGTERM and SIGHUP set cli_stop (for a journalled, clean end). */
 extern volatile sig_atomic_t cli_stop;
@@ -157,6 +181,7 @@ struct mls_pruner;
 struct cli_front_tool {
 	const char	*prog;		/* "mls-search" */
 	const char	*synopsis;
+	const char	*help;		/* what --help prints after the synopsis */
 	int		 kind;		/* enum mls_cspec_kind */
 	const char	*shortopts;	/* its own short options ("p:"), or "" */
 	/*
@@ -200,6 +225,7 @@ struct cli_front {
 	void		*arg;		/* the tool's own state */
 	/* the options both tools have */
 	int		 cancel_on_exit, detach, have_seed;
+	int		 no_input;	/* -n: never read stdin */
 	const char	*image, *name, *objective, *resume, *sandbox, *sites;
 	long		 cpus, gpus, parallel;
 	long		 trials;	/* raised on --resume when > 0 */

@@ -45,6 +45,7 @@ static const struct option shared_longopts[] = {
 	{ "image", required_argument, NULL, OPT_IMAGE },
 	{ "mem", required_argument, NULL, OPT_MEM },
 	{ "name", required_argument, NULL, OPT_NAME },
+	{ "no-input", no_argument, NULL, 'n' },
 	{ "objective", required_argument, NULL, OPT_OBJECTIVE },
 	{ "parallel", required_argument, NULL, OPT_PARALLEL },
 	{ "resume", required_argument, NULL, OPT_RESUME },
@@ -134,10 +135,10 @@ parse_options(struct cli_front *f, int argc, char *argv[])
 		lo[n].val = CLI_FRONT_OPT + (int)(n - NSHARED);
 		n++;
 	}
-	snprintf(shortopts, sizeof(shortopts), "+e:hqs:vV%s", t->shortopts);
+	snprintf(shortopts, sizeof(shortopts), "+e:hnqs:vV%s", t->shortopts);
 	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
 		switch (c) {
-		case 'h': cli_usage(stdout, syn, EX_OK);
+		case 'h': cli_help(syn, t->help);
 		case 'V': cli_version();
 		case 's': f->sites = optarg; break;
 		case CLI_OPT_FORMAT: f->fmt = cli_parse_format(optarg); break;
@@ -147,6 +148,7 @@ parse_options(struct cli_front *f, int argc, char *argv[])
 		case OPT_CANCEL_ON_EXIT: f->cancel_on_exit = 1; break;
 		case OPT_CPUS: f->cpus = cli_opt_count(syn, "--cpus", optarg, 1); break;
 		case OPT_DETACH: f->detach = 1; break;
+		case 'n': f->no_input = 1; break;
 		case OPT_GPUS: f->gpus = cli_opt_count(syn, "--gpus", optarg, 0); break;
 		case OPT_IMAGE: f->image = optarg; break;
 		case OPT_MEM: f->mem_mb = cli_opt_mem_mb(syn, "--mem", optarg); break;
@@ -269,7 +271,7 @@ set_sandbox(struct cli_front *f, struct mls_store *st)
 			err(EX_SOFTWARE, "strdup");
 		if (image == NULL)
 			image = f->src_image;
-	} else if ((sb = cli_read_stdin_sandbox()) != NULL) {
+	} else if (!f->no_input && (sb = cli_read_stdin_sandbox()) != NULL) {
 		if ((rc = mls_sandbox_resolve(st, mls_record_id(sb), &sbid)) < 0)
 			die_lib(rc, NULL);
 		if (image == NULL)

@@ -28,7 +28,7 @@
 #include "mls_registry.h"
 
 static const char synopsis[] =
-    "usage: mls-ensemble [-qv] [--cancel-on-exit] [--detach] [--cpus N]\n"
+    "usage: mls-ensemble [-nqv] [--cancel-on-exit] [--detach] [--cpus N]\n"
     "                    [-e KEY=VALUE] [--folds K] [--format FMT] [--from CAMPAIGN]\n"
     "                    [--gpus N] [--image TAG] [--members N] [--mem SIZE]\n"
     "                    [--name NAME] [--objective METRIC[:min|max]] [--parallel P]\n"
@@ -36,6 +36,60 @@ static const char synopsis[] =
     "                    [-s SITE[:CAP][,...]] [--sandbox ID] [--seed S]\n"
     "                    [--seed-param NAME] [--time DURATION] [--timeout DURATION]\n"
     "                    [--top K] [--] COMMAND [ARG ...]\n";
+
+/* What --help prints after the synopsis; mls-ensemble(1) is the reference. */
+static const char help[] =
+    "Train an ensemble of members of COMMAND with a quorum, retries and a summary.\n"
+    "\n"
+    "Members:\n"
+    "      --members N         the members, or with --from the seeds per config\n"
+    "      --from CAMPAIGN     the best configurations of CAMPAIGN (with --top)\n"
+    "      --top K             with --from, the K best trials\n"
+    "      --folds K           give member j the fold j modulo K (default 1)\n"
+    "      --seed S            the base of the members' seeds (default 0)\n"
+    "      --seed-param NAME   the name of the seed parameter (default seed)\n"
+    "\n"
+    "Success:\n"
+    "      --quorum FRACTION|COUNT\n"
+    "                          the members that must succeed\n"
+    "      --retries R         try a failed member up to R more times (default 0)\n"
+    "      --objective METRIC[:min|max]\n"
+    "                          require every member to report METRIC\n"
+    "      --timeout DURATION  start no new member after DURATION\n"
+    "      --parallel P        keep up to P members in flight (default 1)\n"
+    "\n"
+    "What runs, where:\n"
+    "  -s, --site SITE[:CAP][,...]\n"
+    "                          the sites, each with at most CAP members\n"
+    "      --sandbox ID        run this sandbox from the store\n"
+    "  -n, --no-input          leave stdin alone even when it starts with '{'\n"
+    "  -e, --env KEY=VALUE     set an environment variable for every member\n"
+    "      --image TAG         run the members in the container image TAG\n"
+    "      --name NAME         give the member jobs the name NAME\n"
+    "      --cpus N            CPU slots per member (default 1)\n"
+    "      --gpus N            GPUs per member (default 0)\n"
+    "      --mem SIZE          memory per member, e.g. 512M or 4G\n"
+    "      --time DURATION     wall-clock limit per member, e.g. 15m\n"
+    "\n"
+    "The ensemble:\n"
+    "      --resume ID         continue ensemble ID from its journal\n"
+    "      --detach            run in the background; print the ensemble id\n"
+    "      --cancel-on-exit    when interrupted, cancel the members in flight\n"
+    "\n"
+    "Output:\n"
+    "      --format FMT        table, json, jsonl or auto (a table on a terminal)\n"
+    "  -q, --quiet             print no progress and no informational messages\n"
+    "  -v, --verbose           print debugging messages on stderr; repeat for more\n"
+    "\n"
+    "General:\n"
+    "  -h, --help              print this help and exit\n"
+    "  -V, --version           print the version and exit\n"
+    "\n"
+    "Examples:\n"
+    "  $ mls-ensemble --members 20 --quorum 18 --retries 2 -- sh train.sh {seed}\n"
+    "  $ mls-ensemble --from c-01kx --top 3 --members 5\n"
+    "\n"
+    "See mls-ensemble(1) for the quorum, the records and the exit statuses.\n";
 
 /* Its own long options, in the order of their codes. */
 enum {
@@ -222,7 +276,7 @@ release(struct cli_front *f)
 }
 
 static const struct cli_front_tool tool = {
-	.prog = "mls-ensemble", .synopsis = synopsis, .kind = MLS_CSPEC_ENSEMBLE,
+	.prog = "mls-ensemble", .synopsis = synopsis, .help = help, .kind = MLS_CSPEC_ENSEMBLE,
 	.shortopts = "", .longopts = longopts,
 	.resume_conflict = "--resume takes the members, quorum and command from "
 	    "the ensemble's journal",

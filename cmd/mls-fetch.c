@@ -33,6 +33,35 @@ static const char synopsis[] =
     "usage: mls-fetch [-kqv] [--best K] [--format FMT] [-j N] [--no-extract]\n"
     "                 [-o DIR] [-s SITE] [ID ...]\n";
 
+/* What --help prints after the synopsis; mls-fetch(1) is the reference. */
+static const char help[] =
+    "Download the outputs, logs and metrics of jobs, verified against their digests.\n"
+    "\n"
+    "What:\n"
+    "      --best K            for a campaign or ensemble id, only its K best trials\n"
+    "  -k, --keep-going        report a job that cannot be fetched, go on\n"
+    "\n"
+    "Where and how:\n"
+    "  -o, --output DIR        put the files under DIR (default .)\n"
+    "      --no-extract        keep outputs.tar.zst as it is, do not unpack it\n"
+    "  -j, --jobs N            download up to N files at a time (default 4)\n"
+    "\n"
+    "Output:\n"
+    "      --format FMT        table, json, jsonl or auto (a table on a terminal)\n"
+    "  -q, --quiet             print no progress and no informational messages\n"
+    "  -v, --verbose           print debugging messages on stderr; repeat for more\n"
+    "\n"
+    "General:\n"
+    "  -s, --site SITE         ignored: each job comes from its own site's store\n"
+    "  -h, --help              print this help and exit\n"
+    "  -V, --version           print the version and exit\n"
+    "\n"
+    "Examples:\n"
+    "  $ mls-submit --wait -- sh train.sh | mls-fetch -o out/\n"
+    "  $ mls-fetch --best 5 --no-extract -o best/ c-01kxq4\n"
+    "\n"
+    "See mls-fetch(1) for the details and the exit statuses.\n";
+
 enum { OPT_BEST = 0x100, OPT_NO_EXTRACT };
 
 struct opts {
@@ -67,7 +96,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 
 	while ((c = getopt_long(argc, argv, "hj:ko:qs:vV", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'h': cli_usage(stdout, synopsis, EX_OK);
+		case 'h': cli_help(synopsis, help);
 		case 'V': cli_version();
 		case 's': break;	/* jobs carry their site */
 		case CLI_OPT_FORMAT: o->fmt = cli_parse_format(optarg); break;

@@ -27,15 +27,80 @@
 #include "mls_space.h"
 
 static const char synopsis[] =
-    "usage: mls-search [-qv] [--ask-tell] [--cancel-on-exit] [--detach] [--independent]\n"
-    "                  [--multivariate] [--algorithm ALG] [--cpus N] [-e KEY=VALUE]\n"
-    "                  [--format FMT] [--gpus N] [--image TAG] [--max-failures N] [--mem SIZE]\n"
-    "                  [--metric-regex REGEX] [--name NAME] [--objective METRIC[:min|max]]\n"
+    "usage: mls-search [-nqv] [--ask-tell] [--cancel-on-exit] [--detach]\n"
+    "                  [--independent] [--multivariate] [--algorithm ALG] [--cpus N]\n"
+    "                  [-e KEY=VALUE] [--format FMT] [--gpus N] [--image TAG]\n"
+    "                  [--max-failures N] [--mem SIZE] [--metric-regex REGEX]\n"
+    "                  [--name NAME] [--objective METRIC[:min|max]]\n"
     "                  [-p NAME=TYPE:ARGS] [--parallel P] [--prune median|asha]\n"
     "                  [--reduce last|best|mean] [--resume ID] [-s SITE[:CAP][,...]]\n"
     "                  [--sandbox ID] [--seed N] [--space FILE] [--startup N]\n"
     "                  [--time DURATION] [--timeout DURATION] [--trials N]\n"
     "                  [--] COMMAND [ARG ...]\n";
+
+/* What --help prints after the synopsis; mls-search(1) is the reference. */
+static const char help[] =
+    "Run a hyperparameter-optimisation campaign of COMMAND over a search space.\n"
+    "\n"
+    "Search space and sampler:\n"
+    "  -p, --param NAME=TYPE:ARGS\n"
+    "                          add a parameter, e.g. lr=loguniform:1e-5:1e-1\n"
+    "      --space FILE        read the search space from FILE\n"
+    "      --algorithm ALG     random, grid, sobol, tpe or exec:CMD (default tpe)\n"
+    "      --seed N            seed the sampler (default: drawn and journalled)\n"
+    "      --startup N         tpe: random trials before it models (default 10)\n"
+    "      --multivariate      tpe: model the parameters jointly (the default)\n"
+    "      --independent       tpe: model the parameters one by one\n"
+    "      --ask-tell          run no jobs: suggest on stdout, read results on stdin\n"
+    "\n"
+    "Objective:\n"
+    "      --objective METRIC[:min|max]\n"
+    "                          the metric to optimise (default loss:min)\n"
+    "      --reduce last|best|mean\n"
+    "                          how a trial's metrics become its objective\n"
+    "      --metric-regex REGEX\n"
+    "                          read the objective from the trial's stdout\n"
+    "      --prune median|asha\n"
+    "                          stop unpromising trials early\n"
+    "\n"
+    "Budget:\n"
+    "      --trials N          run at most N trials (default 100, or the grid)\n"
+    "      --timeout DURATION  start no new trial after DURATION\n"
+    "      --max-failures N    end the campaign, as failed, after N failed trials\n"
+    "      --parallel P        keep up to P trials in flight (default 1)\n"
+    "\n"
+    "What runs, where:\n"
+    "  -s, --site SITE[:CAP][,...]\n"
+    "                          the sites, each with at most CAP trials\n"
+    "      --sandbox ID        run this sandbox from the store\n"
+    "  -n, --no-input          leave stdin alone even when it starts with '{'\n"
+    "  -e, --env KEY=VALUE     set an environment variable for every trial\n"
+    "      --image TAG         run the trials in the container image TAG\n"
+    "      --name NAME         give the trial jobs the name NAME\n"
+    "      --cpus N            CPU slots per trial (default 1)\n"
+    "      --gpus N            GPUs per trial (default 0)\n"
+    "      --mem SIZE          memory per trial, e.g. 512M or 4G\n"
+    "      --time DURATION     wall-clock limit per trial, e.g. 15m\n"
+    "\n"
+    "The campaign:\n"
+    "      --resume ID         continue campaign ID from its journal\n"
+    "      --detach            run in the background; print the campaign id\n"
+    "      --cancel-on-exit    when interrupted, cancel the trials in flight\n"
+    "\n"
+    "Output:\n"
+    "      --format FMT        table, json, jsonl or auto (a table on a terminal)\n"
+    "  -q, --quiet             print no progress and no informational messages\n"
+    "  -v, --verbose           print debugging messages on stderr; repeat for more\n"
+    "\n"
+    "General:\n"
+    "  -h, --help              print this help and exit\n"
+    "  -V, --version           print the version and exit\n"
+    "\n"
+    "Examples:\n"
+    "  $ mls-search -p lr=loguniform:1e-5:1e-1 --trials 50 -- sh train.sh {lr}\n"
+    "  $ mls-ship | mls-search --space sweep.yaml --detach -- sh train.sh\n"
+    "\n"
+    "See mls-search(1) for the space syntax, the algorithms and the exit statuses.\n";
 
 /* Its own long options, in the order of their codes. */
 enum {
@@ -219,7 +284,7 @@ release(struct cli_front *f)
 }
 
 static const struct cli_front_tool tool = {
-	.prog = "mls-search", .synopsis = synopsis, .kind = MLS_CSPEC_SEARCH,
+	.prog = "mls-search", .synopsis = synopsis, .help = help, .kind = MLS_CSPEC_SEARCH,
 	.shortopts = "p:", .longopts = longopts,
 	.resume_conflict = "--resume takes the command and space from the campaign's journal",
 	.wrong_kind = "--resume: '%s' is not an mls-search campaign (resume "

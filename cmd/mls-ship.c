@@ -23,6 +23,31 @@ static const char synopsis[] =
     "usage: mls-ship [-nqv] [--dry-run] [--format FMT] [--image TAG]\n"
     "                [--max-size SIZE] [-s SITE] [DIR]\n";
 
+/* What --help prints after the synopsis; mls-ship(1) is the reference. */
+static const char help[] =
+    "Pack DIR (default .) and upload it to the store as a sandbox; write its record.\n"
+    "\n"
+    "What to ship:\n"
+    "      --image TAG         record the image the sandbox is meant to run in\n"
+    "      --max-size SIZE     refuse more than SIZE of content (default 512M)\n"
+    "  -n, --dry-run           upload nothing: list what would go, largest first\n"
+    "\n"
+    "Output:\n"
+    "      --format FMT        table, json, jsonl or auto (a table on a terminal)\n"
+    "  -q, --quiet             print less on stderr\n"
+    "  -v, --verbose           print debugging messages on stderr\n"
+    "\n"
+    "General:\n"
+    "  -s, --site SITE         accepted as by every mls tool; shipping ignores it\n"
+    "  -h, --help              print this help and exit\n"
+    "  -V, --version           print the version and exit\n"
+    "\n"
+    "Examples:\n"
+    "  $ mls-ship -n ~/src/model\n"
+    "  $ mls-ship | mls-submit -- python train.py | mls-status --wait\n"
+    "\n"
+    "See mls-ship(1) for the details and the exit statuses.\n";
+
 enum { OPT_IMAGE = 0x100, OPT_MAX_SIZE };
 
 struct opts {
@@ -49,7 +74,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 
 	while ((c = getopt_long(argc, argv, "hnqs:vV", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'h': cli_usage(stdout, synopsis, EX_OK);
+		case 'h': cli_help(synopsis, help);
 		case 'V': cli_version();
 		case 's': o->site = optarg; break;
 		case CLI_OPT_FORMAT: o->fmt = cli_parse_format(optarg); break;

@@ -27,6 +27,43 @@ static const char synopsis[] =
     "usage: mls-status [-kqvw] [--cancel] [--format FMT] [-n COUNT] [-s SITE]\n"
     "                  [--timeout DURATION] [--watch] [ID ...]\n";
 
+/* What --help prints after the synopsis; mls-status(1) is the reference. */
+static const char help[] =
+    "Report, wait for, watch, stop or cancel jobs, campaigns and ensembles.\n"
+    "\n"
+    "Which:\n"
+    "  -n, --count COUNT       with no ID and no input, the COUNT latest jobs (20)\n"
+    "  -c, --campaigns         list campaigns and ensembles, newest first\n"
+    "  -k, --keep-going        report an unknown ID or a bad record, go on\n"
+    "\n"
+    "Waiting and following:\n"
+    "  -w, --wait              wait until every job or campaign named has ended\n"
+    "      --watch             follow the jobs: redraw a table, or write changes\n"
+    "      --timeout DURATION  with --wait or --watch, give up after it (exit 124)\n"
+    "      --cancel-on-exit    with --wait, cancel what it waits on if interrupted\n"
+    "\n"
+    "Acting:\n"
+    "      --cancel            cancel the jobs, or the campaigns with their trials\n"
+    "      --stop              stop campaigns: no new trials, those in flight end\n"
+    "      --log               print the end of the stderr of a job or trial\n"
+    "      --stdout            with --log, print its stdout too\n"
+    "\n"
+    "Output:\n"
+    "      --format FMT        table, json, jsonl or auto (a table on a terminal)\n"
+    "  -q, --quiet             print no progress and no informational messages\n"
+    "  -v, --verbose           print debugging messages on stderr; repeat for more\n"
+    "\n"
+    "General:\n"
+    "  -s, --site SITE         open SITE first; jobs are polled at their own site\n"
+    "  -h, --help              print this help and exit\n"
+    "  -V, --version           print the version and exit\n"
+    "\n"
+    "Examples:\n"
+    "  $ mls-submit -- sh train.sh | mls-status --wait --timeout 1h\n"
+    "  $ mls-status --watch c-01kxq4\n"
+    "\n"
+    "See mls-status(1) for the details and the exit statuses.\n";
+
 enum { OPT_CANCEL = 0x100, OPT_TIMEOUT, OPT_WATCH };
 
 struct opts {
@@ -56,7 +93,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 
 	while ((c = getopt_long(argc, argv, "hkn:qs:vVw", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'h': cli_usage(stdout, synopsis, EX_OK);
+		case 'h': cli_help(synopsis, help);
 		case 'V': cli_version();
 		case 's': o->site = optarg; break;
 		case CLI_OPT_FORMAT: o->fmt = cli_parse_format(optarg); break;

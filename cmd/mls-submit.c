@@ -28,12 +28,53 @@
 static const char synopsis[] =
     "usage: mls-submit [-nqvw] [--array N] [--cpus N] [-e KEY=VALUE] [--format FMT]\n"
     "                  [--gpus N] [--image TAG] [--mem SIZE] [--name NAME]\n"
-    "                  [-p KEY=VALUE] [-s SITE] [--sandbox ID] [--time DURATION]\n"
-    "                  [--timeout DURATION] [--] COMMAND [ARG ...]\n";
+    "                  [--no-input] [-p KEY=VALUE] [-s SITE] [--sandbox ID]\n"
+    "                  [--time DURATION] [--timeout DURATION] [--] COMMAND [ARG ...]\n";
+
+/* What --help prints after the synopsis; mls-submit(1) is the reference. */
+static const char help[] =
+    "Submit COMMAND as one job, an array, or one job per params record on stdin.\n"
+    "\n"
+    "What runs:\n"
+    "  -p, --param KEY=VALUE   set parameter KEY, {KEY} in COMMAND (repeatable)\n"
+    "      --array N           submit N jobs, whose params get index 0 to N-1\n"
+    "  -e, --env KEY=VALUE     set an environment variable for COMMAND (repeatable)\n"
+    "      --sandbox ID        run this sandbox from the store; stdin is not read\n"
+    "      --no-input          leave stdin alone even when it starts with '{'\n"
+    "      --image TAG         run in the container image TAG (none: no container)\n"
+    "      --name NAME         give the jobs the name NAME\n"
+    "\n"
+    "Where, and with what:\n"
+    "  -s, --site SITE         submit to SITE (default $MLS_SITE, the config, local)\n"
+    "      --cpus N            CPU slots per job (default 1)\n"
+    "      --gpus N            GPUs per job (default 0)\n"
+    "      --mem SIZE          memory per job, e.g. 512M or 4G (bare number: MiB)\n"
+    "      --time DURATION     wall-clock limit per job, e.g. 90s, 15m, 2h, 1h30m\n"
+    "\n"
+    "Waiting:\n"
+    "  -w, --wait              wait until every job has ended; exit 1 if one failed\n"
+    "      --timeout DURATION  with --wait, stop waiting after DURATION (exit 124)\n"
+    "      --cancel-on-exit    with --wait, cancel the jobs when interrupted\n"
+    "\n"
+    "Output:\n"
+    "  -n, --dry-run           write the job records, submit nothing\n"
+    "      --format FMT        table, json, jsonl or auto (a table on a terminal)\n"
+    "  -q, --quiet             print no progress and no informational messages\n"
+    "  -v, --verbose           print debugging messages on stderr; repeat for more\n"
+    "\n"
+    "General:\n"
+    "  -h, --help              print this help and exit\n"
+    "  -V, --version           print the version and exit\n"
+    "\n"
+    "Examples:\n"
+    "  $ mls-ship | mls-submit --wait -- sh train.sh\n"
+    "  $ mls-submit --array 10 --gpus 2 -- python train.py --seed {index}\n"
+    "\n"
+    "See mls-submit(1) for the details and the exit statuses.\n";
 
 enum {
 	OPT_ARRAY = 0x100, OPT_CPUS, OPT_GPUS, OPT_MEM, OPT_TIME, OPT_IMAGE,
-	OPT_NAME, OPT_SANDBOX, OPT_TIMEOUT,
+	OPT_NAME, OPT_NO_INPUT, OPT_SANDBOX, OPT_TIMEOUT,
 };
 
 struct opts {
@@ -48,6 +89,7 @@ struct opts {
 	double		 timeout;
 	int		 wait;
 	int		 dry_run;
+	int		 no_input;
 	enum cli_format	 fmt;
 	json_t		*params;
 	json_t		*env;
@@ -79,6 +121,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 		{ "image", required_argument, NULL, OPT_IMAGE },
 		{ "mem", required_argument, NULL, OPT_MEM },
 		{ "name", required_argument, NULL, OPT_NAME },
+		{ "no-input", no_argument, NULL, OPT_NO_INPUT },
 		{ "param", required_argument, NULL, 'p' },
 		{ "sandbox", required_argument, NULL, OPT_SANDBOX },
 		{ "time", required_argument, NULL, OPT_TIME },
@@ -90,7 +133,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 
 	while ((c = getopt_long(argc, argv, "+e:hnp:qs:vVw", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'h': cli_usage(stdout, synopsis, EX_OK);
+		case 'h': cli_help(synopsis, help);
 		case 'V': cli_version();
 		case 's': o->site = optarg; break;
 		case CLI_OPT_FORMAT: o->fmt = cli_parse_format(optarg); break;
@@ -105,6 +148,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 		case OPT_GPUS: o->gpus = parse_count("--gpus", optarg, 0); break;
 		case OPT_IMAGE: o->image = optarg; break;
 		case OPT_NAME: o->name = optarg; break;
+		case OPT_NO_INPUT: o->no_input = 1; break;
 		case OPT_SANDBOX: o->sandbox = optarg; break;
 		case OPT_MEM: o->mem_mb = cli_opt_mem_mb(synopsis, "--mem", optarg); break;
 		case OPT_TIME:
@@ -176,7 +220,7 @@ main(int argc, char *argv[])
 
 	/* Records on stdin: sandbox records and params records. */
 	plist = json_array();
-	if (cli_stdin_has_input() && o.sandbox == NULL) {
+	if (o.sandbox == NULL && !o.no_input && cli_stdin_records()) {
 		mls_jsonl_reader_init(&in, stdin, "<stdin>");
 		while ((more = mls_jsonl_read(&in, &rec)) > 0) {
 			const char *kind = mls_record_kind(rec);
@@ -188,14 +232,14 @@ main(int argc, char *argv[])
 				json_array_append_new(plist, params_of(rec));
 				json_decref(rec);
 			} else {
-				errx(EX_DATAERR, "<stdin>:%lu: %s record: mls-submit "
-				    "reads sandbox and params records", in.lineno,
-				    kind ? kind : "untyped");
+				cli_stdin_die(mls_error_set(MLS_EINPUT, "<stdin>:%lu: "
+				    "%s record: mls-submit reads sandbox and params "
+				    "records", in.lineno, kind ? kind : "untyped"));
 			}
 			rec = NULL;
 		}
 		if (more < 0)
-			errx(cli_exit_code(more), "%s", mls_error_last());
+			cli_stdin_die(more);
 		mls_jsonl_reader_release(&in);
 	}
 

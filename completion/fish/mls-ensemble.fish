@@ -47,6 +47,7 @@ complete -c mls-ensemble -s q -l quiet -d 'Print no progress or informational me
 complete -c mls-ensemble -s v -l verbose -d 'Print debugging messages'
 complete -c mls-ensemble -l cancel-on-exit -d 'When interrupted, cancel the members in flight'
 complete -c mls-ensemble -l cpus -x -d 'CPU slots per member'
+complete -c mls-ensemble -s n -l no-input -d 'Never read records from stdin'
 complete -c mls-ensemble -l detach -d 'Run the driver in the background, print the ensemble id'
 complete -c mls-ensemble -s e -l env -x -d 'Set an environment variable KEY=VALUE for every member'
 complete -c mls-ensemble -l folds -x -d 'Member j gets fold j mod K'

@@ -59,6 +59,7 @@ complete -c mls-search -l algorithm -x -a 'random grid sobol tpe exec:' -d 'The 
 complete -c mls-search -l ask-tell -d 'Run no jobs: be a sampler on stdin and stdout'
 complete -c mls-search -l cancel-on-exit -d 'When interrupted, cancel the trials in flight'
 complete -c mls-search -l cpus -x -d 'CPU slots per trial'
+complete -c mls-search -s n -l no-input -d 'Never read records from stdin'
 complete -c mls-search -l detach -d 'Run the driver in the background, print the campaign id'
 complete -c mls-search -s e -l env -x -d 'Set an environment variable KEY=VALUE for every trial'
 complete -c mls-search -l gpus -x -d 'GPUs per trial'

@@ -65,11 +65,12 @@ check_longopts() {
 	[ -z "$missing" ] || fail "man/$tool.1 does not document:$missing"
 }
 
-# Every option of TOOL --help (long names and short letters) is in the page.
+# Every option of TOOL --help's synopsis (long names and short letters) is
+# in the page (tests/cli/help.bats checks the option list after it).
 check_help() {
 	local tool=$1 usage tok letters l missing=
 	run -0 "$tool" --help
-	usage=$output
+	usage=$(awk 'NF == 0 { exit } { print }' <<<"$output")
 	[[ $usage == "usage: $tool"* ]] || fail "$tool --help: no usage line"
 	for tok in $(grep -oE -- '--[a-z][a-z0-9-]*' <<<"$usage" | sort -u); do
 		documented "$tool.1" "${tok#--}" || missing="$missing $tok"
