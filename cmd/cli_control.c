@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "mls_alloc.h"
 #include "mls_buf.h"
 #include "mls_campaign.h"
 #include "mls_config.h"
@@ -220,13 +221,8 @@ cli_campaign_list(const struct mls_config *cfg, enum cli_format fmt, long count)
 				warnx("%s", mls_error_last());
 			continue;
 		}
-		if (n == cap) {
-			json_t **v;
-			cap = cap ? cap * 2 : 16;
-			if ((v = realloc(rows, cap * sizeof(*v))) == NULL)
-				err(EX_SOFTWARE, "realloc");
-			rows = v;
-		}
+		if (MLS_GROW(rows, cap, n + 1) < 0)
+			errx(EX_SOFTWARE, "%s", mls_error_last());
 		if ((rows[n] = list_row(camp, trials)) != NULL)
 			n++;
 		json_decref(camp);
@@ -358,8 +354,18 @@ cli_campaign_wait(const struct mls_config *cfg, struct mls_store *st,
 	fmt = cli_resolve_format(fmt);
 	for (;;) {
 		if ((rc = cli_campaign_load_live(cfg, id, &camp, &trials, &driver)) < 0) {
-			warnx("%s", mls_error_last());
-			return cli_exit_code(rc);
+			struct mls_driver h;
+			char *dir = campaign_dir(cfg, id);
+			/* a driver just detached has not written its journal yet */
+			int running = mls_driver_probe(dir, &h);
+			free(dir);
+			if (running != 1 || cli_stop || (timeout >= 0 &&
+			    mls_time_mono() - t0 >= timeout)) {
+				warnx("%s", mls_error_last());
+				return cli_exit_code(rc);
+			}
+			cli_sleep(delay);
+			continue;
 		}
 		if (strcmp(mls_record_str(camp, "state"), "running") != 0)
 			break;

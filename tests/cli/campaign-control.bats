@@ -312,3 +312,22 @@ catches_term() {
 	run -64 --separate-stderr mls-status --stdout "$job"
 	run -66 --separate-stderr mls-status --log j-0000000000
 }
+
+@test "SIGTERM to a driver: the end is journalled, exit 143, and --resume finishes" {
+	export SLEEP=1
+	mls-search --trials 3 --parallel 2 -p x=uniform:0:1 --format jsonl \
+		-- sh quadratic.sh </dev/null >out 2>err &
+	pid=$!
+	until_true catches_term "$pid"
+	kill -TERM "$pid"
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 143 ]
+	id=$(ls "$MLS_DATA_HOME/campaigns")
+	grep '"ev":"end"' "$(journal "$id")" | grep -q '"state":"interrupted"'
+	grep -q "mls-search --resume $id" err
+	[ "$(json_get state <out | tail -n 1)" = interrupted ]
+	export SLEEP=0
+	run -0 --separate-stderr mls-search --resume "$id" --format jsonl </dev/null
+	[ "$(tail -n 1 <<<"$output" | json_get counts.total)" = 3 ]
+}
