@@ -320,7 +320,7 @@ cli_sleep(double seconds)
 		return;
 	ts.tv_sec = (time_t)seconds;
 	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR && !cli_stop)
 		;
 }
 
@@ -393,6 +393,11 @@ cli_wait(struct mls_tracker *t, json_t *jobs, double timeout,
 			if (progress)
 				progress_line(jobs, t0, 1);
 			return EX_TIMEOUT;
+		}
+		if (cli_stop) {
+			if (progress)
+				progress_line(jobs, t0, 1);
+			return cli_stop_status();
 		}
 		cli_sleep(delay);
 		if (delay < 1.0)
@@ -642,8 +647,7 @@ volatile sig_atomic_t cli_stop;
 static void
 on_stop_signal(int sig)
 {
-	(void)sig;
-	cli_stop = 1;
+	cli_stop = sig;
 }
 
 void

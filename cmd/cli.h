@@ -86,7 +86,8 @@ struct mls_tracker;
  * Poll jobs (an array of job records, refreshed in place) until every one
  * is final or timeout seconds (<0: no limit) pass.  on_change (may be NULL)
  * is called with each record whose state changed.  A progress line goes
- * to stderr when it is a terminal.  Returns 0, EX_TIMEOUT, or a lib code.
+ * to stderr when it is a terminal.  Returns 0, EX_TIMEOUT, a lib code, or
+ * cli_stop_status() once a caught signal set cli_stop.
  */
 int	 cli_wait(struct mls_tracker *t, json_t *jobs, double timeout,
 	    void (*on_change)(json_t *rec, void *arg), void *arg);
@@ -156,9 +157,14 @@ json_t	*cli_opt_sites(const char *synopsis, const char *list);
 void	 cli_detach(const struct mls_config *cfg, const char *id);
 /* The last sandbox record on stdin when it holds records, or NULL (new ref). */
 json_t	*cli_read_stdin_sandbox(void);
-/* SIGINT, SIGTERM and SIGHUP set cli_stop (for a journalled, clean end). */
+/*
+ * SIGINT, SIGTERM and SIGHUP set cli_stop to the signal's number (for a
+ * journalled, clean end); cli_wait() and cli_sleep() return early then.
+ */
 extern volatile sig_atomic_t cli_stop;
 void	 cli_catch_stop_signals(void);
+/* The exit status after cli_stop: 128 + the signal (130, 143, 129). */
+int	 cli_stop_status(void);
 /* Sleep for seconds (fractions allowed). */
 void	 cli_sleep(double seconds);
 
@@ -270,5 +276,48 @@ void	 cli_front_take_code(struct cli_front *f, const struct mls_campaign_spec *s
 /* --objective s into f->spec's objective (exits 64 on a bad one). */
 void	 cli_front_objective(struct cli_front *f, const char *s,
 	    const char *default_goal);
+
+/*
+ * Managing campaigns (cmd/cli_control.c).  One driver per campaign:
+ * cli_driver_lock() takes DATA/campaigns/ID's driver lock or exits 75
+ * (EX_TEMPFAIL) naming the driver that holds it (pid, host, since when);
+ * a --detach child rewrites the pid file with cli_driver_forked().
+ */
+int	 cli_driver_lock(const struct mls_config *cfg, const char *id);
+void	 cli_driver_forked(const struct mls_config *cfg, const char *id);
+void	 cli_driver_unlock(const struct mls_config *cfg, const char *id, int fd);
+/*
+ * mls_campaign_load() with the state corrected: a journal that has not
+ * ended while no driver holds the lock is "interrupted" (its driver
+ * died).  *driver (may be NULL): 1 when a driver runs it.
+ */
+int	 cli_campaign_load_live(const struct mls_config *cfg, const char *id,
+	    json_t **camp, json_t **trials, int *driver);
+/* mls-status --campaigns: one row each, newest first, count of them (0: all). */
+int	 cli_campaign_list(const struct mls_config *cfg, enum cli_format fmt,
+	    long count);
+enum mls_campaign_ctl;
+/*
+ * mls-status --stop/--cancel ID (a full id): ask its driver through the
+ * control file, or, with none, stop it in its journal.  An exit status.
+ */
+int	 cli_campaign_control(const struct mls_config *cfg, struct mls_tracker *tr,
+	    const char *id, enum mls_campaign_ctl ctl);
+/*
+ * mls-status --wait ID: until the campaign ends, then its record; 0 it
+ * ended with a best trial (an ensemble: quorum reached), 1 not, 124 the
+ * timeout passed, 128+N signal N (cancelled first with cancel_on_exit).
+ */
+int	 cli_campaign_wait(const struct mls_config *cfg, struct mls_store *st,
+	    struct mls_tracker *tr, const char *id, enum cli_format fmt,
+	    double timeout, int cancel_on_exit);
+/*
+ * After a --wait ended early (a signal, the timeout): the jobs not final
+ * are cancelled (cancel) or named on stderr as left running.
+ */
+void	 cli_left_running(struct mls_tracker *tr, const json_t *jobs, int cancel);
+/* mls-status --log ID: the last lines of its stderr (and stdout); a status. */
+int	 cli_job_log(const struct mls_config *cfg, struct mls_store *st,
+	    const char *prefix, int with_stdout, long lines);
 
 #endif

@@ -177,6 +177,36 @@ sparkline(FILE *fp, const json_t *series, long total, int width)
 	free(col);
 }
 
+/* The failed trials with their reason (mls-status --log ID shows a log). */
+static void
+show_failed(const json_t *trials)
+{
+	size_t i, nfail = 0;
+	const json_t *t;
+
+	json_array_foreach(trials, i, t) {
+		const char *state = mls_record_str(t, "state"), *why;
+		if (state == NULL || (strcmp(state, "failed") != 0 &&
+		    strcmp(state, "lost") != 0))
+			continue;
+		if (nfail++ == 0)
+			puts("\nfailed trials (mls-status --log ID shows a log):");
+		if (nfail > 20)
+			continue;
+		why = mls_record_str(t, "reason");
+		printf("  trial %lld  %s  ", mls_record_int(t, "number", -1),
+		    mls_record_id(t) ? mls_record_id(t) : "-");
+		if (why != NULL)
+			puts(why);
+		else if (json_is_integer(json_object_get(t, "exit_code")))
+			printf("exit code %lld\n", mls_record_int(t, "exit_code", 0));
+		else
+			puts(state);
+	}
+	if (nfail > 20)
+		printf("  ... and %zu more\n", nfail - 20);
+}
+
 static void
 show(const json_t *camp, const json_t *trials, int color)
 {
@@ -222,6 +252,7 @@ show(const json_t *camp, const json_t *trials, int color)
 		cli_out_finish(&out);
 	}
 	json_decref(rows);
+	show_failed(trials);
 }
 
 int
@@ -238,7 +269,8 @@ cli_campaign_status(const struct mls_config *cfg, struct mls_store *st,
 	for (i = 0; i < argc; i++) {
 		for (;;) {
 			if ((rc = mls_registry_resolve(cfg, "campaigns", argv[i], &id)) < 0 ||
-			    (rc = mls_campaign_load(cfg, id, &camp, &trials)) < 0) {
+			    (rc = cli_campaign_load_live(cfg, id, &camp, &trials,
+			    NULL)) < 0) {
 				warnx("%s", mls_error_last());
 				free(id);
 				return cli_exit_code(rc);

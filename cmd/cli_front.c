@@ -226,7 +226,13 @@ new_spec(struct cli_front *f, struct mls_campaign_spec *s, int argc, char *argv[
 	f->tool->new_spec(f, argc, argv);
 }
 
-/* --resume: the journal, read once; the budgets it may raise. */
+/* The driver lock of the campaign this process runs (see cli_driver_lock). */
+static int driver_fd = -1;
+
+/*
+ * --resume: the driver lock first (a second driver is refused before it
+ * reads anything), then the journal, read once; the budgets it may raise.
+ */
 static struct mls_campaign_replay *
 resume_spec(struct cli_front *f, int argc)
 {
@@ -237,7 +243,11 @@ resume_spec(struct cli_front *f, int argc)
 
 	if (argc > 0 || f->new_only)
 		cli_front_usage(f, "%s", f->tool->resume_conflict);
-	if ((rc = mls_registry_resolve(f->cfg, "campaigns", f->resume, &id)) < 0 ||
+	if ((rc = mls_registry_resolve(f->cfg, "campaigns", f->resume, &id)) < 0)
+		die_lib(rc, NULL);
+	driver_fd = cli_driver_lock(f->cfg, id);
+	/* a stop or cancel asked of an earlier driver is overridden */
+	if ((rc = mls_campaign_control_clear(f->cfg, id)) < 0 ||
 	    (rc = mls_campaign_replay_open(&r, f->cfg, id)) < 0)
 		die_lib(rc, NULL);
 	s = f->spec = mls_campaign_replay_spec(r);
@@ -408,7 +418,17 @@ print_final(struct cli_front *f, struct mls_store *st, struct mls_tracker *tr,
 	}
 	if (strcmp(state, "interrupted") == 0) {
 		warnx("interrupted; resume with: %s --resume %s", f->tool->prog, id);
-		return EX_INTERRUPTED;
+		return cli_stop_status();
+	}
+	if (strcmp(state, "stopped") == 0 || strcmp(state, "cancelled") == 0) {
+		const json_t *q = json_object_get(rec, "quorum");
+		warnx("%s; resume with: %s --resume %s", state, f->tool->prog, id);
+		if (q != NULL)
+			return mls_record_str(q, "outcome") != NULL &&
+			    strcmp(mls_record_str(q, "outcome"), "reached") == 0 ?
+			    EX_OK : EX_WORKFAILED;
+		return json_is_object(json_object_get(rec, "best")) ? EX_OK :
+		    EX_WORKFAILED;
 	}
 	if (strcmp(state, "finished") != 0)
 		return f->tool->failed(f, rec);
@@ -457,8 +477,12 @@ cli_front_main(const struct cli_front_tool *t, void *arg, int argc, char *argv[]
 	if ((rc = mls_cspec_check(f.spec)) < 0)
 		die_lib(rc, NULL);
 	id = f.spec->id;
-	if (f.detach)
-		cli_detach(&cfg, id);
+	if (driver_fd < 0)
+		driver_fd = cli_driver_lock(&cfg, id);
+	if (f.detach) {
+		cli_detach(&cfg, id);	/* the lock passes to the child */
+		cli_driver_forked(&cfg, id);
+	}
 	cli_catch_stop_signals();
 
 	f.out = cli_resolve_format(f.fmt);
@@ -491,6 +515,8 @@ cli_front_main(const struct cli_front_tool *t, void *arg, int argc, char *argv[]
 		ex = EX_IOERR;
 	}
 out:
+	cli_driver_unlock(&cfg, f.spec->id, driver_fd);
+	driver_fd = -1;
 	json_decref(rec);
 	json_decref(trials);
 	json_decref(fin);

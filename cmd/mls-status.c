@@ -24,8 +24,9 @@
 #include "mls_track.h"
 
 static const char synopsis[] =
-    "usage: mls-status [-kqvw] [--cancel] [--format FMT] [-n COUNT] [-s SITE]\n"
-    "                  [--timeout DURATION] [--watch] [ID ...]\n";
+    "usage: mls-status [-ckqvw] [--cancel] [--cancel-on-exit] [--format FMT] [--log]\n"
+    "                  [-n COUNT] [-s SITE] [--stdout] [--stop] [--timeout DURATION]\n"
+    "                  [--watch] [ID ...]\n";
 
 /* What --help prints after the synopsis; mls-status(1) is the reference. */
 static const char help[] =
@@ -64,12 +65,16 @@ static const char help[] =
     "\n"
     "See mls-status(1) for the details and the exit statuses.\n";
 
-enum { OPT_CANCEL = 0x100, OPT_TIMEOUT, OPT_WATCH };
+enum {
+	OPT_CANCEL = 0x100, OPT_TIMEOUT, OPT_WATCH, OPT_STOP, OPT_CANCEL_ON_EXIT,
+	OPT_LOG, OPT_STDOUT,
+};
 
 struct opts {
 	const char	*site;
 	enum cli_format	 fmt;
 	int		 wait, watch, cancel, keep_going;
+	int		 campaigns, stop, cancel_on_exit, log, with_stdout, count_set;
 	long		 count;
 	double		 timeout;
 };
@@ -81,8 +86,13 @@ parse_options(int argc, char *argv[], struct opts *o)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
+		{ "campaigns", no_argument, NULL, 'c' },
 		{ "cancel", no_argument, NULL, OPT_CANCEL },
+		{ "cancel-on-exit", no_argument, NULL, OPT_CANCEL_ON_EXIT },
 		{ "keep-going", no_argument, NULL, 'k' },
+		{ "log", no_argument, NULL, OPT_LOG },
+		{ "stdout", no_argument, NULL, OPT_STDOUT },
+		{ "stop", no_argument, NULL, OPT_STOP },
 		{ "count", required_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "wait", no_argument, NULL, 'w' },
@@ -91,7 +101,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "hkn:qs:vVw", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "chkn:qs:vVw", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h': cli_help(synopsis, help);
 		case 'V': cli_version();
@@ -103,8 +113,14 @@ parse_options(int argc, char *argv[], struct opts *o)
 		case 'w': o->wait = 1; break;
 		case OPT_WATCH: o->watch = 1; break;
 		case OPT_CANCEL: o->cancel = 1; break;
+		case 'c': o->campaigns = 1; break;
+		case OPT_STOP: o->stop = 1; break;
+		case OPT_CANCEL_ON_EXIT: o->cancel_on_exit = 1; break;
+		case OPT_LOG: o->log = 1; break;
+		case OPT_STDOUT: o->with_stdout = 1; break;
 		case 'n':
 			o->count = cli_opt_count(synopsis, "--count", optarg, 1);
+			o->count_set = 1;
 			break;
 		case OPT_TIMEOUT:
 			if ((o->timeout = mls_duration_parse(optarg)) < 0) {
@@ -116,8 +132,28 @@ parse_options(int argc, char *argv[], struct opts *o)
 			cli_usage(stderr, synopsis, EX_USAGE);
 		}
 	}
-	if (o->cancel && (o->wait || o->watch)) {
-		warnx("--cancel excludes --wait and --watch");
+	if ((o->cancel || o->stop) && o->watch) {
+		warnx("--%s excludes --watch", o->cancel ? "cancel" : "stop");
+		cli_usage(stderr, synopsis, EX_USAGE);
+	}
+	if (o->cancel && o->stop) {
+		warnx("--cancel excludes --stop");
+		cli_usage(stderr, synopsis, EX_USAGE);
+	}
+	if (o->with_stdout && !o->log) {
+		warnx("--stdout goes with --log");
+		cli_usage(stderr, synopsis, EX_USAGE);
+	}
+	if (o->log && (o->wait || o->watch || o->cancel || o->stop || o->campaigns)) {
+		warnx("--log excludes --wait, --watch, --cancel, --stop and --campaigns");
+		cli_usage(stderr, synopsis, EX_USAGE);
+	}
+	if (o->campaigns && (o->wait || o->watch || o->cancel || o->stop)) {
+		warnx("--campaigns excludes --wait, --watch, --cancel and --stop");
+		cli_usage(stderr, synopsis, EX_USAGE);
+	}
+	if (o->cancel_on_exit && !o->wait) {
+		warnx("--cancel-on-exit goes with --wait");
 		cli_usage(stderr, synopsis, EX_USAGE);
 	}
 }
@@ -168,6 +204,34 @@ main(int argc, char *argv[])
 			errx(cli_exit_code(rc), "%s", mls_error_last());
 	}
 
+	if (o.campaigns) {
+		if (argc > 0) {
+			warnx("--campaigns takes no ids");
+			cli_usage(stderr, synopsis, EX_USAGE);
+		}
+		ex = cli_campaign_list(&cfg, o.fmt, o.count_set ? o.count : 0);
+		goto done;
+	}
+	if (o.log) {
+		if (argc == 0) {
+			warnx("--log: name a job or trial");
+			cli_usage(stderr, synopsis, EX_USAGE);
+		}
+		for (i = 0; i < argc && (ex == EX_OK || o.keep_going); i++) {
+			rc = cli_job_log(&cfg, st, argv[i], o.with_stdout,
+			    o.count_set ? o.count : 50);
+			if (ex == EX_OK)
+				ex = rc;
+		}
+		goto done;
+	}
+	if (o.stop && argc == 0) {
+		warnx("--stop: name a campaign or ensemble");
+		cli_usage(stderr, synopsis, EX_USAGE);
+	}
+	if (o.wait && !o.watch)
+		cli_catch_stop_signals();	/* SIGTERM and SIGHUP as SIGINT */
+
 	recs = json_array();
 	if (argc > 0) {
 		if ((camps = calloc((size_t)argc, sizeof(*camps))) == NULL)
@@ -192,6 +256,26 @@ main(int argc, char *argv[])
 		if (ncamps > 0 && json_array_size(recs) > 0) {
 			warnx("name jobs or campaigns, not both");
 			cli_usage(stderr, synopsis, EX_USAGE);
+		}
+		if (o.stop && ncamps == 0) {
+			warnx("--stop: name a campaign or ensemble, not a job");
+			cli_usage(stderr, synopsis, EX_USAGE);
+		}
+		/* Stop, cancel, wait on campaigns and ensembles. */
+		if (ncamps > 0 && (o.stop || o.cancel || o.wait)) {
+			for (k = 0; k < ncamps && (o.stop || o.cancel); k++) {
+				rc = cli_campaign_control(&cfg, tr, camps[k], o.cancel ?
+				    MLS_CAMPAIGN_CANCEL : MLS_CAMPAIGN_STOP);
+				if (ex == EX_OK)
+					ex = rc;
+			}
+			for (k = 0; k < ncamps && o.wait && !cli_stop; k++) {
+				rc = cli_campaign_wait(&cfg, st, tr, camps[k], o.fmt,
+				    o.timeout, o.cancel_on_exit);
+				if (ex == EX_OK || rc > 128)
+					ex = rc;
+			}
+			goto done;
 		}
 		/* Campaigns and ensembles have their own view. */
 		if (ncamps > 0) {
@@ -232,6 +316,10 @@ main(int argc, char *argv[])
 			errx(cli_exit_code(rc), "%s", mls_error_last());
 	}
 
+	if (o.cancel && o.wait) {
+		warnx("--cancel excludes --wait for jobs");
+		cli_usage(stderr, synopsis, EX_USAGE);
+	}
 	if (o.cancel) {
 		json_array_foreach(recs, k, rec) {
 			if (!mls_track_is_job(rec))
@@ -253,8 +341,12 @@ main(int argc, char *argv[])
 		if (rc < 0) {
 			warnx("%s", mls_error_last());
 			ex = cli_exit_code(rc);
+		} else if (rc == EX_TIMEOUT || rc > 128) {
+			/* the jobs go on, unless --cancel-on-exit */
+			cli_left_running(tr, recs, o.cancel_on_exit);
+			ex = rc;
 		} else if (ex == EX_OK) {
-			ex = rc == EX_TIMEOUT ? EX_TIMEOUT : cli_jobs_status(recs);
+			ex = cli_jobs_status(recs);
 		}
 		if (o.watch)
 			goto save;	/* shown or streamed already */

@@ -26,9 +26,10 @@
 #include "mls_track.h"
 
 static const char synopsis[] =
-    "usage: mls-submit [-nqvw] [--array N] [--cpus N] [-e KEY=VALUE] [--format FMT]\n"
-    "                  [--gpus N] [--image TAG] [--mem SIZE] [--name NAME]\n"
-    "                  [--no-input] [-p KEY=VALUE] [-s SITE] [--sandbox ID]\n"
+    "usage: mls-submit [-nqvw] [--array N] [--cancel-on-exit] [--cpus N]\n"
+    "                  [-e KEY=VALUE] [--format FMT] [--gpus N] [--image TAG]\n"
+    "                  [--mem SIZE] [--name NAME] [--no-input] [-p KEY=VALUE]\n"
+    "                  [-s SITE] [--sandbox ID]\n"
     "                  [--time DURATION] [--timeout DURATION] [--] COMMAND [ARG ...]\n";
 
 /* What --help prints after the synopsis; mls-submit(1) is the reference. */
@@ -74,7 +75,7 @@ static const char help[] =
 
 enum {
 	OPT_ARRAY = 0x100, OPT_CPUS, OPT_GPUS, OPT_MEM, OPT_TIME, OPT_IMAGE,
-	OPT_NAME, OPT_NO_INPUT, OPT_SANDBOX, OPT_TIMEOUT,
+	OPT_NAME, OPT_NO_INPUT, OPT_SANDBOX, OPT_TIMEOUT, OPT_CANCEL_ON_EXIT,
 };
 
 struct opts {
@@ -87,7 +88,7 @@ struct opts {
 	long long	 mem_mb;
 	double		 time_s;
 	double		 timeout;
-	int		 wait;
+	int		 wait, cancel_on_exit;
 	int		 dry_run;
 	int		 no_input;
 	enum cli_format	 fmt;
@@ -127,6 +128,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 		{ "time", required_argument, NULL, OPT_TIME },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "wait", no_argument, NULL, 'w' },
+		{ "cancel-on-exit", no_argument, NULL, OPT_CANCEL_ON_EXIT },
 		{ NULL, 0, NULL, 0 }
 	};
 	int c;
@@ -141,6 +143,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 		case 'v': cli_set_verbosity(cli_verbosity + 1); break;
 		case 'n': o->dry_run = 1; break;
 		case 'w': o->wait = 1; break;
+		case OPT_CANCEL_ON_EXIT: o->cancel_on_exit = 1; break;
 		case 'e': parse_kv("--env", optarg, o->env, 0); break;
 		case 'p': parse_kv("--param", optarg, o->params, 1); break;
 		case OPT_ARRAY: o->array = parse_count("--array", optarg, 1); break;
@@ -310,12 +313,16 @@ main(int argc, char *argv[])
 	}
 
 	if (o.wait && !o.dry_run) {
+		/* SIGINT, SIGTERM, SIGHUP: records written, the jobs left named */
+		cli_catch_stop_signals();
 		rc = cli_wait(tr, jobs, o.timeout, NULL, NULL);
+		if (rc == EX_TIMEOUT || rc > 128)
+			cli_left_running(tr, jobs, o.cancel_on_exit);
 		for (k = 0; k < json_array_size(jobs); k++)
 			(void)mls_registry_put(&cfg, json_array_get(jobs, k));
 		if (rc < 0)
 			errx(cli_exit_code(rc), "%s", mls_error_last());
-		ex = rc == EX_TIMEOUT ? EX_TIMEOUT : cli_jobs_status(jobs);
+		ex = rc == EX_TIMEOUT || rc > 128 ? rc : cli_jobs_status(jobs);
 	}
 	cli_out_init(&out, o.fmt, "id,site,state,exit_code,command");
 	for (k = 0; k < json_array_size(jobs); k++)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -22,6 +23,8 @@
 #include "mls_log.h"
 #include "mls_record.h"
 #include "mls_site.h"
+#include "mls_tempfile.h"
+#include "mls_time.h"
 
 
 struct trial {
@@ -59,6 +62,9 @@ struct feed {
 
 /* A lazy journal is fsynced at least this often (seconds). */
 #define LAZY_SYNC_S	0.2
+
+/* The control file is read at most this often (seconds). */
+#define CTL_POLL_S	0.1
 
 /* Trials are all polled at least this often (seconds). */
 #define FULL_POLL_S	0.25
@@ -110,6 +116,8 @@ struct camp {
 	char				 idtag[9];	/* see trial_id() */
 	const char			*end_reason;
 	json_t				*best_so_far;	/* [[n, best], ...] */
+	enum mls_campaign_ctl		 ctl;	/* asked by the control file */
+	double				 last_ctl;
 };
 
 /* One pass over a campaign's journal: a camp without generator or pruner. */
@@ -1227,6 +1235,37 @@ resume_from(struct camp *c)
 }
 
 /*
+ * The control file (mls-status --stop/--cancel), read every CTL_POLL_S:
+ * a stop starts no more trials and lets those in flight finish; a cancel
+ * cancels them too (a stop may become a cancel, not the other way).
+ */
+static int
+control_poll(struct camp *c)
+{
+	enum mls_campaign_ctl ctl;
+	int rc;
+
+	if (c->ctl == MLS_CAMPAIGN_CANCEL || mls_time_mono() - c->last_ctl < CTL_POLL_S)
+		return 0;
+	c->last_ctl = mls_time_mono();
+	if ((rc = mls_campaign_control_get(c->cfg, c->id, &ctl)) < 0)
+		return rc;
+	if (ctl <= c->ctl)
+		return 0;
+	c->ctl = ctl;
+	if (ctl == MLS_CAMPAIGN_STOP) {
+		c->end_reason = "stop";
+		mls_info("%s %s: stop asked; %zu %ss in flight finish", c->kind, c->id,
+		    c->nlive, c->rkind);
+		return 0;
+	}
+	c->end_reason = "cancel";
+	mls_info("%s %s: cancel asked; %zu %ss in flight cancelled", c->kind, c->id,
+	    c->nlive, c->rkind);
+	return cancel_inflight(c);
+}
+
+/*
  * 1 when the campaign is to start no more trials: the generator decided
  * (an ensemble that missed its quorum: the trials in flight are cancelled,
  * once), --max-failures was reached, or the timeout passed; else 0.
@@ -1236,6 +1275,8 @@ ending(struct camp *c)
 {
 	int rc;
 
+	if (c->ctl != MLS_CAMPAIGN_RUN)
+		return 1;
 	if (c->decided) {
 		if (c->end_reason == NULL) {
 			c->end_reason = "decided";
@@ -1335,6 +1376,8 @@ mls_campaign_run(const struct mls_config *cfg, struct mls_store *st,
 			interrupted = 1;
 			break;
 		}
+		if ((rc = control_poll(c)) < 0)
+			goto out;
 		if ((rc = stopping = ending(c)) < 0)
 			goto out;
 		/*
@@ -1396,6 +1439,8 @@ mls_campaign_run(const struct mls_config *cfg, struct mls_store *st,
 		o->on_progress(&c->p, o->cb_arg);
 	if (interrupted)
 		state = "interrupted";
+	else if (c->ctl != MLS_CAMPAIGN_RUN)
+		state = c->ctl == MLS_CAMPAIGN_CANCEL ? "cancelled" : "stopped";
 	else if (c->p.succeeded == 0 || (c->end_reason != NULL &&
 	    strcmp(c->end_reason, "max-failures") == 0))
 		state = "failed";
@@ -1406,6 +1451,8 @@ mls_campaign_run(const struct mls_config *cfg, struct mls_store *st,
 		goto out;
 	json_decref(c->last_end);
 	c->last_end = json_pack("{s:s,s:s}", "state", state, "reason", c->end_reason);
+	if (c->ctl != MLS_CAMPAIGN_RUN)
+		(void)mls_campaign_control_clear(cfg, c->id);	/* honoured */
 	*out = campaign_record(c, state);
 	if (o->trials != NULL)
 		*o->trials = trial_records(c);
@@ -1546,6 +1593,156 @@ mls_campaign_load(const struct mls_config *cfg, const char *id, json_t **campaig
 	if ((rc = mls_campaign_replay_open(&r, cfg, id)) < 0)
 		return rc;
 	rc = mls_campaign_replay_record(r, campaign, trials);
+	mls_campaign_replay_free(r);
+	return rc;
+}
+
+/* ---- control: stop and cancel from another process ------------------ */
+
+int
+mls_campaign_dir(const struct mls_config *cfg, const char *id, char **out)
+{
+	struct mls_buf b = MLS_BUF_INIT;
+
+	*out = NULL;
+	mls_buf_addf(&b, "%s/campaigns/%s", cfg->data_home, id);
+	if (mls_buf_error(&b) < 0)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	*out = mls_buf_detach(&b);
+	return 0;
+}
+
+static char *
+control_path(const struct mls_config *cfg, const char *id)
+{
+	struct mls_buf b = MLS_BUF_INIT;
+
+	mls_buf_addf(&b, "%s/campaigns/%s/control", cfg->data_home, id);
+	if (mls_buf_error(&b) < 0) {
+		mls_error_set(MLS_ENOMEM, "out of memory");
+		return NULL;
+	}
+	return mls_buf_detach(&b);
+}
+
+const char *
+mls_campaign_ctl_name(enum mls_campaign_ctl ctl)
+{
+	switch (ctl) {
+	case MLS_CAMPAIGN_STOP: return "stop";
+	case MLS_CAMPAIGN_CANCEL: return "cancel";
+	default: return "run";
+	}
+}
+
+int
+mls_campaign_control_set(const struct mls_config *cfg, const char *id,
+    enum mls_campaign_ctl ctl)
+{
+	char *path = control_path(cfg, id), ts[32];
+	json_t *j = NULL;
+	char *text = NULL;
+	int rc;
+
+	if (path == NULL)
+		return MLS_ENOMEM;
+	mls_time_format(ts, mls_time_now());
+	if ((j = json_pack("{s:s,s:s}", "action", mls_campaign_ctl_name(ctl),
+	    "at", ts)) == NULL || (text = json_dumps(j, JSON_COMPACT)) == NULL) {
+		rc = mls_error_set(MLS_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = mls_write_file_atomic(path, text, strlen(text), 0644, 0);
+out:
+	free(text);
+	json_decref(j);
+	free(path);
+	return rc;
+}
+
+int
+mls_campaign_control_get(const struct mls_config *cfg, const char *id,
+    enum mls_campaign_ctl *out)
+{
+	char *path = control_path(cfg, id);
+	const char *a;
+	json_t *j;
+
+	if (path == NULL)
+		return MLS_ENOMEM;
+	*out = MLS_CAMPAIGN_RUN;
+	j = json_load_file(path, 0, NULL);	/* none, or torn: nothing asked */
+	free(path);
+	a = json_string_value(json_object_get(j, "action"));
+	if (a != NULL && strcmp(a, "stop") == 0)
+		*out = MLS_CAMPAIGN_STOP;
+	else if (a != NULL && strcmp(a, "cancel") == 0)
+		*out = MLS_CAMPAIGN_CANCEL;
+	json_decref(j);
+	return 0;
+}
+
+int
+mls_campaign_control_clear(const struct mls_config *cfg, const char *id)
+{
+	char *path = control_path(cfg, id);
+	int rc = 0;
+
+	if (path == NULL)
+		return MLS_ENOMEM;
+	if (unlink(path) == -1 && errno != ENOENT)
+		rc = mls_error_set_errno(MLS_EIO, "remove '%s'", path);
+	free(path);
+	return rc;
+}
+
+int
+mls_campaign_stop_journal(const struct mls_config *cfg, struct mls_tracker *tr,
+    const char *id, enum mls_campaign_ctl ctl)
+{
+	struct mls_campaign_replay *r = NULL;
+	const char *state = ctl == MLS_CAMPAIGN_CANCEL ? "cancelled" : "stopped";
+	char *path = NULL;
+	struct camp *c;
+	int rc;
+
+	if ((rc = mls_campaign_replay_open(&r, cfg, id)) < 0)
+		return rc;
+	c = &r->c;
+	if (c->last_end != NULL) {
+		rc = 1;		/* it ended already */
+		goto out;
+	}
+	if ((rc = mls_campaign_journal_path(cfg, id, &path)) < 0 ||
+	    (rc = mls_journal_open(&c->j, path)) < 0)
+		goto out;
+	if (ctl == MLS_CAMPAIGN_CANCEL) {
+		/* journalled first, as cancel_inflight() does */
+		for (size_t i = 0; i < c->nt; i++)
+			if (c->t[i].job != NULL && !c->t[i].done &&
+			    (rc = journal(c, "cancel", (long)i, NULL)) < 0)
+				goto out;
+		if ((rc = mls_journal_sync(c->j)) < 0)
+			goto out;
+		for (size_t i = 0; i < c->nt; i++)
+			if (c->t[i].job != NULL && !c->t[i].done &&
+			    mls_tracker_cancel(tr, c->t[i].job) < 0)
+				mls_warn("cancel %s %zu: %s", c->rkind ? c->rkind :
+				    "trial", i, mls_error_last());
+	}
+	if ((rc = journal(c, "end", -1, json_pack("{s:s,s:s}", "state", state,
+	    "reason", mls_campaign_ctl_name(ctl)))) < 0 ||
+	    (rc = mls_journal_sync(c->j)) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (c->j != NULL) {
+		int rc2 = mls_journal_close(c->j);
+		if (rc == 0 && rc2 < 0)
+			rc = rc2;
+		c->j = NULL;
+	}
+	free(path);
 	mls_campaign_replay_free(r);
 	return rc;
 }

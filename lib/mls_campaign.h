@@ -141,4 +141,37 @@ int	 mls_campaign_load_spec(const struct mls_config *cfg, const char *id,
 int	 mls_campaign_load(const struct mls_config *cfg, const char *id,
 	    json_t **campaign, json_t **trials);
 
+/*
+ * Stop and cancel from another process (mls-status --stop/--cancel).  A
+ * running driver reads DATA/campaigns/<id>/control every round: "stop"
+ * starts no more trials and lets those in flight finish (state
+ * "stopped"), "cancel" cancels those in flight too (state "cancelled");
+ * the driver removes the file once it has journalled the end.  Either
+ * state is resumable.  A campaign whose driver is dead is stopped in its
+ * journal with mls_campaign_stop_journal().
+ */
+enum mls_campaign_ctl {
+	MLS_CAMPAIGN_RUN = 0, MLS_CAMPAIGN_STOP, MLS_CAMPAIGN_CANCEL,
+};
+/* "run", "stop", "cancel" */
+const char *mls_campaign_ctl_name(enum mls_campaign_ctl ctl);
+/* DATA/campaigns/<id> (new string; not created). */
+int	 mls_campaign_dir(const struct mls_config *cfg, const char *id, char **out);
+/* Ask the driver of campaign id to stop or cancel (the control file). */
+int	 mls_campaign_control_set(const struct mls_config *cfg, const char *id,
+	    enum mls_campaign_ctl ctl);
+/* What the control file asks (MLS_CAMPAIGN_RUN when there is none). */
+int	 mls_campaign_control_get(const struct mls_config *cfg, const char *id,
+	    enum mls_campaign_ctl *out);
+/* Remove the control file (a resume overrides an earlier request). */
+int	 mls_campaign_control_clear(const struct mls_config *cfg, const char *id);
+/*
+ * Stop (or cancel) a campaign that has no driver, in its journal: with
+ * cancel its trials in flight are journalled as cancelled and cancelled
+ * through tr; then the end event.  The caller holds the driver lock
+ * (mls_lock.h).  0 done, 1 when the journal had ended already, <0 error.
+ */
+int	 mls_campaign_stop_journal(const struct mls_config *cfg,
+	    struct mls_tracker *tr, const char *id, enum mls_campaign_ctl ctl);
+
 #endif

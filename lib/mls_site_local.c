@@ -42,6 +42,7 @@
 #include "mls_job.h"
 #include "mls_jobwrap.h"
 #include "mls_local_exec.h"
+#include "mls_lock.h"
 #include "mls_log.h"
 #include "mls_record.h"
 #include "mls_run.h"
@@ -202,43 +203,14 @@ exists(const char *path)
 static unsigned long long
 proc_starttime(pid_t pid)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long st = 0;
-	ssize_t n;
-	int fd, i;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL)
-		return 0;
-	p++;
-	/* a zombie has finished: init may reap it late */
-	if (p[0] == ' ' && (p[1] == 'Z' || p[1] == 'X'))
-		return 0;
-	/* after ")" come fields 3, 4, ...; starttime is field 22 */
-	for (i = 3; i < 22 && p != NULL; i++)
-		p = strchr(p + 1, ' ');
-	if (p != NULL)
-		st = strtoull(p + 1, NULL, 10);
-	return st;
+	return mls_proc_starttime(pid);
 }
 
 /* 1 if pid runs and is the process started at starttime. */
 static int
 alive(pid_t pid, unsigned long long starttime)
 {
-	unsigned long long st;
-
-	if (pid <= 0 || (kill(pid, 0) == -1 && errno == ESRCH))
-		return 0;
-	st = proc_starttime(pid);
-	return st != 0 && (starttime == 0 || st == starttime);
+	return mls_proc_alive(pid, starttime);
 }
 
 /* Write jobs/ID/result.json unless the store has one already. */

@@ -44,3 +44,4 @@ complete -c mls-submit -l sandbox -x -a '(__mls_submit_sandboxes)' -d 'Sandbox a
 complete -c mls-submit -l time -x -d 'Wall-clock limit per job (90s, 15m, 2h)'
 complete -c mls-submit -l timeout -x -d 'With --wait, give up after this long (exit 124)'
 complete -c mls-submit -s w -l wait -d 'Wait until every job has finished'
+complete -c mls-submit -l cancel-on-exit -d 'With --wait, cancel the jobs when the wait ends early'

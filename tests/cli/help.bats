@@ -12,17 +12,6 @@ setup() {
 
 TOOLS="mls-ship mls-submit mls-status mls-fetch mls-search mls-ensemble"
 
-# Options that --help already describes while the branches that implement
-# them (issue 11: mls-status --campaigns, --stop, --log, --stdout,
-# --cancel-on-exit; mls-submit --cancel-on-exit) bring their man-page
-# lines.  Tolerated only while the page lacks them; empty these at merge.
-pending() {
-	case $1 in
-	mls-status) echo "-c --campaigns --cancel-on-exit --log --stdout --stop" ;;
-	mls-submit) echo "--cancel-on-exit" ;;
-	esac
-}
-
 # man_options TOOL: the -x and --name of each item of the page's option
 # list (the first .Bl after "The options are as follows:" or ".Ss Options",
 # its own items only, not those of lists nested in it), one a line.
@@ -59,7 +48,6 @@ check_agree() {
 	done
 	for o in $help; do
 		grep -qxF -- "$o" <<<"$man" && continue
-		[[ " $(pending "$tool") " == *" $o "* ]] && continue
 		extra="$extra $o"
 	done
 	[ -z "$missing" ] || fail "$tool --help lacks, from man/$tool.1:$missing"
@@ -175,12 +163,3 @@ check_short_usage() {
 	[[ $output == *"lacks"*"--worst"* ]]
 }
 
-@test "a pending option is one --help really prints" {
-	local t o
-	for t in $TOOLS; do
-		for o in $(pending "$t"); do
-			help_options "$t" | grep -qxF -- "$o" ||
-			    fail "$t: pending $o is not in --help (drop it from pending)"
-		done
-	done
-}
