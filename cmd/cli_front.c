@@ -55,6 +55,41 @@ static const struct option shared_longopts[] = {
 };
 #define NSHARED	(sizeof(shared_longopts) / sizeof(shared_longopts[0]))
 
+/*
+ * The options of either tool that a new campaign writes into its spec:
+ * --resume takes the spec from the journal, so it refuses them rather than
+ * ignore them.  (--trials, --timeout and --parallel are honoured.)
+ */
+static const char *const spec_only_opts[] = {
+	"algorithm", "ask-tell", "cpus", "env", "folds", "gpus", "image",
+	"independent", "max-failures", "mem", "metric-regex", "multivariate",
+	"name", "objective", "prune", "reduce", "retries", "sandbox", "seed",
+	"seed-param", "site", "startup", "time",
+};
+
+/* The first such option given, as written ("--prune", "-e"), or "". */
+static char spec_only_given[64];
+
+static void
+note_spec_only(const struct option *lo, int longindex, int c)
+{
+	const char *name = NULL;
+
+	if (spec_only_given[0] != '\0')
+		return;
+	if (longindex >= 0) {
+		for (size_t i = 0; i < sizeof(spec_only_opts) /
+		    sizeof(spec_only_opts[0]); i++)
+			if (strcmp(lo[longindex].name, spec_only_opts[i]) == 0)
+				name = lo[longindex].name;
+		if (name != NULL)
+			snprintf(spec_only_given, sizeof(spec_only_given), "--%s",
+			    name);
+	} else if (c == 'e' || c == 's') {
+		snprintf(spec_only_given, sizeof(spec_only_given), "-%c", c);
+	}
+}
+
 void
 cli_front_usage(struct cli_front *f, const char *fmt, ...)
 {
@@ -119,7 +154,7 @@ parse_options(struct cli_front *f, int argc, char *argv[])
 	struct option *lo;
 	size_t n = NSHARED;
 	char shortopts[64], *names, *w, *save = NULL;
-	int c;
+	int c, longindex = -1;
 
 	if ((names = strdup(t->longopts)) == NULL ||
 	    (lo = calloc(NSHARED + strlen(names) / 2 + 2, sizeof(*lo))) == NULL)
@@ -135,7 +170,10 @@ parse_options(struct cli_front *f, int argc, char *argv[])
 		n++;
 	}
 	snprintf(shortopts, sizeof(shortopts), "+e:hqs:vV%s", t->shortopts);
-	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts, lo, &longindex)) != -1) {
+		if (c != '?')
+			note_spec_only(lo, longindex, c);
+		longindex = -1;
 		switch (c) {
 		case 'h': cli_usage(stdout, syn, EX_OK);
 		case 'V': cli_version();
@@ -235,6 +273,12 @@ resume_spec(struct cli_front *f, int argc)
 
 	if (argc > 0 || f->new_only)
 		cli_front_usage(f, "%s", f->tool->resume_conflict);
+	if (spec_only_given[0] != '\0')
+		cli_front_usage(f, "--resume: '%s' cannot be honoured: the %s keeps "
+		    "what its journal says (only %s may change)", spec_only_given,
+		    f->tool->kind == MLS_CSPEC_ENSEMBLE ? "ensemble" : "campaign",
+		    f->tool->kind == MLS_CSPEC_ENSEMBLE ? "--timeout and --parallel" :
+		    "--trials, --timeout and --parallel");
 	if ((rc = mls_registry_resolve(f->cfg, "campaigns", f->resume, &id)) < 0 ||
 	    (rc = mls_campaign_replay_open(&r, f->cfg, id)) < 0)
 		die_lib(rc, NULL);

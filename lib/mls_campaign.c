@@ -490,6 +490,7 @@ out:
 /* ---- replay ---------------------------------------------------------- */
 
 static int setup(struct camp *c);
+static void limits(struct camp *c);
 
 static int
 feed_add(struct camp *c, long number, long step, double value, const char *state)
@@ -533,6 +534,35 @@ replay_start(struct camp *c, const json_t *spec)
 	return setup(c);
 }
 
+/*
+ * A resume event: the budget and parallelism that run went on with (a
+ * resume may raise them), so that views show what the campaign runs to.
+ */
+static int
+replay_resume(struct camp *c, const json_t *ev)
+{
+	const json_t *b = json_object_get(ev, "budget");
+	json_t *p = json_object_get(ev, "parallel");
+
+	if (json_is_object(b)) {
+		c->own.budget.trials = (long)mls_record_int(b, "trials",
+		    c->own.budget.trials);
+		c->own.budget.timeout_s = mls_record_num(b, "timeout_s",
+		    c->own.budget.timeout_s);
+		c->own.budget.max_failures = (long)mls_record_int(b,
+		    "max_failures", c->own.budget.max_failures);
+		if (json_object_set_new(c->spec, "budget", json_deep_copy(b)) < 0)
+			return mls_error_set(MLS_ENOMEM, "out of memory");
+	}
+	if (json_is_integer(p) && json_integer_value(p) >= 1) {
+		c->own.parallel = (long)json_integer_value(p);
+		if (json_object_set(c->spec, "parallel", p) < 0)
+			return mls_error_set(MLS_ENOMEM, "out of memory");
+	}
+	limits(c);
+	return 0;
+}
+
 static int
 replay_event(json_t *ev, void *arg)
 {
@@ -555,6 +585,8 @@ replay_event(json_t *ev, void *arg)
 		/* how it ended: the last end not followed by a resume */
 		json_decref(c->last_end);
 		c->last_end = strcmp(e, "end") == 0 ? json_incref(ev) : NULL;
+		if (strcmp(e, "resume") == 0 && c->cs != NULL)
+			return replay_resume(c, ev);
 		return 0;
 	}
 	if (n < 0 || c->cs == NULL)
@@ -1320,7 +1352,10 @@ mls_campaign_run(const struct mls_config *cfg, struct mls_store *st,
 		    (rc = mls_journal_sync(c->j)) < 0)
 			goto out;
 	} else {
-		if ((rc = journal(c, "resume", -1, NULL)) < 0 ||
+		/* what this run goes on with: a resume may raise the budget */
+		if ((rc = journal(c, "resume", -1, json_pack("{s:O,s:I}", "budget",
+		    json_object_get(c->spec, "budget"), "parallel",
+		    (json_int_t)c->cs->parallel))) < 0 ||
 		    (rc = recover_sent(c)) < 0)
 			goto out;
 		/* Journalled but never acknowledged: send again (the site adopts). */

@@ -260,3 +260,14 @@ CMD=(sh member.sh {member} {seed} {attempt})
 	single=$(sed -n 's/^single members: mean rmse \([0-9.]*\).*/\1/p' <<<"$output")
 	/usr/bin/python3 -c "assert $ens <= $single, ($ens, $single)"
 }
+
+@test "--resume refuses, with 64 naming it, an option the journal fixes" {
+	run -0 --separate-stderr mls-ensemble --members 2 --format jsonl -- true </dev/null
+	id=$(tail -n 1 <<<"$output" | json_get id)
+	for opt in "--seed 4" "--objective acc" "-e A=1" "--retries 2" "--seed-param s"; do
+		# shellcheck disable=SC2086
+		run -64 --separate-stderr mls-ensemble --resume "$id" $opt </dev/null
+		[[ "$stderr" == "mls-ensemble: --resume: '${opt%% *}' cannot be honoured"* ]]
+		[[ "$stderr" == *"only --timeout and --parallel may change"* ]]
+	done
+}

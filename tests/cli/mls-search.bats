@@ -256,3 +256,36 @@ EOF2
 		-- /usr/bin/python3 -c 'open("output.json","w").write("{\"status\":0,\"loss\":1}")' </dev/null
 	[ "$(tail -n 1 <<<"$output" | json_get counts.succeeded)" = 2 ]
 }
+
+@test "--resume refuses, with 64 naming it, an option the journal fixes" {
+	run -0 --separate-stderr mls-search --trials 2 -p x=uniform:0:1 --format jsonl \
+		-- sh quadratic.sh </dev/null
+	id=$(campaign_id "$output")
+	j="$MLS_DATA_HOME/campaigns/$id/journal.jsonl"
+	before=$(wc -l <"$j")
+	for opt in "--prune median" "--objective acc:max" "--algorithm random" \
+	    "--seed 4" "-e A=1" "--env A=1" "-s local" "--image none"; do
+		# shellcheck disable=SC2086
+		run -64 --separate-stderr mls-search --resume "$id" $opt </dev/null
+		[[ "$stderr" == "mls-search: --resume: '${opt%% *}' cannot be honoured"* ]]
+	done
+	# nothing was run or journalled
+	[ "$(wc -l <"$j")" -eq "$before" ]
+}
+
+@test "--resume --trials N raises the budget, journalled: the record and the view show it" {
+	run -0 --separate-stderr mls-search --trials 2 -p x=uniform:0:1 --format jsonl \
+		-- sh quadratic.sh </dev/null
+	id=$(campaign_id "$output")
+	[ "$(tail -n 1 <<<"$output" | json_get budget.trials)" = 2 ]
+	run -0 --separate-stderr mls-search --resume "$id" --trials 5 --format jsonl </dev/null
+	last=$(tail -n 1 <<<"$output")
+	[ "$(json_get counts.total <<<"$last")" = 5 ]
+	[ "$(json_get budget.trials <<<"$last")" = 5 ]
+	grep '"ev":"resume"' "$MLS_DATA_HOME/campaigns/$id/journal.jsonl" | grep -q '"trials":5'
+	# the view, rebuilt from the journal, agrees
+	run -0 --separate-stderr mls-status --format jsonl "$id" </dev/null
+	[ "$(tail -n 1 <<<"$output" | json_get budget.trials)" = 5 ]
+	run -0 --separate-stderr mls-status --format table "$id" </dev/null
+	[[ "$output" == *" of 5"* ]]
+}
