@@ -271,3 +271,23 @@ CMD=(sh member.sh {member} {seed} {attempt})
 		[[ "$stderr" == *"only --timeout and --parallel may change"* ]]
 	done
 }
+
+@test "--timeout that ends an ensemble below its quorum exits 124; members never started are not failed" {
+	run -124 --separate-stderr mls-ensemble --members 4 --quorum 4 --parallel 1 \
+		--timeout 1 --format jsonl -- sleep 3 </dev/null
+	last=$(tail -n 1 <<<"$output")
+	[ "$(json_get end <<<"$last")" = timeout ]
+	[ "$(json_get quorum.outcome <<<"$last")" = timeout ]
+	[ "$(json_get quorum.succeeded <<<"$last")" = 1 ]
+	[ "$(json_get quorum.failed <<<"$last")" = 0 ]
+	[ "$(json_get quorum.waiting <<<"$last")" = 3 ]
+	[[ "$stderr" == *"--timeout expired: 1 of 4 members succeeded, 4 needed; 3 never started"* ]]
+	# the view agrees
+	id=$(json_get id <<<"$last")
+	run --separate-stderr mls-status --format jsonl "$id" </dev/null
+	[ "$(tail -n 1 <<<"$output" | json_get quorum.failed)" = 0 ]
+	# a quorum reached before the timeout is still success
+	run -0 --separate-stderr mls-ensemble --members 4 --quorum 1 --parallel 1 \
+		--timeout 1 --format jsonl -- sleep 3 </dev/null
+	[ "$(tail -n 1 <<<"$output" | json_get quorum.outcome)" = reached ]
+}
