@@ -289,3 +289,15 @@ EOF2
 	run -0 --separate-stderr mls-status --format table "$id" </dev/null
 	[[ "$output" == *" of 5"* ]]
 }
+
+@test "a campaign on a Slurm site with no sbatch in PATH exits 69 naming the site and the program" {
+	cat >"$HOME/slurm.conf" <<-'EOF2'
+	[site "nosb"]
+		type = slurm
+		mode = cli
+	EOF2
+	bin=$(dirname "$(command -v mls-search)")
+	run -69 --separate-stderr env MLS_CONFIG="$HOME/slurm.conf" PATH="$bin" \
+		mls-search -s nosb --trials 2 -p x=uniform:0:1 --format jsonl -- true </dev/null
+	[[ "$stderr" == *"mls-search: site 'nosb': 'sbatch': not found in PATH"* ]]
+}

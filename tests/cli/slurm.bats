@@ -146,13 +146,13 @@ gpu_job() {
 	[[ "$(json_get reason <<<"$output")" == CANCELLED* ]]
 }
 
-@test "slurm: errors carry Slurm's message; 77 for a rejected token, 75 when unreachable" {
+@test "slurm: errors carry Slurm's message; 78 for a partition Slurm refuses, 77 for a rejected token, 75 when unreachable" {
 	cat >>"$MLS_CONFIG" <<-EOF
 	[site "badpart"]
 		type = slurm
 		partition = nosuch
 	EOF
-	run -65 mls-submit -s badpart -- true
+	run -78 mls-submit -s badpart -- true
 	[[ "$output" == *"Invalid partition name specified"* ]]
 	run -77 mls-submit -s badtoken -- true
 	[[ "$output" == *"token rejected"* ]]
