@@ -64,6 +64,12 @@ struct feed {
 #define FULL_POLL_S	0.25
 #define FULL_POLL_PER_TRIAL_S	50e-6	/* 20,000 in flight: every second */
 
+/*
+ * A campaign whose first UNSEEN_STOP trials that exited 0 all lacked the
+ * objective, with no trial ever reporting it, stops: the name is wrong.
+ */
+#define UNSEEN_STOP	3
+
 /* A site whose trials are lost PAUSE_AFTER times in a row rests a while. */
 #define PAUSE_AFTER	3
 #define PAUSE_S		30.0
@@ -110,6 +116,12 @@ struct camp {
 	char				 idtag[9];	/* see trial_id() */
 	const char			*end_reason;
 	json_t				*best_so_far;	/* [[n, best], ...] */
+	/* the objective's name: ever reported, trials without it, their keys */
+	int				 obj_seen;
+	long				 obj_unseen;
+	struct mls_buf			 unseen_nums;	/* "0, 1, 2" */
+	json_t				*unseen_keys;	/* {"key": true} */
+	char				*end_message;	/* why, for a person */
 };
 
 /* One pass over a campaign's journal: a camp without generator or pruner. */
@@ -427,6 +439,62 @@ note_best(struct camp *c, long number, double v)
 	}
 }
 
+/* A trial that exited 0 without the objective: its number and metric keys. */
+static int
+note_unseen(struct camp *c, long number, const json_t *job)
+{
+	const char *k;
+	json_t *v;
+
+	c->obj_unseen++;
+	mls_buf_addf(&c->unseen_nums, "%s%ld", c->unseen_nums.len ? ", " : "",
+	    number);
+	if (c->unseen_keys == NULL && (c->unseen_keys = json_object()) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	json_object_foreach((json_t *)json_object_get(job, "metrics"), k, v)
+		if (strcmp(k, "step") != 0 &&
+		    json_object_set_new(c->unseen_keys, k, json_true()) < 0)
+			return mls_error_set(MLS_ENOMEM, "out of memory");
+	return mls_buf_error(&c->unseen_nums);
+}
+
+/*
+ * 1 when the objective's name looks wrong: no trial reported it and the
+ * first UNSEEN_STOP that exited 0 lacked it; c->end_message says so.
+ */
+static int
+objective_unseen(struct camp *c)
+{
+	struct mls_buf b = MLS_BUF_INIT;
+	const char *k;
+	json_t *v;
+	int n = 0;
+
+	if (c->metric == NULL || c->obj_seen || c->obj_unseen < UNSEEN_STOP)
+		return 0;
+	if (c->end_message != NULL)
+		return 1;
+	if (c->have_re)
+		mls_buf_addf(&b, "--metric-regex matched no number in the stdout "
+		    "of the first %ld %ss that exited 0 (%s)", c->obj_unseen,
+		    c->rkind, c->unseen_nums.buf);
+	else
+		mls_buf_addf(&b, "objective '%s' was not reported by the first "
+		    "%ld %ss that exited 0 (%s); ", c->metric, c->obj_unseen,
+		    c->rkind, c->unseen_nums.buf);
+	if (!c->have_re) {
+		json_object_foreach(c->unseen_keys, k, v)
+			mls_buf_addf(&b, "%s'%s'", n++ ? ", " : "the keys they "
+			    "reported: ", k);
+		if (n == 0)
+			mls_buf_adds(&b, "they reported no metrics");
+	}
+	if (mls_buf_error(&b) < 0)
+		return 1;	/* the reason alone will do */
+	c->end_message = mls_buf_detach(&b);
+	return 1;
+}
+
 /* A trial reached a final state: objective, journal, generator, output. */
 static int
 finish(struct camp *c, long number)
@@ -456,6 +524,11 @@ finish(struct camp *c, long number)
 			mls_warn("%s", why.buf);
 		}
 	}
+	if (got || t->have_last)
+		c->obj_seen = 1;
+	else if (s == MLS_STATE_SUCCEEDED && c->metric != NULL &&
+	    !t->prune_requested && (rc = note_unseen(c, number, t->job)) < 0)
+		goto out;
 	if (got)
 		json_object_set_new(t->job, "objective", json_real(v));
 	else if (json_object_get(t->job, "objective") == NULL)
@@ -631,8 +704,10 @@ replay_event(json_t *ev, void *arg)
 		t->sent = 1;
 		t->done = 1;
 		count_final(c, t->job, 1);
-		if (json_is_number(v))
+		if (json_is_number(v)) {
 			note_best(c, n, json_number_value(v));
+			c->obj_seen = 1;
+		}
 		if ((rc = feed_add(c, n, 0, json_is_number(v) ?
 		    minimised(c, json_number_value(v)) : NAN, told_name(state))) < 0)
 			return rc;
@@ -1170,6 +1245,14 @@ campaign_record(struct camp *c, const char *state)
 	json_object_set_new(rec, "finished", json_string(ts));
 	if (c->end_reason)
 		json_object_set_new(rec, "end", json_string(c->end_reason));
+	/* why it ended, for a person: this run's, or the journal's last end */
+	if (c->end_message != NULL)
+		json_object_set_new(rec, "end_message", json_string(c->end_message));
+	else if (c->end_reason != NULL && mls_record_str(c->last_end, "message") &&
+	    strcmp(c->end_reason, mls_record_str(c->last_end, "reason") ?
+	    mls_record_str(c->last_end, "reason") : "") == 0)
+		json_object_set(rec, "end_message", json_object_get(c->last_end,
+		    "message"));
 	return rec;
 }
 
@@ -1187,6 +1270,9 @@ camp_release(struct camp *c)
 	json_decref(c->best_so_far);
 	json_decref(c->spec);
 	json_decref(c->last_end);
+	json_decref(c->unseen_keys);
+	mls_buf_release(&c->unseen_nums);
+	free(c->end_message);
 	free(c->feed);
 	if (c->have_own)
 		mls_cspec_release(&c->own);
@@ -1278,6 +1364,14 @@ ending(struct camp *c)
 	}
 	if (c->max_failures > 0 && c->p.failed >= c->max_failures) {
 		c->end_reason = "max-failures";
+		return 1;
+	}
+	if (objective_unseen(c)) {
+		if (c->end_reason == NULL) {
+			c->end_reason = "objective-unseen";
+			if ((rc = cancel_inflight(c)) < 0)
+				return rc;
+		}
 		return 1;
 	}
 	if (c->timeout_s > 0 && mls_time_now() - c->p.started >=
@@ -1432,15 +1526,18 @@ mls_campaign_run(const struct mls_config *cfg, struct mls_store *st,
 	if (interrupted)
 		state = "interrupted";
 	else if (c->p.succeeded == 0 || (c->end_reason != NULL &&
-	    strcmp(c->end_reason, "max-failures") == 0))
+	    (strcmp(c->end_reason, "max-failures") == 0 ||
+	    strcmp(c->end_reason, "objective-unseen") == 0)))
 		state = "failed";
 	else
 		state = "finished";
-	if ((rc = journal(c, "end", -1, json_pack("{s:s,s:s}", "state", state,
-	    "reason", c->end_reason))) < 0 || (rc = mls_journal_sync(c->j)) < 0)
+	if ((rc = journal(c, "end", -1, json_pack("{s:s,s:s,s:s*}", "state", state,
+	    "reason", c->end_reason, "message", c->end_message))) < 0 ||
+	    (rc = mls_journal_sync(c->j)) < 0)
 		goto out;
 	json_decref(c->last_end);
-	c->last_end = json_pack("{s:s,s:s}", "state", state, "reason", c->end_reason);
+	c->last_end = json_pack("{s:s,s:s,s:s*}", "state", state, "reason",
+	    c->end_reason, "message", c->end_message);
 	*out = campaign_record(c, state);
 	if (o->trials != NULL)
 		*o->trials = trial_records(c);

@@ -291,3 +291,14 @@ CMD=(sh member.sh {member} {seed} {attempt})
 		--timeout 1 --format jsonl -- sleep 3 </dev/null
 	[ "$(tail -n 1 <<<"$output" | json_get quorum.outcome)" = reached ]
 }
+
+@test "without a terminal, one plain line per finished attempt on stderr, with the quorum" {
+	run -0 --separate-stderr mls-ensemble --members 3 --quorum 2 --retries 1 \
+		--format jsonl -- sh -c 'exit $(( {member} == 1 ))' </dev/null
+	lines=$(grep '^mls-ensemble: member ' <<<"$stderr")
+	[ "$(wc -l <<<"$lines")" -eq 4 ]
+	grep -qx 'mls-ensemble: member 1 attempt 1 failed (exit status 1), retrying; [0-9] of 3 members succeeded (quorum 2)' <<<"$lines"
+	grep -qx 'mls-ensemble: member 1 attempt 2 failed (exit status 1); [0-9] of 3 members succeeded (quorum 2)' <<<"$lines"
+	[ "$(grep -c 'attempt 1 succeeded' <<<"$lines")" -eq 2 ]
+	[[ "$(tail -n 1 <<<"$lines")" == *"; 2 of 3 members succeeded (quorum 2)" ]]
+}

@@ -301,3 +301,48 @@ EOF2
 		mls-search -s nosb --trials 2 -p x=uniform:0:1 --format jsonl -- true </dev/null
 	[[ "$stderr" == *"mls-search: site 'nosb': 'sbatch': not found in PATH"* ]]
 }
+
+@test "without a terminal, one plain line per finished trial on stderr (number, state, objective, best); none with -q" {
+	run -0 --separate-stderr mls-search --trials 4 --parallel 2 --seed 3 \
+		-p x=uniform:-1:1 --format jsonl -- sh quadratic.sh </dev/null
+	lines=$(grep '^mls-search: trial ' <<<"$stderr")
+	[ "$(wc -l <<<"$lines")" -eq 4 ]
+	# every trial once, each line complete, the count going up to the budget
+	[ "$(sed 's/^mls-search: trial \([0-9]*\) .*/\1/' <<<"$lines" | sort -n | tr '\n' ' ')" = "0 1 2 3 " ]
+	while read -r l; do
+		[[ "$l" =~ ^mls-search:\ trial\ [0-3]\ succeeded,\ loss\ [-0-9.e]+\;\ best\ [-0-9.e]+\ \(trial\ [0-3]\)\;\ [1-4]/4\ done$ ]]
+	done <<<"$lines"
+	[[ "$(tail -n 1 <<<"$lines")" == *"; 4/4 done" ]]
+	# the last line's best is the campaign's best
+	best=$(tail -n 1 <<<"$output" | json_get best.value)
+	shown=$(tail -n 1 <<<"$lines" | sed 's/.*; best \([^ ]*\) (trial.*/\1/')
+	/usr/bin/python3 -c "assert abs($best - $shown) <= 1e-5 * abs($best) + 1e-12"
+	# a failed trial says why
+	run -1 --separate-stderr mls-search --trials 1 -p x=uniform:0:1 --format jsonl \
+		-- sh -c 'exit 2' </dev/null
+	[[ "$stderr" == *"mls-search: trial 0 failed (exit status 2); 1/1 done"* ]]
+	run -0 --separate-stderr mls-search -q --trials 2 -p x=uniform:0:1 --format jsonl \
+		-- sh quadratic.sh </dev/null
+	[ -z "$stderr" ]
+}
+
+@test "an objective no trial reports stops the campaign after 3 trials, exit 1, naming the keys seen" {
+	run -1 --separate-stderr mls-search --trials 50 --parallel 1 -p x=uniform:0:1 \
+		--objective acc:max --format jsonl -- sh quadratic.sh </dev/null
+	last=$(tail -n 1 <<<"$output")
+	[ "$(json_get state <<<"$last")" = failed ]
+	[ "$(json_get end <<<"$last")" = objective-unseen ]
+	[ "$(json_get counts.total <<<"$last")" -le 4 ]
+	[[ "$stderr" == *"stopped: objective 'acc' was not reported by the first 3 trials that exited 0 (0, 1, 2); the keys they reported: 'loss'"* ]]
+	# the view rebuilt from the journal keeps why
+	id=$(json_get id <<<"$last")
+	run --separate-stderr mls-status --format jsonl "$id" </dev/null
+	[[ "$(tail -n 1 <<<"$output" | json_get end_message)" == "objective 'acc' was not reported"* ]]
+	# one trial that reports it is enough to go on through the budget
+	run -0 --separate-stderr mls-search --trials 5 --parallel 1 -p x=uniform:0:1 \
+		--objective acc:max --format jsonl -- sh -c \
+		'if mkdir "$0/once" 2>/dev/null; then echo "{\"acc\":0.5}" >>"$MLS_METRICS"; fi' \
+		"$BATS_TEST_TMPDIR" </dev/null
+	[ "$(tail -n 1 <<<"$output" | json_get counts.total)" = 5 ]
+	[ "$(tail -n 1 <<<"$output" | json_get counts.succeeded)" = 1 ]
+}
