@@ -346,3 +346,69 @@ EOF2
 	[ "$(tail -n 1 <<<"$output" | json_get counts.total)" = 5 ]
 	[ "$(tail -n 1 <<<"$output" | json_get counts.succeeded)" = 1 ]
 }
+
+@test "a W&B sweep without COMMAND runs its program with --NAME=VALUE; early_terminate hyperband is the asha pruner" {
+	cat >sweep.yaml <<-'EOF2'
+	program: train.sh
+	name: wb-sweep
+	project: demo
+	method: random
+	run_cap: 3
+	metric:
+	  name: val_loss
+	  goal: minimize
+	early_terminate:
+	  type: hyperband
+	  min_iter: 2
+	  eta: 2
+	parameters:
+	  x:
+	    min: 0.0
+	    max: 1.0
+	  act:
+	    values: [relu, gelu]
+	EOF2
+	# W&B's default command is python PROGRAM ARGS: a "python" that runs sh
+	mkdir bin
+	printf '#!/bin/sh\nexec sh "$@"\n' >bin/python
+	chmod +x bin/python
+	cat >train.sh <<-'EOF2'
+	for a in "$@"; do case $a in --x=*) x=${a#--x=};; --act=*) act=${a#--act=};; esac; done
+	[ -n "$x" ] && [ -n "$act" ] && [ "$WANDB_PROJECT" = demo ] || exit 9
+	echo "{\"step\":1,\"val_loss\":$x}" >>"$MLS_METRICS"
+	EOF2
+	PATH="$PWD/bin:$PATH" run -0 --separate-stderr mls-search --space sweep.yaml \
+		--format jsonl </dev/null
+	last=$(tail -n 1 <<<"$output")
+	[ "$(json_get counts.succeeded <<<"$last")" = 3 ]
+	[ "$(json_get budget.trials <<<"$last")" = 3 ]
+	[ "$(json_get name <<<"$last")" = wb-sweep ]
+	[ "$(json_get prune <<<"$last")" = asha ]
+	[ "$(json_get prune_opts.min_resource <<<"$last")" = 2 ]
+	[ "$(json_get prune_opts.reduction_factor <<<"$last")" = 2 ]
+	[ "$(json_get command <<<"$last")" = '["python", "train.sh", "--x={x}", "--act={act}"]' ]
+	# a COMMAND given wins over program, --prune over early_terminate
+	run -0 --separate-stderr mls-search --space sweep.yaml --prune median --format jsonl \
+		-- sh -c 'echo "{\"val_loss\":{x}}" >>"$MLS_METRICS"' </dev/null
+	[ "$(tail -n 1 <<<"$output" | json_get prune)" = median ]
+	[ "$(tail -n 1 <<<"$output" | json_get command.0)" = sh ]
+}
+
+@test "W&B keys mls cannot honour are refused with 65, naming the key and its line" {
+	printf 'method: random\nmetric:\n  name: loss\n  target: 0.1\nparameters:\n  x: {min: 0.0, max: 1.0}\n' >t.yaml
+	run -65 --separate-stderr mls-search --space t.yaml -- true </dev/null
+	[ "$stderr" = "mls-search: t.yaml:4:3: metric: key 'target' is not supported (mls reads name and goal; it does not stop at a target value)" ]
+	printf 'parameters:\n  x:\n    values: [1, 2]\n    probabilities: [0.5, 0.5]\n' >p.yaml
+	run -65 --separate-stderr mls-search --space p.yaml -- true </dev/null
+	[[ "$stderr" == "mls-search: p.yaml:4:5: parameter 'x': key 'probabilities' is not supported"* ]]
+	printf 'parameters:\n  x: {min: 0.0, max: 1.0}\nearly_terminate:\n  type: envelope\n' >e.yaml
+	run -65 --separate-stderr mls-search --space e.yaml -- true </dev/null
+	[[ "$stderr" == "mls-search: e.yaml:4:3: early_terminate: type 'envelope' is not supported"* ]]
+	printf 'parameters:\n  x: {min: 0.0, max: 1.0}\ncontroller:\n  type: local\n' >c.yaml
+	run -65 --separate-stderr mls-search --space c.yaml -- true </dev/null
+	[[ "$stderr" == "mls-search: c.yaml:3:1: key 'controller' is not supported"* ]]
+	printf '{"parameters": {"x": {"min": 0, "max": 1}}, "command": ["${env}", "${args_json}"]}' >j.json
+	run -65 --separate-stderr mls-search --space j.json -- true </dev/null
+	[[ "$stderr" == "mls-search: j.json: command: '\${args_json}' is not supported"* ]]
+	[ ! -d "$MLS_DATA_HOME/campaigns" ]
+}
