@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -55,6 +56,41 @@ static const struct option shared_longopts[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 };
 #define NSHARED	(sizeof(shared_longopts) / sizeof(shared_longopts[0]))
+
+/*
+ * The options of either tool that a new campaign writes into its spec:
+ * --resume takes the spec from the journal, so it refuses them rather than
+ * ignore them.  (--trials, --timeout and --parallel are honoured.)
+ */
+static const char *const spec_only_opts[] = {
+	"algorithm", "ask-tell", "cpus", "env", "folds", "gpus", "image",
+	"independent", "max-failures", "mem", "metric-regex", "multivariate",
+	"name", "objective", "prune", "reduce", "retries", "sandbox", "seed",
+	"seed-param", "site", "startup", "time",
+};
+
+/* The first such option given, as written ("--prune", "-e"), or "". */
+static char spec_only_given[64];
+
+static void
+note_spec_only(const struct option *lo, int longindex, int c)
+{
+	const char *name = NULL;
+
+	if (spec_only_given[0] != '\0')
+		return;
+	if (longindex >= 0) {
+		for (size_t i = 0; i < sizeof(spec_only_opts) /
+		    sizeof(spec_only_opts[0]); i++)
+			if (strcmp(lo[longindex].name, spec_only_opts[i]) == 0)
+				name = lo[longindex].name;
+		if (name != NULL)
+			snprintf(spec_only_given, sizeof(spec_only_given), "--%s",
+			    name);
+	} else if (c == 'e' || c == 's') {
+		snprintf(spec_only_given, sizeof(spec_only_given), "-%c", c);
+	}
+}
 
 void
 cli_front_usage(struct cli_front *f, const char *fmt, ...)
@@ -120,7 +156,7 @@ parse_options(struct cli_front *f, int argc, char *argv[])
 	struct option *lo;
 	size_t n = NSHARED;
 	char shortopts[64], *names, *w, *save = NULL;
-	int c;
+	int c, longindex = -1;
 
 	if ((names = strdup(t->longopts)) == NULL ||
 	    (lo = calloc(NSHARED + strlen(names) / 2 + 2, sizeof(*lo))) == NULL)
@@ -136,7 +172,10 @@ parse_options(struct cli_front *f, int argc, char *argv[])
 		n++;
 	}
 	snprintf(shortopts, sizeof(shortopts), "+e:hnqs:vV%s", t->shortopts);
-	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts, lo, &longindex)) != -1) {
+		if (c != '?')
+			note_spec_only(lo, longindex, c);
+		longindex = -1;
 		switch (c) {
 		case 'h': cli_help(syn, t->help);
 		case 'V': cli_version();
@@ -243,6 +282,12 @@ resume_spec(struct cli_front *f, int argc)
 
 	if (argc > 0 || f->new_only)
 		cli_front_usage(f, "%s", f->tool->resume_conflict);
+	if (spec_only_given[0] != '\0')
+		cli_front_usage(f, "--resume: '%s' cannot be honoured: the %s keeps "
+		    "what its journal says (only %s may change)", spec_only_given,
+		    f->tool->kind == MLS_CSPEC_ENSEMBLE ? "ensemble" : "campaign",
+		    f->tool->kind == MLS_CSPEC_ENSEMBLE ? "--timeout and --parallel" :
+		    "--trials, --timeout and --parallel");
 	if ((rc = mls_registry_resolve(f->cfg, "campaigns", f->resume, &id)) < 0)
 		die_lib(rc, NULL);
 	driver_fd = cli_driver_lock(f->cfg, id);
@@ -310,6 +355,77 @@ clear_progress(struct cli_front *f)
 		fputs("\r\033[K", stderr);
 }
 
+/*
+ * Without a terminal on stderr (CI logs, a detached driver's log), one
+ * plain line per finished trial instead of the progress line, as Optuna
+ * logs: its number, state, objective, the best so far and how many are
+ * done.
+ */
+static struct {
+	int	 on;
+	long	 done, succeeded;
+	int	 have_best;
+	double	 best;
+	long long best_number;
+} trial_log;
+
+static void
+log_trial(struct cli_front *f, const json_t *rec)
+{
+	const struct mls_campaign_spec *s = f->spec;
+	const json_t *obj = json_object_get(rec, "objective");
+	const json_t *params = json_object_get(rec, "params");
+	const char *state = json_is_true(json_object_get(rec, "pruned")) ?
+	    "pruned" : mls_record_str(rec, "state");
+	const char *reason = mls_record_str(rec, "reason");
+	long long n = mls_record_int(rec, "number", -1);
+	double v;
+
+	trial_log.done++;
+	if (state == NULL)
+		state = "?";
+	if (s->kind == MLS_CSPEC_ENSEMBLE)
+		fprintf(stderr, "%s: member %lld attempt %lld %s", f->tool->prog,
+		    mls_record_int(params, "member", -1),
+		    mls_record_int(params, "attempt", 1), state);
+	else
+		fprintf(stderr, "%s: trial %lld %s", f->tool->prog, n, state);
+	if (json_is_number(obj)) {
+		v = json_number_value(obj);
+		fprintf(stderr, ", %s %.6g", s->objective.metric ?
+		    s->objective.metric : "objective", v);
+		if (strcmp(state, "succeeded") == 0 && (!trial_log.have_best ||
+		    (s->objective.goal_max ? v > trial_log.best :
+		    v < trial_log.best))) {
+			trial_log.have_best = 1;
+			trial_log.best = v;
+			trial_log.best_number = n;
+		}
+	} else if (reason != NULL) {
+		fprintf(stderr, " (%s)", reason);
+	} else if (strcmp(state, "succeeded") != 0) {
+		fprintf(stderr, " (exit code %lld)", mls_record_int(rec,
+		    "exit_code", -1));
+	}
+	if (json_is_true(json_object_get(rec, "retry")))
+		fputs(", retrying", stderr);
+	if (trial_log.have_best && s->kind != MLS_CSPEC_ENSEMBLE)
+		fprintf(stderr, "; best %.6g (trial %lld)", trial_log.best,
+		    trial_log.best_number);
+	if (s->kind == MLS_CSPEC_ENSEMBLE) {
+		if (strcmp(state, "succeeded") == 0)
+			trial_log.succeeded++;
+		fprintf(stderr, "; %ld of %ld members succeeded (quorum %ld)\n",
+		    trial_log.succeeded, s->members, s->quorum);
+	} else if (s->budget.trials > 0) {
+		fprintf(stderr, "; %ld/%ld done\n", trial_log.done,
+		    s->budget.trials);
+	} else {
+		fprintf(stderr, "; %ld done\n", trial_log.done);
+	}
+	fflush(stderr);
+}
+
 static void
 on_trial(const json_t *trial, void *arg)
 {
@@ -333,6 +449,8 @@ on_trial(const json_t *trial, void *arg)
 		f->tool->table_line(f, rec);
 		fflush(stdout);
 	}
+	if (trial_log.on)
+		log_trial(f, rec);
 	json_decref(rec);
 }
 
@@ -430,6 +548,12 @@ print_final(struct cli_front *f, struct mls_store *st, struct mls_tracker *tr,
 		return json_is_object(json_object_get(rec, "best")) ? EX_OK :
 		    EX_WORKFAILED;
 	}
+	if (strcmp(state, "finished") != 0 && mls_record_str(rec, "end_message") &&
+	    strcmp(mls_record_str(rec, "end"), "objective-unseen") == 0) {
+		warnx("%s %s stopped: %s", mls_record_str(rec, "kind"), id,
+		    mls_record_str(rec, "end_message"));
+		return EX_WORKFAILED;
+	}
 	if (strcmp(state, "finished") != 0)
 		return f->tool->failed(f, rec);
 	return EX_OK;
@@ -487,6 +611,8 @@ cli_front_main(const struct cli_front_tool *t, void *arg, int argc, char *argv[]
 
 	f.out = cli_resolve_format(f.fmt);
 	f.progress = !f.detach && cli_progress();
+	trial_log.on = !f.progress && cli_verbosity >= 0 &&
+	    !isatty(STDERR_FILENO);
 	co.kind = mls_cspec_kind_name(f.spec->kind);
 	co.cspec = f.spec;
 	co.resume = f.resume != NULL;

@@ -258,8 +258,16 @@ static int
 failed(struct cli_front *f, const json_t *rec)
 {
 	const json_t *q = json_object_get(rec, "quorum");
+	const char *outcome = mls_record_str(q, "outcome");
 
 	(void)f;
+	if (outcome != NULL && strcmp(outcome, "timeout") == 0) {
+		warnx("ensemble %s: --timeout expired: %lld of %lld members "
+		    "succeeded, %lld needed; %lld never started", mls_record_id(rec),
+		    mls_record_int(q, "succeeded", 0), mls_record_int(q, "members", 0),
+		    mls_record_int(q, "required", 0), mls_record_int(q, "waiting", 0));
+		return EX_TIMEOUT;
+	}
 	warnx("ensemble %s: quorum missed: %lld of %lld members succeeded, "
 	    "%lld needed", mls_record_id(rec), mls_record_int(q, "succeeded", 0),
 	    mls_record_int(q, "members", 0), mls_record_int(q, "required", 0));

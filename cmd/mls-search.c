@@ -117,6 +117,7 @@ struct search {
 	const char		*algorithm, *metric_regex, *prune, *space_file;
 	enum mls_reduce		 reduce;
 	long			 max_failures, startup;
+	long			 file_trials;	/* the space file's run_cap */
 	json_t			*params;	/* -p strings */
 	struct mls_sampler	*smp;
 	struct mls_campaign_gen	 gen;
@@ -154,6 +155,48 @@ option(struct cli_front *f, int c, const char *arg)
 	}
 }
 
+/*
+ * What a space file (a W&B sweep) sets besides the space, used where no
+ * option gives it: the command (program), the pruner (early_terminate),
+ * the budget (run_cap), the name and environment variables.
+ */
+static void
+file_settings(struct cli_front *f, const json_t *meta)
+{
+	struct search *x = f->arg;
+	struct mls_campaign_spec *s = f->spec;
+	const json_t *cmd = json_object_get(meta, "command");
+	const json_t *pr = json_object_get(meta, "prune");
+	const char *k;
+	json_t *v;
+
+	if (cmd != NULL && s->ncommand == 0) {
+		size_t i, n = json_array_size(cmd);
+		char **av = calloc(n + 1, sizeof(*av));
+		if (av == NULL)
+			err(EX_SOFTWARE, "calloc");
+		for (i = 0; i < n; i++)
+			av[i] = (char *)json_string_value(json_array_get(cmd, i));
+		cli_front_check(mls_cspec_set_command(s, (int)n, av));
+		free(av);
+	}
+	if (pr != NULL && x->prune == NULL) {
+		cli_front_check(mls_cspec_set_str(&s->prune, mls_record_str(pr,
+		    "kind")));
+		s->prune_opts.min_resource = (long)mls_record_int(pr,
+		    "min_resource", 0);
+		s->prune_opts.reduction_factor = (long)mls_record_int(pr,
+		    "reduction_factor", 0);
+	}
+	x->file_trials = (long)mls_record_int(meta, "trials", 0);
+	if (f->name == NULL && mls_record_str(meta, "name") != NULL)
+		cli_front_check(mls_cspec_set_str(&s->name, mls_record_str(meta,
+		    "name")));
+	json_object_foreach(json_object_get(meta, "env"), k, v)
+		if (json_object_get(s->env, k) == NULL)
+			json_object_set(s->env, k, v);
+}
+
 static void
 new_spec(struct cli_front *f, int argc, char *argv[])
 {
@@ -170,9 +213,10 @@ new_spec(struct cli_front *f, int argc, char *argv[])
 		cli_front_check(mls_space_add_spec(s->space, json_string_value(p)));
 	if (mls_space_size(s->space) == 0)
 		cli_front_usage(f, "empty search space: give -p NAME=TYPE:ARGS or --space FILE");
-	if (!x->ask_tell && argc < 1)
+	if (!x->ask_tell && argc < 1 && json_object_get(meta, "command") == NULL)
 		cli_front_usage(f, "no command given: mls-search [options] -- COMMAND [ARG ...]");
 	(void)argv;
+	file_settings(f, meta);
 	cli_front_check(mls_cspec_set_str(&s->algorithm, x->algorithm ? x->algorithm :
 	    mls_record_str(meta, "algorithm") ? mls_record_str(meta, "algorithm") : "tpe"));
 	s->sampler.multivariate = !x->independent;
@@ -190,7 +234,10 @@ new_spec(struct cli_front *f, int argc, char *argv[])
 	    "metric") ? mls_record_str(mo, "metric") : "loss", mls_record_str(mo, "goal"));
 	s->objective.reduce = x->reduce;
 	cli_front_check(mls_cspec_set_str(&s->objective.regex, x->metric_regex));
-	cli_front_check(mls_cspec_set_str(&s->prune, x->prune));
+	if (x->prune != NULL)
+		memset(&s->prune_opts, 0, sizeof(s->prune_opts));
+	cli_front_check(mls_cspec_set_str(&s->prune, x->prune ? x->prune :
+	    s->prune));
 	if (!f->have_seed)	/* drawn, and journalled so that a resume agrees */
 		s->seed = mls_cspec_id_seed(s->id);
 	s->budget.max_failures = x->max_failures;
@@ -219,8 +266,8 @@ prepare(struct cli_front *f, int resume)
 		exit(ex);
 	}
 	if (!resume) {
-		s->budget.trials = f->trials;
-		if ((gs = mls_sampler_grid_size(x->smp)) > 0 && f->trials == 0) {
+		s->budget.trials = f->trials > 0 ? f->trials : x->file_trials;
+		if ((gs = mls_sampler_grid_size(x->smp)) > 0 && s->budget.trials == 0) {
 			if (gs > 100000)
 				errx(EX_USAGE, "the grid has %zu points: pass --trials N "
 				    "to run only the first N", gs);
@@ -229,8 +276,11 @@ prepare(struct cli_front *f, int resume)
 		if (s->budget.trials == 0 && f->timeout <= 0)
 			s->budget.trials = 100;
 	}
-	if (s->prune != NULL)
-		cli_front_check(mls_pruner_new(&x->pr, s->prune, NULL));
+	if (s->prune != NULL) {
+		json_t *po = mls_cspec_pruner_json(s);
+		cli_front_check(mls_pruner_new(&x->pr, s->prune, po));
+		json_decref(po);
+	}
 	cli_front_sampler_gen(x->smp, &x->gen);
 	f->gen = &x->gen;
 	f->pr = x->pr;

@@ -184,7 +184,7 @@ main(int argc, char *argv[])
 	struct mls_registry_match m;
 	json_t *recs = NULL, *rec = NULL;
 	char **camps = NULL;
-	int ex = EX_OK, rc, more, i;
+	int ex = EX_OK, rc, more, i, listing = 0;
 	size_t k, ncamps = 0;
 
 	cli_init(argc, argv);
@@ -312,6 +312,7 @@ main(int argc, char *argv[])
 	} else {
 		json_decref(recs);
 		recs = NULL;
+		listing = 1;	/* a report: its jobs' states do not fail it */
 		if ((rc = mls_registry_recent(&cfg, (size_t)o.count, &recs)) < 0)
 			errx(cli_exit_code(rc), "%s", mls_error_last());
 	}
@@ -354,7 +355,7 @@ main(int argc, char *argv[])
 		warnx("%s", mls_error_last());
 		ex = cli_exit_code(rc);
 	}
-	if (!o.wait && !o.watch && !o.cancel && ex == EX_OK) {
+	if (!o.wait && !o.watch && !o.cancel && !listing && ex == EX_OK) {
 		json_array_foreach(recs, k, rec) {
 			enum mls_state s = mls_state_parse(mls_record_str(rec, "state"));
 			if (mls_track_is_job(rec) && mls_state_final(s) &&

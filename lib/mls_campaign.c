@@ -70,6 +70,12 @@ struct feed {
 #define FULL_POLL_S	0.25
 #define FULL_POLL_PER_TRIAL_S	50e-6	/* 20,000 in flight: every second */
 
+/*
+ * A campaign whose first UNSEEN_STOP trials that exited 0 all lacked the
+ * objective, with no trial ever reporting it, stops: the name is wrong.
+ */
+#define UNSEEN_STOP	3
+
 /* A site whose trials are lost PAUSE_AFTER times in a row rests a while. */
 #define PAUSE_AFTER	3
 #define PAUSE_S		30.0
@@ -118,6 +124,12 @@ struct camp {
 	json_t				*best_so_far;	/* [[n, best], ...] */
 	enum mls_campaign_ctl		 ctl;	/* asked by the control file */
 	double				 last_ctl;
+	/* the objective's name: ever reported, trials without it, their keys */
+	int				 obj_seen;
+	long				 obj_unseen;
+	struct mls_buf			 unseen_nums;	/* "0, 1, 2" */
+	json_t				*unseen_keys;	/* {"key": true} */
+	char				*end_message;	/* why, for a person */
 };
 
 /* One pass over a campaign's journal: a camp without generator or pruner. */
@@ -435,6 +447,62 @@ note_best(struct camp *c, long number, double v)
 	}
 }
 
+/* A trial that exited 0 without the objective: its number and metric keys. */
+static int
+note_unseen(struct camp *c, long number, const json_t *job)
+{
+	const char *k;
+	json_t *v;
+
+	c->obj_unseen++;
+	mls_buf_addf(&c->unseen_nums, "%s%ld", c->unseen_nums.len ? ", " : "",
+	    number);
+	if (c->unseen_keys == NULL && (c->unseen_keys = json_object()) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	json_object_foreach((json_t *)json_object_get(job, "metrics"), k, v)
+		if (strcmp(k, "step") != 0 &&
+		    json_object_set_new(c->unseen_keys, k, json_true()) < 0)
+			return mls_error_set(MLS_ENOMEM, "out of memory");
+	return mls_buf_error(&c->unseen_nums);
+}
+
+/*
+ * 1 when the objective's name looks wrong: no trial reported it and the
+ * first UNSEEN_STOP that exited 0 lacked it; c->end_message says so.
+ */
+static int
+objective_unseen(struct camp *c)
+{
+	struct mls_buf b = MLS_BUF_INIT;
+	const char *k;
+	json_t *v;
+	int n = 0;
+
+	if (c->metric == NULL || c->obj_seen || c->obj_unseen < UNSEEN_STOP)
+		return 0;
+	if (c->end_message != NULL)
+		return 1;
+	if (c->have_re)
+		mls_buf_addf(&b, "--metric-regex matched no number in the stdout "
+		    "of the first %ld %ss that exited 0 (%s)", c->obj_unseen,
+		    c->rkind, c->unseen_nums.buf);
+	else
+		mls_buf_addf(&b, "objective '%s' was not reported by the first "
+		    "%ld %ss that exited 0 (%s); ", c->metric, c->obj_unseen,
+		    c->rkind, c->unseen_nums.buf);
+	if (!c->have_re) {
+		json_object_foreach(c->unseen_keys, k, v)
+			mls_buf_addf(&b, "%s'%s'", n++ ? ", " : "the keys they "
+			    "reported: ", k);
+		if (n == 0)
+			mls_buf_adds(&b, "they reported no metrics");
+	}
+	if (mls_buf_error(&b) < 0)
+		return 1;	/* the reason alone will do */
+	c->end_message = mls_buf_detach(&b);
+	return 1;
+}
+
 /* A trial reached a final state: objective, journal, generator, output. */
 static int
 finish(struct camp *c, long number)
@@ -464,6 +532,11 @@ finish(struct camp *c, long number)
 			mls_warn("%s", why.buf);
 		}
 	}
+	if (got || t->have_last)
+		c->obj_seen = 1;
+	else if (s == MLS_STATE_SUCCEEDED && c->metric != NULL &&
+	    !t->prune_requested && (rc = note_unseen(c, number, t->job)) < 0)
+		goto out;
 	if (got)
 		json_object_set_new(t->job, "objective", json_real(v));
 	else if (json_object_get(t->job, "objective") == NULL)
@@ -498,6 +571,7 @@ out:
 /* ---- replay ---------------------------------------------------------- */
 
 static int setup(struct camp *c);
+static void limits(struct camp *c);
 
 static int
 feed_add(struct camp *c, long number, long step, double value, const char *state)
@@ -541,6 +615,35 @@ replay_start(struct camp *c, const json_t *spec)
 	return setup(c);
 }
 
+/*
+ * A resume event: the budget and parallelism that run went on with (a
+ * resume may raise them), so that views show what the campaign runs to.
+ */
+static int
+replay_resume(struct camp *c, const json_t *ev)
+{
+	const json_t *b = json_object_get(ev, "budget");
+	json_t *p = json_object_get(ev, "parallel");
+
+	if (json_is_object(b)) {
+		c->own.budget.trials = (long)mls_record_int(b, "trials",
+		    c->own.budget.trials);
+		c->own.budget.timeout_s = mls_record_num(b, "timeout_s",
+		    c->own.budget.timeout_s);
+		c->own.budget.max_failures = (long)mls_record_int(b,
+		    "max_failures", c->own.budget.max_failures);
+		if (json_object_set_new(c->spec, "budget", json_deep_copy(b)) < 0)
+			return mls_error_set(MLS_ENOMEM, "out of memory");
+	}
+	if (json_is_integer(p) && json_integer_value(p) >= 1) {
+		c->own.parallel = (long)json_integer_value(p);
+		if (json_object_set(c->spec, "parallel", p) < 0)
+			return mls_error_set(MLS_ENOMEM, "out of memory");
+	}
+	limits(c);
+	return 0;
+}
+
 static int
 replay_event(json_t *ev, void *arg)
 {
@@ -563,6 +666,8 @@ replay_event(json_t *ev, void *arg)
 		/* how it ended: the last end not followed by a resume */
 		json_decref(c->last_end);
 		c->last_end = strcmp(e, "end") == 0 ? json_incref(ev) : NULL;
+		if (strcmp(e, "resume") == 0 && c->cs != NULL)
+			return replay_resume(c, ev);
 		return 0;
 	}
 	if (n < 0 || c->cs == NULL)
@@ -607,8 +712,10 @@ replay_event(json_t *ev, void *arg)
 		t->sent = 1;
 		t->done = 1;
 		count_final(c, t->job, 1);
-		if (json_is_number(v))
+		if (json_is_number(v)) {
 			note_best(c, n, json_number_value(v));
+			c->obj_seen = 1;
+		}
 		if ((rc = feed_add(c, n, 0, json_is_number(v) ?
 		    minimised(c, json_number_value(v)) : NAN, told_name(state))) < 0)
 			return rc;
@@ -1146,6 +1253,14 @@ campaign_record(struct camp *c, const char *state)
 	json_object_set_new(rec, "finished", json_string(ts));
 	if (c->end_reason)
 		json_object_set_new(rec, "end", json_string(c->end_reason));
+	/* why it ended, for a person: this run's, or the journal's last end */
+	if (c->end_message != NULL)
+		json_object_set_new(rec, "end_message", json_string(c->end_message));
+	else if (c->end_reason != NULL && mls_record_str(c->last_end, "message") &&
+	    strcmp(c->end_reason, mls_record_str(c->last_end, "reason") ?
+	    mls_record_str(c->last_end, "reason") : "") == 0)
+		json_object_set(rec, "end_message", json_object_get(c->last_end,
+		    "message"));
 	return rec;
 }
 
@@ -1163,6 +1278,9 @@ camp_release(struct camp *c)
 	json_decref(c->best_so_far);
 	json_decref(c->spec);
 	json_decref(c->last_end);
+	json_decref(c->unseen_keys);
+	mls_buf_release(&c->unseen_nums);
+	free(c->end_message);
 	free(c->feed);
 	if (c->have_own)
 		mls_cspec_release(&c->own);
@@ -1289,6 +1407,14 @@ ending(struct camp *c)
 		c->end_reason = "max-failures";
 		return 1;
 	}
+	if (objective_unseen(c)) {
+		if (c->end_reason == NULL) {
+			c->end_reason = "objective-unseen";
+			if ((rc = cancel_inflight(c)) < 0)
+				return rc;
+		}
+		return 1;
+	}
 	if (c->timeout_s > 0 && mls_time_now() - c->p.started >=
 	    c->timeout_s) {
 		c->end_reason = "timeout";
@@ -1361,7 +1487,10 @@ mls_campaign_run(const struct mls_config *cfg, struct mls_store *st,
 		    (rc = mls_journal_sync(c->j)) < 0)
 			goto out;
 	} else {
-		if ((rc = journal(c, "resume", -1, NULL)) < 0 ||
+		/* what this run goes on with: a resume may raise the budget */
+		if ((rc = journal(c, "resume", -1, json_pack("{s:O,s:I}", "budget",
+		    json_object_get(c->spec, "budget"), "parallel",
+		    (json_int_t)c->cs->parallel))) < 0 ||
 		    (rc = recover_sent(c)) < 0)
 			goto out;
 		/* Journalled but never acknowledged: send again (the site adopts). */
@@ -1442,15 +1571,18 @@ mls_campaign_run(const struct mls_config *cfg, struct mls_store *st,
 	else if (c->ctl != MLS_CAMPAIGN_RUN)
 		state = c->ctl == MLS_CAMPAIGN_CANCEL ? "cancelled" : "stopped";
 	else if (c->p.succeeded == 0 || (c->end_reason != NULL &&
-	    strcmp(c->end_reason, "max-failures") == 0))
+	    (strcmp(c->end_reason, "max-failures") == 0 ||
+	    strcmp(c->end_reason, "objective-unseen") == 0)))
 		state = "failed";
 	else
 		state = "finished";
-	if ((rc = journal(c, "end", -1, json_pack("{s:s,s:s}", "state", state,
-	    "reason", c->end_reason))) < 0 || (rc = mls_journal_sync(c->j)) < 0)
+	if ((rc = journal(c, "end", -1, json_pack("{s:s,s:s,s:s*}", "state", state,
+	    "reason", c->end_reason, "message", c->end_message))) < 0 ||
+	    (rc = mls_journal_sync(c->j)) < 0)
 		goto out;
 	json_decref(c->last_end);
-	c->last_end = json_pack("{s:s,s:s}", "state", state, "reason", c->end_reason);
+	c->last_end = json_pack("{s:s,s:s,s:s*}", "state", state, "reason",
+	    c->end_reason, "message", c->end_message);
 	if (c->ctl != MLS_CAMPAIGN_RUN)
 		(void)mls_campaign_control_clear(cfg, c->id);	/* honoured */
 	*out = campaign_record(c, state);

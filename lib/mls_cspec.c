@@ -406,7 +406,13 @@ mls_cspec_from_json(struct mls_campaign_spec *s, const json_t *j)
 	if ((rc = space_from_json(s, json_object_get(j, "space"))) < 0 ||
 	    (rc = get_str(j, "algorithm", "algorithm", &s->algorithm)) < 0 ||
 	    (rc = get_str(j, "prune", "prune", &s->prune)) < 0 ||
-	    (rc = get_obj(j, "sampler", "sampler", &o)) < 0)
+	    (rc = get_obj(j, "prune_opts", "prune_opts", &o)) < 0)
+		return rc;
+	if (o != NULL && ((rc = get_l(o, "min_resource", "prune_opts.min_resource",
+	    &s->prune_opts.min_resource)) < 0 || (rc = get_l(o, "reduction_factor",
+	    "prune_opts.reduction_factor", &s->prune_opts.reduction_factor)) < 0))
+		return rc;
+	if ((rc = get_obj(j, "sampler", "sampler", &o)) < 0)
 		return rc;
 	if (o != NULL) {
 		const json_t *mv = json_object_get(o, "multivariate");
@@ -510,6 +516,20 @@ mls_cspec_sampler_json(const struct mls_campaign_spec *s)
 	return o;
 }
 
+json_t *
+mls_cspec_pruner_json(const struct mls_campaign_spec *s)
+{
+	json_t *o = json_object();
+
+	if (o != NULL && s->prune_opts.min_resource > 0)
+		json_object_set_new(o, "min_resource",
+		    json_integer(s->prune_opts.min_resource));
+	if (o != NULL && s->prune_opts.reduction_factor > 0)
+		json_object_set_new(o, "reduction_factor",
+		    json_integer(s->prune_opts.reduction_factor));
+	return o;
+}
+
 static json_t *
 sites_to_json(const struct mls_campaign_spec *s)
 {
@@ -585,6 +605,9 @@ mls_cspec_to_json(const struct mls_campaign_spec *s, json_t **out)
 	put(j, "sites", sites_to_json(s), &fail);
 	if (!ens)
 		put(j, "prune", str_or_null(s->prune), &fail);
+	if (!ens && (s->prune_opts.min_resource > 0 ||
+	    s->prune_opts.reduction_factor > 0))
+		put(j, "prune_opts", mls_cspec_pruner_json(s), &fail);
 	put(j, "name", str_or_null(s->name), &fail);
 	put(j, "command", command_to_json(s), &fail);
 	put(j, "resources", json_pack("{s:I,s:I,s:o,s:o}", "cpus",
@@ -684,6 +707,10 @@ mls_cspec_check(const struct mls_campaign_spec *s)
 	if (s->prune != NULL && strcmp(s->prune, "median") != 0 &&
 	    strcmp(s->prune, "asha") != 0)
 		return invalid(s, "prune", "not one of median, asha");
+	if (s->prune_opts.min_resource < 0)
+		return invalid(s, "prune_opts.min_resource", "negative");
+	if (s->prune_opts.reduction_factor < 0 || s->prune_opts.reduction_factor == 1)
+		return invalid(s, "prune_opts.reduction_factor", "not 0 or >= 2");
 	if (s->sampler.parallel < 1)
 		return invalid(s, "sampler.parallel", "not a count >= 1");
 	return 0;

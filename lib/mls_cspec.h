@@ -65,6 +65,10 @@ struct mls_campaign_spec {
 		char	*workdir;		/* NULL: none */
 	} sampler;
 	char			*prune;		/* "median", "asha" or NULL */
+	struct {
+		long	 min_resource;		/* asha; 0: the pruner's default */
+		long	 reduction_factor;	/* asha; 0: the pruner's default */
+	} prune_opts;
 
 	/* ensemble */
 	long			 members, quorum, retries, folds, per_config;
@@ -126,6 +130,8 @@ int	 mls_cspec_set_command(struct mls_campaign_spec *s, int argc,
 unsigned long long mls_cspec_id_seed(const char *id);
 /* The sampler's options of a search spec (for mls_sampler_new; new ref). */
 json_t	*mls_cspec_sampler_json(const struct mls_campaign_spec *s);
+/* The pruner's options of a search spec (for mls_pruner_new; new ref). */
+json_t	*mls_cspec_pruner_json(const struct mls_campaign_spec *s);
 /* Append a site (name copied; cap 0: none of its own). */
 int	 mls_cspec_add_site(struct mls_campaign_spec *s, const char *name,
 	    long cap);

@@ -513,7 +513,8 @@ mls_ensemble_record(const json_t *campaign, const json_t *trials, json_t **out)
 	json_t *rec = NULL, *members = NULL, *vals = NULL, *t, *mrec, *p;
 	json_t **last = NULL;
 	const char *state = mls_record_str(campaign, "state");
-	int rc, over;
+	const char *end = mls_record_str(campaign, "end");
+	int rc, over, timedout;
 	size_t i;
 
 	*out = NULL;
@@ -521,6 +522,8 @@ mls_ensemble_record(const json_t *campaign, const json_t *trials, json_t **out)
 		return rc;
 	over = state != NULL && (strcmp(state, "finished") == 0 ||
 	    strcmp(state, "failed") == 0);
+	/* ended by --timeout: members that never started did not fail */
+	timedout = over && end != NULL && strcmp(end, "timeout") == 0;
 	if ((members = json_array()) == NULL || (vals = json_object()) == NULL ||
 	    (last = calloc((size_t)e->n, sizeof(*last))) == NULL) {
 		rc = mls_error_set(MLS_ENOMEM, "out of memory");
@@ -603,7 +606,10 @@ mls_ensemble_record(const json_t *campaign, const json_t *trials, json_t **out)
 		}
 	}
 	mls_ensemble_counts(e, &c);
-	if (over) {
+	if (timedout) {
+		c.failed += c.retrying + c.running;
+		c.retrying = c.running = 0;
+	} else if (over) {
 		c.failed = c.members - c.succeeded;
 		c.retrying = c.waiting = c.running = 0;
 	}
@@ -627,7 +633,8 @@ mls_ensemble_record(const json_t *campaign, const json_t *trials, json_t **out)
 		    "running", (json_int_t)c.running,
 		    "waiting", (json_int_t)c.waiting,
 		    "attempts", (json_int_t)c.attempts,
-		    "outcome", mls_quorum_name(q)));
+		    "outcome", timedout && q == MLS_QUORUM_PENDING ? "timeout" :
+		    mls_quorum_name(q)));
 		if (over)
 			json_object_set_new(rec, "state", json_string(
 			    q == MLS_QUORUM_REACHED ? "finished" : "failed"));

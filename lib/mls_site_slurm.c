@@ -109,6 +109,11 @@ mls_slurm_classify(const char *msg, long http)
 	static const char *const auth[] = { "Authentication failure",
 	    "Protocol authentication error", "Invalid authentication",
 	    "Access/permission denied", "Invalid user id" };
+	/* the site's settings (partition, account, ...) or Slurm's own */
+	static const char *const config[] = { "Invalid partition",
+	    "Invalid account", "Invalid qos", "reservation is invalid",
+	    "Invalid wckey", "Invalid cluster", "Could not establish a "
+	    "configuration source", "slurm.conf", "unable to read" };
 	size_t i;
 
 	if (http == 401 || http == 403)
@@ -119,6 +124,9 @@ mls_slurm_classify(const char *msg, long http)
 	for (i = 0; i < sizeof(auth) / sizeof(auth[0]); i++)
 		if (strstr(msg, auth[i]) != NULL)
 			return MLS_EAUTH;
+	for (i = 0; i < sizeof(config) / sizeof(config[0]); i++)
+		if (strstr(msg, config[i]) != NULL)
+			return MLS_ECONFIG;
 	/*
 	 * slurmctld drops the connection of a request whose JWT it cannot
 	 * decode: slurmrestd then answers 500 with these.
@@ -209,7 +217,10 @@ mls_slurm_run_prog(char *const argv[], struct mls_buf *out,
 	if (e != 0) {
 		errno = e;
 		pid = -1;
-		rc = mls_error_set_errno(MLS_ERR, "run '%s'", argv[0]);
+		/* no sbatch here: Slurm's client is missing, not a bug */
+		rc = e == ENOENT ? mls_error_set(MLS_EUNAVAIL, "'%s': not found "
+		    "in PATH (Slurm's client programs are needed)", argv[0]) :
+		    mls_error_set_errno(MLS_ERR, "run '%s'", argv[0]);
 		goto out;
 	}
 	close(po[1]);

@@ -84,7 +84,9 @@ int	 mls_slurm_rest_body(const json_t *conf, const json_t *job,
  * The error code for one of Slurm's messages: MLS_ENET when the
  * controller is unreachable (try again later), MLS_EAUTH when the
  * credentials were rejected (http: the HTTP status, 0 for the CLI),
- * MLS_EINPUT otherwise (Slurm refused the request).
+ * MLS_ECONFIG when a setting of the site (partition, account, qos,
+ * reservation) or Slurm's own configuration is wrong, MLS_EINPUT
+ * otherwise (Slurm refused the job's request).
  */
 int	 mls_slurm_classify(const char *msg, long http);
 

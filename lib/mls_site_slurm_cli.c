@@ -38,8 +38,14 @@ run_slurm(struct mls_site *s, char *const argv[], struct mls_buf *out)
 	int rc, st, code;
 
 	for (;;) {
-		if ((rc = mls_slurm_run_prog(argv, out, &err, &st)) < 0)
+		if ((rc = mls_slurm_run_prog(argv, out, &err, &st)) < 0) {
+			if (rc == MLS_EUNAVAIL) {	/* name the site */
+				mls_buf_adds(&msg, mls_error_last());
+				rc = mls_error_set(rc, "site '%s': %s", s->name,
+				    msg.buf);
+			}
 			goto out;
+		}
 		if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
 			rc = 0;
 			goto out;

@@ -105,7 +105,8 @@ void	 mls_slurm_last_line(const char *text, struct mls_buf *out);
 /*
  * Run argv (PATH search) without an empty SLURM_JWT, stdin from
  * /dev/null; its stdout and stderr in out and err, its wait status in
- * *status.  MLS_ERR if it cannot start.
+ * *status.  MLS_EUNAVAIL when argv[0] is not in PATH, MLS_ERR when it
+ * cannot start otherwise.
  */
 int	 mls_slurm_run_prog(char *const argv[], struct mls_buf *out,
 	    struct mls_buf *err, int *status);

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -581,6 +582,307 @@ out:
 	return rc;
 }
 
+/* Where a document came from, so that a message can name a key's line. */
+struct src {
+	const char	*name;
+	struct fy_node	*root;		/* a YAML document's, else NULL */
+};
+
+/*
+ * "NAME:LINE:COLUMN: " of key in the mapping at path parent ("" for the
+ * top, or "/a/b") when the document is YAML, else "NAME: ".
+ */
+static void
+key_where(struct mls_buf *b, const struct src *src, const char *parent,
+    const char *key)
+{
+	struct fy_node *map = src->root;
+	struct fy_node_pair *pair;
+	struct fy_token *tok;
+	const struct fy_mark *m;
+
+	if (map != NULL && *parent != '\0')
+		map = fy_node_by_path(map, parent, FY_NT, FYNWF_DONT_FOLLOW);
+	if (map != NULL && fy_node_get_type(map) == FYNT_MAPPING &&
+	    (pair = fy_node_mapping_lookup_pair_by_string(map, key, FY_NT)) != NULL &&
+	    (tok = fy_node_get_scalar_token(fy_node_pair_key(pair))) != NULL &&
+	    (m = fy_token_start_mark(tok)) != NULL) {
+		mls_buf_addf(b, "%s:%d:%d: ", src->name, m->line + 1, m->column + 1);
+		return;
+	}
+	mls_buf_addf(b, "%s: ", src->name);
+}
+
+/* MLS_EINPUT "WHERE: what" for key in the mapping at parent. */
+static int
+key_error(const struct src *src, const char *parent, const char *key,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int
+key_error(const struct src *src, const char *parent, const char *key,
+    const char *fmt, ...)
+{
+	struct mls_buf b = MLS_BUF_INIT;
+	va_list ap;
+	int rc;
+
+	key_where(&b, src, parent, key);
+	va_start(ap, fmt);
+	mls_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	rc = mls_buf_error(&b) < 0 ? MLS_ENOMEM :
+	    mls_error_set(MLS_EINPUT, "%s", b.buf);
+	mls_buf_release(&b);
+	return rc;
+}
+
+/* The first key of o not in the NULL-terminated list ok, or NULL. */
+static const char *
+unknown_key(const json_t *o, const char *const ok[])
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach((json_t *)o, k, v) {
+		for (i = 0; ok[i] != NULL && strcmp(ok[i], k) != 0; i++)
+			;
+		if (ok[i] == NULL)
+			return k;
+	}
+	return NULL;
+}
+
+static const char *const wandb_param_keys[] = { "distribution", "values",
+	"value", "min", "max", "q", NULL };
+
+/*
+ * W&B's early_terminate as the ASHA pruner: {"kind": "asha",
+ * "min_resource": n, "reduction_factor": eta} into m.
+ */
+static int
+wandb_early_terminate(const struct src *src, const json_t *et, json_t *m)
+{
+	static const char *const ok[] = { "type", "min_iter", "max_iter", "s",
+		"eta", "strict", NULL };
+	const char *k, *type = json_string_value(json_object_get(et, "type"));
+	json_t *mi = json_object_get(et, "min_iter");
+	json_t *ma = json_object_get(et, "max_iter");
+	json_t *sb = json_object_get(et, "s");
+	json_t *eta = json_object_get(et, "eta");
+	long rf = 3, min = 0;
+
+	if (!json_is_object(et))
+		return key_error(src, "", "early_terminate", "early_terminate: "
+		    "expected a mapping");
+	if ((k = unknown_key(et, ok)) != NULL)
+		return key_error(src, "/early_terminate", k, "early_terminate: "
+		    "key '%s' is not supported (mls reads type, min_iter, max_iter, "
+		    "s and eta)", k);
+	if (type == NULL || strcmp(type, "hyperband") != 0)
+		return key_error(src, "/early_terminate", "type", "early_terminate: "
+		    "type '%s' is not supported (expected hyperband, run as the "
+		    "asha pruner)", type ? type : "");
+	if (json_is_true(json_object_get(et, "strict")))
+		return key_error(src, "/early_terminate", "strict", "early_terminate: "
+		    "strict: true is not supported (the asha pruner keeps the top "
+		    "1/eta at each rung)");
+	if (eta != NULL && (!json_is_integer(eta) || json_integer_value(eta) < 2))
+		return key_error(src, "/early_terminate", "eta", "early_terminate: "
+		    "eta: expected an integer >= 2");
+	if (eta != NULL)
+		rf = (long)json_integer_value(eta);
+	if (mi != NULL) {
+		if (!json_is_integer(mi) || json_integer_value(mi) < 1)
+			return key_error(src, "/early_terminate", "min_iter",
+			    "early_terminate: min_iter: expected an integer >= 1");
+		min = (long)json_integer_value(mi);
+	} else if (ma != NULL || sb != NULL) {
+		/* brackets at max_iter / eta^k, k = 1..s: the first one */
+		double d;
+		if (!json_is_integer(ma) || json_integer_value(ma) < 1 ||
+		    !json_is_integer(sb) || json_integer_value(sb) < 1)
+			return key_error(src, "/early_terminate", ma ? "max_iter" :
+			    "s", "early_terminate: max_iter and s: expected "
+			    "integers >= 1, given together");
+		d = (double)json_integer_value(ma) / pow((double)rf,
+		    (double)json_integer_value(sb));
+		min = d < 1 ? 1 : (long)d;
+	} else {
+		return key_error(src, "", "early_terminate", "early_terminate: "
+		    "hyperband needs min_iter, or max_iter and s");
+	}
+	json_object_set_new(m, "prune", json_pack("{s:s,s:I,s:I}", "kind", "asha",
+	    "min_resource", (json_int_t)min, "reduction_factor", (json_int_t)rf));
+	return 0;
+}
+
+/*
+ * W&B's program and command as the trial's command: ${env} is dropped (a
+ * trial has its submitter's environment), ${interpreter} is python,
+ * ${program} the program, ${args} --NAME={NAME} for each parameter and
+ * ${args_no_hyphens} NAME={NAME}.  Without command: ${env}
+ * ${interpreter} ${program} ${args}, as W&B's agent runs.
+ */
+static int
+wandb_command(const struct mls_space *sp, const struct src *src,
+    const json_t *doc, json_t *m)
+{
+	static const char *const dflt[] = { "${env}", "${interpreter}",
+		"${program}", "${args}" };
+	const char *prog = json_string_value(json_object_get(doc, "program"));
+	const json_t *cmd = json_object_get(doc, "command");
+	struct mls_buf w = MLS_BUF_INIT;
+	json_t *argv = NULL;
+	size_t i, j, n;
+	int rc = 0;
+
+	if (json_object_get(doc, "program") != NULL && prog == NULL)
+		return key_error(src, "", "program", "program: expected a string");
+	if (cmd != NULL && !json_is_array(cmd))
+		return key_error(src, "", "command", "command: expected a list");
+	if (prog == NULL && cmd == NULL)
+		return 0;
+	if ((argv = json_array()) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	n = cmd != NULL ? json_array_size(cmd) : sizeof(dflt) / sizeof(dflt[0]);
+	for (i = 0; i < n; i++) {
+		const char *a = cmd != NULL ? json_string_value(json_array_get(cmd,
+		    i)) : dflt[i];
+		if (a == NULL) {
+			rc = key_error(src, "", "command", "command[%zu]: expected "
+			    "a string", i);
+			goto out;
+		}
+		if (strcmp(a, "${env}") == 0)
+			continue;
+		if (strcmp(a, "${interpreter}") == 0) {
+			json_array_append_new(argv, json_string("python"));
+		} else if (strcmp(a, "${program}") == 0) {
+			if (prog == NULL) {
+				rc = key_error(src, "", "command", "command: "
+				    "${program} without a 'program' key");
+				goto out;
+			}
+			json_array_append_new(argv, json_string(prog));
+		} else if (strcmp(a, "${args}") == 0 ||
+		    strcmp(a, "${args_no_hyphens}") == 0) {
+			for (j = 0; j < sp->n; j++) {
+				mls_buf_reset(&w);
+				mls_buf_addf(&w, "%s%s={%s}", strcmp(a, "${args}") == 0 ? "--" : "",
+				    sp->p[j].name, sp->p[j].name);
+				if ((rc = mls_buf_error(&w)) < 0)
+					goto out;
+				json_array_append_new(argv, json_string(w.buf));
+			}
+		} else if (strncmp(a, "${", 2) == 0) {
+			rc = key_error(src, "", "command", "command: '%s' is not "
+			    "supported (expected ${env}, ${interpreter}, ${program}, "
+			    "${args} or ${args_no_hyphens})", a);
+			goto out;
+		} else {
+			json_array_append_new(argv, json_string(a));
+		}
+	}
+	if (json_array_size(argv) == 0) {
+		rc = key_error(src, "", "command", "command: empty");
+		goto out;
+	}
+	json_object_set_new(m, "command", argv);
+	argv = NULL;
+out:
+	json_decref(argv);
+	mls_buf_release(&w);
+	return rc;
+}
+
+/*
+ * The top level of a file whose parameters sit under "parameters" (W&B,
+ * ours): every key is honoured or refused.  Adds "prune", "command",
+ * "trials", "name" and "env" to *meta (created when needed).
+ */
+static int
+top_level(const struct mls_space *sp, const struct src *src, const json_t *doc,
+    json_t **meta)
+{
+	static const char *const ok[] = { "parameters", "method", "algorithm",
+		"metric", "objective", "name", "description", "program",
+		"command", "early_terminate", "run_cap", "project", "entity",
+		NULL };
+	static const char *const metric_ok[] = { "name", "goal", "metric",
+		"mode", NULL };
+	const json_t *v, *metric = json_object_get(doc, "metric");
+	const char *k;
+	json_t *m = *meta, *env = NULL;
+	int rc;
+
+	if ((k = unknown_key(doc, ok)) != NULL)
+		return key_error(src, "", k, "key '%s' is not supported (mls "
+		    "reads parameters, method, metric, program, command, "
+		    "early_terminate, run_cap, name, description, project and "
+		    "entity)", k);
+	if (json_is_object(metric) && (k = unknown_key(metric, metric_ok)) != NULL)
+		return key_error(src, "/metric", k, "metric: key '%s' is not "
+		    "supported (mls reads name and goal%s)", k,
+		    strcmp(k, "target") == 0 ? "; it does not stop at a target "
+		    "value" : "");
+	if (m == NULL && (m = json_object()) == NULL)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	if ((v = json_object_get(doc, "early_terminate")) != NULL &&
+	    (rc = wandb_early_terminate(src, v, m)) < 0)
+		goto out;
+	if ((rc = wandb_command(sp, src, doc, m)) < 0)
+		goto out;
+	if ((v = json_object_get(doc, "run_cap")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1) {
+			rc = key_error(src, "", "run_cap", "run_cap: expected an "
+			    "integer >= 1");
+			goto out;
+		}
+		json_object_set(m, "trials", (json_t *)v);
+	}
+	if ((v = json_object_get(doc, "name")) != NULL) {
+		if (!json_is_string(v)) {
+			rc = key_error(src, "", "name", "name: expected a string");
+			goto out;
+		}
+		json_object_set(m, "name", (json_t *)v);
+	}
+	/* where W&B's agent logs the runs: the same variables it sets */
+	for (int i = 0; i < 2; i++) {
+		const char *key = i == 0 ? "project" : "entity";
+		if ((v = json_object_get(doc, key)) == NULL)
+			continue;
+		if (!json_is_string(v)) {
+			rc = key_error(src, "", key, "%s: expected a string", key);
+			goto out;
+		}
+		if (env == NULL && (env = json_object()) == NULL) {
+			rc = mls_error_set(MLS_ENOMEM, "out of memory");
+			goto out;
+		}
+		json_object_set(env, i == 0 ? "WANDB_PROJECT" : "WANDB_ENTITY",
+		    (json_t *)v);
+	}
+	if (env != NULL) {
+		json_object_set_new(m, "env", env);
+		env = NULL;
+	}
+	if (json_object_size(m) == 0) {
+		if (m != *meta)
+			json_decref(m);
+		return 0;
+	}
+	*meta = m;
+	m = NULL;
+	rc = 0;
+out:
+	if (m != NULL && m != *meta)
+		json_decref(m);
+	json_decref(env);
+	return rc;
+}
+
 static const char *
 algorithm_name(const char *m)
 {
@@ -636,14 +938,15 @@ build_meta(const json_t *doc, json_t **meta)
 	return 0;
 }
 
-int
-mls_space_load_json(struct mls_space *sp, const json_t *doc, const char *name,
+static int
+load_doc(struct mls_space *sp, const json_t *doc, const struct src *src,
     json_t **meta)
 {
-	struct mls_buf prefix = MLS_BUF_INIT;
+	struct mls_buf prefix = MLS_BUF_INIT, path = MLS_BUF_INIT;
+	const char *name = src->name;
 	const json_t *params = doc;
 	json_t *m = NULL, *v;
-	const char *key;
+	const char *key, *k;
 	int rc;
 
 	if (meta != NULL)
@@ -672,7 +975,24 @@ mls_space_load_json(struct mls_space *sp, const json_t *doc, const char *name,
 	json_object_foreach((json_t *)params, key, v) {
 		if ((rc = parse_param(sp, key, v, prefix.buf)) < 0)
 			goto out;
+		/* a W&B parameter: every key honoured or refused */
+		if (json_is_object(v) && json_object_get(v, "type") == NULL &&
+		    json_object_get(v, "method") == NULL &&
+		    (k = unknown_key(v, wandb_param_keys)) != NULL) {
+			mls_buf_reset(&path);
+			mls_buf_addf(&path, "%s/%s", params == doc ? "" :
+			    "/parameters", key);
+			if ((rc = mls_buf_error(&path)) < 0)
+				goto out;
+			rc = key_error(src, path.buf, k, "parameter '%s': key '%s' "
+			    "is not supported (mls reads distribution, values, "
+			    "value, min, max and q)", key, k);
+			goto out;
+		}
 	}
+	if (params == json_object_get(doc, "parameters") &&
+	    (rc = top_level(sp, src, doc, &m)) < 0)
+		goto out;
 	if (meta != NULL) {
 		*meta = m;
 		m = NULL;
@@ -681,7 +1001,17 @@ mls_space_load_json(struct mls_space *sp, const json_t *doc, const char *name,
 out:
 	json_decref(m);
 	mls_buf_release(&prefix);
+	mls_buf_release(&path);
 	return rc;
+}
+
+int
+mls_space_load_json(struct mls_space *sp, const json_t *doc, const char *name,
+    json_t **meta)
+{
+	struct src src = { .name = name, .root = NULL };
+
+	return load_doc(sp, doc, &src, meta);
 }
 
 /* ---- YAML -------------------------------------------------------------- */
@@ -767,8 +1097,9 @@ yaml_to_json(struct fy_node *fyn, int depth)
 	}
 }
 
+/* The JSON of a YAML file, and its document (for lines) in *fydp. */
 static int
-load_yaml(const char *path, json_t **out)
+load_yaml(const char *path, json_t **out, struct fy_document **fydp)
 {
 	struct fy_diag_cfg dcfg;
 	struct fy_parse_cfg pcfg;
@@ -818,6 +1149,8 @@ load_yaml(const char *path, json_t **out)
 		goto out;
 	}
 	*out = j;
+	*fydp = fyd;
+	fyd = NULL;
 	rc = 0;
 out:
 	fy_document_destroy(fyd);
@@ -837,6 +1170,8 @@ has_suffix(const char *s, const char *suf)
 int
 mls_space_load_file(struct mls_space *sp, const char *path, json_t **meta)
 {
+	struct fy_document *fyd = NULL;
+	struct src src = { .name = path, .root = NULL };
 	json_error_t jerr;
 	json_t *doc = NULL;
 	int rc;
@@ -844,8 +1179,9 @@ mls_space_load_file(struct mls_space *sp, const char *path, json_t **meta)
 	if (meta != NULL)
 		*meta = NULL;
 	if (has_suffix(path, ".yaml") || has_suffix(path, ".yml")) {
-		if ((rc = load_yaml(path, &doc)) < 0)
+		if ((rc = load_yaml(path, &doc, &fyd)) < 0)
 			return rc;
+		src.root = fy_document_root(fyd);
 	} else {
 		doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 		if (doc == NULL) {
@@ -856,8 +1192,9 @@ mls_space_load_file(struct mls_space *sp, const char *path, json_t **meta)
 			    jerr.line, jerr.column, jerr.text);
 		}
 	}
-	rc = mls_space_load_json(sp, doc, path, meta);
+	rc = load_doc(sp, doc, &src, meta);
 	json_decref(doc);
+	fy_document_destroy(fyd);
 	return rc;
 }
 

@@ -264,3 +264,45 @@ CMD=(sh member.sh {member} {seed} {attempt})
 	single=$(sed -n 's/^single members: mean rmse \([0-9.]*\).*/\1/p' <<<"$output")
 	/usr/bin/python3 -c "assert $ens <= $single, ($ens, $single)"
 }
+
+@test "--resume refuses, with 64 naming it, an option the journal fixes" {
+	run -0 --separate-stderr mls-ensemble --members 2 --format jsonl -- true </dev/null
+	id=$(tail -n 1 <<<"$output" | json_get id)
+	for opt in "--seed 4" "--objective acc" "-e A=1" "--retries 2" "--seed-param s"; do
+		# shellcheck disable=SC2086
+		run -64 --separate-stderr mls-ensemble --resume "$id" $opt </dev/null
+		[[ "$stderr" == "mls-ensemble: --resume: '${opt%% *}' cannot be honoured"* ]]
+		[[ "$stderr" == *"only --timeout and --parallel may change"* ]]
+	done
+}
+
+@test "--timeout that ends an ensemble below its quorum exits 124; members never started are not failed" {
+	run -124 --separate-stderr mls-ensemble --members 4 --quorum 4 --parallel 1 \
+		--timeout 1 --format jsonl -- sleep 3 </dev/null
+	last=$(tail -n 1 <<<"$output")
+	[ "$(json_get end <<<"$last")" = timeout ]
+	[ "$(json_get quorum.outcome <<<"$last")" = timeout ]
+	[ "$(json_get quorum.succeeded <<<"$last")" = 1 ]
+	[ "$(json_get quorum.failed <<<"$last")" = 0 ]
+	[ "$(json_get quorum.waiting <<<"$last")" = 3 ]
+	[[ "$stderr" == *"--timeout expired: 1 of 4 members succeeded, 4 needed; 3 never started"* ]]
+	# the view agrees
+	id=$(json_get id <<<"$last")
+	run --separate-stderr mls-status --format jsonl "$id" </dev/null
+	[ "$(tail -n 1 <<<"$output" | json_get quorum.failed)" = 0 ]
+	# a quorum reached before the timeout is still success
+	run -0 --separate-stderr mls-ensemble --members 4 --quorum 1 --parallel 1 \
+		--timeout 1 --format jsonl -- sleep 3 </dev/null
+	[ "$(tail -n 1 <<<"$output" | json_get quorum.outcome)" = reached ]
+}
+
+@test "without a terminal, one plain line per finished attempt on stderr, with the quorum" {
+	run -0 --separate-stderr mls-ensemble --members 3 --quorum 2 --retries 1 \
+		--format jsonl -- sh -c 'exit $(( {member} == 1 ))' </dev/null
+	lines=$(grep '^mls-ensemble: member ' <<<"$stderr")
+	[ "$(wc -l <<<"$lines")" -eq 4 ]
+	grep -qx 'mls-ensemble: member 1 attempt 1 failed (exit status 1), retrying; [0-9] of 3 members succeeded (quorum 2)' <<<"$lines"
+	grep -qx 'mls-ensemble: member 1 attempt 2 failed (exit status 1); [0-9] of 3 members succeeded (quorum 2)' <<<"$lines"
+	[ "$(grep -c 'attempt 1 succeeded' <<<"$lines")" -eq 2 ]
+	[[ "$(tail -n 1 <<<"$lines")" == *"; 2 of 3 members succeeded (quorum 2)" ]]
+}

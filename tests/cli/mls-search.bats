@@ -256,3 +256,159 @@ EOF2
 		-- /usr/bin/python3 -c 'open("output.json","w").write("{\"status\":0,\"loss\":1}")' </dev/null
 	[ "$(tail -n 1 <<<"$output" | json_get counts.succeeded)" = 2 ]
 }
+
+@test "--resume refuses, with 64 naming it, an option the journal fixes" {
+	run -0 --separate-stderr mls-search --trials 2 -p x=uniform:0:1 --format jsonl \
+		-- sh quadratic.sh </dev/null
+	id=$(campaign_id "$output")
+	j="$MLS_DATA_HOME/campaigns/$id/journal.jsonl"
+	before=$(wc -l <"$j")
+	for opt in "--prune median" "--objective acc:max" "--algorithm random" \
+	    "--seed 4" "-e A=1" "--env A=1" "-s local" "--image none"; do
+		# shellcheck disable=SC2086
+		run -64 --separate-stderr mls-search --resume "$id" $opt </dev/null
+		[[ "$stderr" == "mls-search: --resume: '${opt%% *}' cannot be honoured"* ]]
+	done
+	# nothing was run or journalled
+	[ "$(wc -l <"$j")" -eq "$before" ]
+}
+
+@test "--resume --trials N raises the budget, journalled: the record and the view show it" {
+	run -0 --separate-stderr mls-search --trials 2 -p x=uniform:0:1 --format jsonl \
+		-- sh quadratic.sh </dev/null
+	id=$(campaign_id "$output")
+	[ "$(tail -n 1 <<<"$output" | json_get budget.trials)" = 2 ]
+	run -0 --separate-stderr mls-search --resume "$id" --trials 5 --format jsonl </dev/null
+	last=$(tail -n 1 <<<"$output")
+	[ "$(json_get counts.total <<<"$last")" = 5 ]
+	[ "$(json_get budget.trials <<<"$last")" = 5 ]
+	grep '"ev":"resume"' "$MLS_DATA_HOME/campaigns/$id/journal.jsonl" | grep -q '"trials":5'
+	# the view, rebuilt from the journal, agrees
+	run -0 --separate-stderr mls-status --format jsonl "$id" </dev/null
+	[ "$(tail -n 1 <<<"$output" | json_get budget.trials)" = 5 ]
+	run -0 --separate-stderr mls-status --format table "$id" </dev/null
+	[[ "$output" == *" of 5"* ]]
+}
+
+@test "a campaign on a Slurm site with no sbatch in PATH exits 69 naming the site and the program" {
+	cat >"$HOME/slurm.conf" <<-'EOF2'
+	[site "nosb"]
+		type = slurm
+		mode = cli
+	EOF2
+	bin=$(dirname "$(command -v mls-search)")
+	run -69 --separate-stderr env MLS_CONFIG="$HOME/slurm.conf" PATH="$bin" \
+		mls-search -s nosb --trials 2 -p x=uniform:0:1 --format jsonl -- true </dev/null
+	[[ "$stderr" == *"mls-search: site 'nosb': 'sbatch': not found in PATH"* ]]
+}
+
+@test "without a terminal, one plain line per finished trial on stderr (number, state, objective, best); none with -q" {
+	run -0 --separate-stderr mls-search --trials 4 --parallel 2 --seed 3 \
+		-p x=uniform:-1:1 --format jsonl -- sh quadratic.sh </dev/null
+	lines=$(grep '^mls-search: trial ' <<<"$stderr")
+	[ "$(wc -l <<<"$lines")" -eq 4 ]
+	# every trial once, each line complete, the count going up to the budget
+	[ "$(sed 's/^mls-search: trial \([0-9]*\) .*/\1/' <<<"$lines" | sort -n | tr '\n' ' ')" = "0 1 2 3 " ]
+	while read -r l; do
+		[[ "$l" =~ ^mls-search:\ trial\ [0-3]\ succeeded,\ loss\ [-0-9.e]+\;\ best\ [-0-9.e]+\ \(trial\ [0-3]\)\;\ [1-4]/4\ done$ ]]
+	done <<<"$lines"
+	[[ "$(tail -n 1 <<<"$lines")" == *"; 4/4 done" ]]
+	# the last line's best is the campaign's best
+	best=$(tail -n 1 <<<"$output" | json_get best.value)
+	shown=$(tail -n 1 <<<"$lines" | sed 's/.*; best \([^ ]*\) (trial.*/\1/')
+	/usr/bin/python3 -c "assert abs($best - $shown) <= 1e-5 * abs($best) + 1e-12"
+	# a failed trial says why
+	run -1 --separate-stderr mls-search --trials 1 -p x=uniform:0:1 --format jsonl \
+		-- sh -c 'exit 2' </dev/null
+	[[ "$stderr" == *"mls-search: trial 0 failed (exit status 2); 1/1 done"* ]]
+	run -0 --separate-stderr mls-search -q --trials 2 -p x=uniform:0:1 --format jsonl \
+		-- sh quadratic.sh </dev/null
+	[ -z "$stderr" ]
+}
+
+@test "an objective no trial reports stops the campaign after 3 trials, exit 1, naming the keys seen" {
+	run -1 --separate-stderr mls-search --trials 50 --parallel 1 -p x=uniform:0:1 \
+		--objective acc:max --format jsonl -- sh quadratic.sh </dev/null
+	last=$(tail -n 1 <<<"$output")
+	[ "$(json_get state <<<"$last")" = failed ]
+	[ "$(json_get end <<<"$last")" = objective-unseen ]
+	[ "$(json_get counts.total <<<"$last")" -le 4 ]
+	[[ "$stderr" == *"stopped: objective 'acc' was not reported by the first 3 trials that exited 0 (0, 1, 2); the keys they reported: 'loss'"* ]]
+	# the view rebuilt from the journal keeps why
+	id=$(json_get id <<<"$last")
+	run --separate-stderr mls-status --format jsonl "$id" </dev/null
+	[[ "$(tail -n 1 <<<"$output" | json_get end_message)" == "objective 'acc' was not reported"* ]]
+	# one trial that reports it is enough to go on through the budget
+	run -0 --separate-stderr mls-search --trials 5 --parallel 1 -p x=uniform:0:1 \
+		--objective acc:max --format jsonl -- sh -c \
+		'if mkdir "$0/once" 2>/dev/null; then echo "{\"acc\":0.5}" >>"$MLS_METRICS"; fi' \
+		"$BATS_TEST_TMPDIR" </dev/null
+	[ "$(tail -n 1 <<<"$output" | json_get counts.total)" = 5 ]
+	[ "$(tail -n 1 <<<"$output" | json_get counts.succeeded)" = 1 ]
+}
+
+@test "a W&B sweep without COMMAND runs its program with --NAME=VALUE; early_terminate hyperband is the asha pruner" {
+	cat >sweep.yaml <<-'EOF2'
+	program: train.sh
+	name: wb-sweep
+	project: demo
+	method: random
+	run_cap: 3
+	metric:
+	  name: val_loss
+	  goal: minimize
+	early_terminate:
+	  type: hyperband
+	  min_iter: 2
+	  eta: 2
+	parameters:
+	  x:
+	    min: 0.0
+	    max: 1.0
+	  act:
+	    values: [relu, gelu]
+	EOF2
+	# W&B's default command is python PROGRAM ARGS: a "python" that runs sh
+	mkdir bin
+	printf '#!/bin/sh\nexec sh "$@"\n' >bin/python
+	chmod +x bin/python
+	cat >train.sh <<-'EOF2'
+	for a in "$@"; do case $a in --x=*) x=${a#--x=};; --act=*) act=${a#--act=};; esac; done
+	[ -n "$x" ] && [ -n "$act" ] && [ "$WANDB_PROJECT" = demo ] || exit 9
+	echo "{\"step\":1,\"val_loss\":$x}" >>"$MLS_METRICS"
+	EOF2
+	PATH="$PWD/bin:$PATH" run -0 --separate-stderr mls-search --space sweep.yaml \
+		--format jsonl </dev/null
+	last=$(tail -n 1 <<<"$output")
+	[ "$(json_get counts.succeeded <<<"$last")" = 3 ]
+	[ "$(json_get budget.trials <<<"$last")" = 3 ]
+	[ "$(json_get name <<<"$last")" = wb-sweep ]
+	[ "$(json_get prune <<<"$last")" = asha ]
+	[ "$(json_get prune_opts.min_resource <<<"$last")" = 2 ]
+	[ "$(json_get prune_opts.reduction_factor <<<"$last")" = 2 ]
+	[ "$(json_get command <<<"$last")" = '["python", "train.sh", "--x={x}", "--act={act}"]' ]
+	# a COMMAND given wins over program, --prune over early_terminate
+	run -0 --separate-stderr mls-search --space sweep.yaml --prune median --format jsonl \
+		-- sh -c 'echo "{\"val_loss\":{x}}" >>"$MLS_METRICS"' </dev/null
+	[ "$(tail -n 1 <<<"$output" | json_get prune)" = median ]
+	[ "$(tail -n 1 <<<"$output" | json_get command.0)" = sh ]
+}
+
+@test "W&B keys mls cannot honour are refused with 65, naming the key and its line" {
+	printf 'method: random\nmetric:\n  name: loss\n  target: 0.1\nparameters:\n  x: {min: 0.0, max: 1.0}\n' >t.yaml
+	run -65 --separate-stderr mls-search --space t.yaml -- true </dev/null
+	[ "$stderr" = "mls-search: t.yaml:4:3: metric: key 'target' is not supported (mls reads name and goal; it does not stop at a target value)" ]
+	printf 'parameters:\n  x:\n    values: [1, 2]\n    probabilities: [0.5, 0.5]\n' >p.yaml
+	run -65 --separate-stderr mls-search --space p.yaml -- true </dev/null
+	[[ "$stderr" == "mls-search: p.yaml:4:5: parameter 'x': key 'probabilities' is not supported"* ]]
+	printf 'parameters:\n  x: {min: 0.0, max: 1.0}\nearly_terminate:\n  type: envelope\n' >e.yaml
+	run -65 --separate-stderr mls-search --space e.yaml -- true </dev/null
+	[[ "$stderr" == "mls-search: e.yaml:4:3: early_terminate: type 'envelope' is not supported"* ]]
+	printf 'parameters:\n  x: {min: 0.0, max: 1.0}\ncontroller:\n  type: local\n' >c.yaml
+	run -65 --separate-stderr mls-search --space c.yaml -- true </dev/null
+	[[ "$stderr" == "mls-search: c.yaml:3:1: key 'controller' is not supported"* ]]
+	printf '{"parameters": {"x": {"min": 0, "max": 1}}, "command": ["${env}", "${args_json}"]}' >j.json
+	run -65 --separate-stderr mls-search --space j.json -- true </dev/null
+	[[ "$stderr" == "mls-search: j.json: command: '\${args_json}' is not supported"* ]]
+	[ ! -d "$MLS_DATA_HOME/campaigns" ]
+}

@@ -149,3 +149,16 @@ teardown() { mls_teardown; }
 	run -0 --separate-stderr mls-status --format json </dev/null
 	[ "$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' <<<"$output")" = 1 ]
 }
+
+@test "the listing of recent jobs exits 0 when some failed; a named failed job still exits 1" {
+	ok=$(mls-submit --wait -- true </dev/null | json_get id)
+	bad=$(mls-submit --wait -- sh -c 'exit 3' </dev/null | json_get id) || :
+	run -0 --separate-stderr mls-status </dev/null
+	[ "$(wc -l <<<"$output")" -eq 2 ]
+	grep -q "\"id\":\"$bad\".*\"state\":\"failed\"" <<<"$output"
+	# under set -e, as a CI script runs it
+	run -0 bash -c 'set -euo pipefail; mls-status </dev/null >/dev/null; echo went-on'
+	[ "$output" = went-on ]
+	run -1 --separate-stderr mls-status "$bad" </dev/null
+	run -0 --separate-stderr mls-status "$ok" </dev/null
+}

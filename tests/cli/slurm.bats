@@ -146,13 +146,13 @@ gpu_job() {
 	[[ "$(json_get reason <<<"$output")" == CANCELLED* ]]
 }
 
-@test "slurm: errors carry Slurm's message; 77 for a rejected token, 75 when unreachable" {
+@test "slurm: errors carry Slurm's message; 78 for a partition Slurm refuses, 77 for a rejected token, 75 when unreachable" {
 	cat >>"$MLS_CONFIG" <<-EOF
 	[site "badpart"]
 		type = slurm
 		partition = nosuch
 	EOF
-	run -65 mls-submit -s badpart -- true
+	run -78 mls-submit -s badpart -- true
 	[[ "$output" == *"Invalid partition name specified"* ]]
 	run -77 mls-submit -s badtoken -- true
 	[[ "$output" == *"token rejected"* ]]
@@ -281,10 +281,11 @@ final_metrics() {	# final_metrics SITE JOBS
 	final_metrics hpcrest 3
 }
 
-# The last metrics line has no newline: it still counts.
+# The last metrics line has no newline: it still counts (-q: no progress
+# lines, warnings still show).
 no_trailing_newline() {
 	local site=$1 trials
-	run --separate-stderr mls-search -s "$site" --trials 2 --parallel 2 \
+	run --separate-stderr mls-search -q -s "$site" --trials 2 --parallel 2 \
 	    -p x=uniform:0:1 --objective loss --format jsonl -- \
 	    sh -c 'printf "{\"loss\":0.5}" >> "$MLS_METRICS"' </dev/null
 	trials=$(grep '"kind":"trial"' <<<"$output")

@@ -28,6 +28,22 @@ static const char search_json[] =
     "\"resources\":{\"cpus\":1,\"gpus\":1,\"mem_mb\":4096,\"time_s\":null},"
     "\"env\":{\"A\":\"1\"},\"sandbox\":\"sha256:ab\",\"image\":null}";
 
+/* A search with the asha pruner's options (from a W&B early_terminate). */
+static const char asha_json[] =
+    "{\"kind\":\"campaign\",\"id\":\"c-02\","
+    "\"space\":{\"x\":{\"type\":\"uniform\",\"low\":0.0,\"high\":1.0}},"
+    "\"algorithm\":\"random\",\"seed\":1,"
+    "\"sampler\":{\"multivariate\":true,\"parallel\":1},"
+    "\"objective\":{\"metric\":\"loss\",\"goal\":\"min\",\"reduce\":\"last\","
+    "\"regex\":null},"
+    "\"budget\":{\"trials\":5,\"timeout_s\":0.0,\"max_failures\":0},"
+    "\"parallel\":1,\"sites\":[{\"name\":\"local\",\"cap\":0}],"
+    "\"prune\":\"asha\",\"prune_opts\":{\"min_resource\":2,"
+    "\"reduction_factor\":4},\"name\":null,"
+    "\"command\":[\"python\",\"train.py\"],"
+    "\"resources\":{\"cpus\":1,\"gpus\":0,\"mem_mb\":null,\"time_s\":null},"
+    "\"env\":{},\"sandbox\":null,\"image\":null}";
+
 /* A spec as mls-ensemble journals it, made from a campaign's top 2. */
 static const char ensemble_json[] =
     "{\"kind\":\"ensemble\",\"id\":\"e-01\",\"members\":4,\"quorum\":3,"
@@ -235,6 +251,7 @@ main(void)
 {
 	round_trip(search_json, "search");
 	round_trip(ensemble_json, "ensemble");
+	round_trip(asha_json, "asha options");
 	test_fields();
 	test_from_json_errors();
 	test_check();

@@ -18,6 +18,7 @@
 #include "mls_jobwrap.h"
 #include "mls_record.h"
 #include "mls_site_slurm.h"
+#include "mls_site_slurm_int.h"
 #include "tap.h"
 
 static const char *
@@ -361,8 +362,17 @@ test_classify(void)
 	    "contact slurm controller (connect failure)", 0) == MLS_ENET,
 	    "classify: controller down is MLS_ENET");
 	ok(mls_slurm_classify("Batch job submission failed: Invalid partition "
-	    "name specified", 0) == MLS_EINPUT, "classify: a refusal is "
-	    "MLS_EINPUT");
+	    "name specified", 0) == MLS_ECONFIG, "classify: a bad partition "
+	    "of the site is MLS_ECONFIG");
+	ok(mls_slurm_classify("Batch job submission failed: Invalid account or "
+	    "account/partition combination specified", 0) == MLS_ECONFIG,
+	    "classify: a bad account of the site is MLS_ECONFIG");
+	ok(mls_slurm_classify("sbatch: fatal: Could not establish a "
+	    "configuration source", 0) == MLS_ECONFIG, "classify: Slurm's own "
+	    "configuration missing is MLS_ECONFIG");
+	ok(mls_slurm_classify("Batch job submission failed: Requested node "
+	    "configuration is not available", 0) == MLS_EINPUT, "classify: a "
+	    "refusal of the job's request is MLS_EINPUT");
 	ok(mls_slurm_classify("Authentication failure", 401) == MLS_EAUTH,
 	    "classify: 401 is MLS_EAUTH");
 	ok(mls_slurm_classify("Zero Bytes were transmitted or received",
@@ -370,6 +380,17 @@ test_classify(void)
 	    "is MLS_EAUTH");
 	ok(mls_slurm_classify("Couldn't connect to server", 0) == MLS_ENET,
 	    "classify: curl's connect error is MLS_ENET");
+	{
+		struct mls_buf o = MLS_BUF_INIT, e = MLS_BUF_INIT;
+		char *argv[] = { "mls-no-such-sbatch", NULL };
+		const char *want = "'mls-no-such-sbatch': not found in PATH";
+		int st = 0;
+		ok(mls_slurm_run_prog(argv, &o, &e, &st) == MLS_EUNAVAIL &&
+		    strncmp(mls_error_last(), want, strlen(want)) == 0,
+		    "run_prog: a program not in PATH is MLS_EUNAVAIL");
+		mls_buf_release(&o);
+		mls_buf_release(&e);
+	}
 	ok(mls_slurm_minutes(5, 10) == 1 && mls_slurm_minutes(3600, 10) == 61,
 	    "minutes: the wrapper's limit comes first");
 }

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "mls_error.h"
+#include "mls_record.h"
 #include "tap.h"
 
 static const char *datadir;
@@ -294,6 +295,21 @@ doc_err(const char *text, const char *expect)
 	return rc == MLS_EINPUT && strcmp(mls_error_last(), expect) == 0;
 }
 
+/* As doc_err, the message only starting with expect. */
+static int
+doc_starts(const char *text, const char *expect)
+{
+	struct mls_space *sp;
+	json_t *doc = json_loads(text, 0, NULL);
+	int rc;
+
+	mls_space_new(&sp);
+	rc = mls_space_load_json(sp, doc, "s.json", NULL);
+	mls_space_free(sp);
+	json_decref(doc);
+	return rc == MLS_EINPUT && starts(mls_error_last(), expect);
+}
+
 static void
 test_doc_errors(void)
 {
@@ -332,6 +348,51 @@ test_doc_errors(void)
 	ok(doc_err("{\"a\":{\"distribution\":\"log_uniform_values\",\"min\":0,"
 	    "\"max\":1}}", "s.json: parameter 'a': low must be > 0 for loguniform"),
 	    "wandb log min 0");
+}
+
+/* W&B's other keys: honoured into meta, or refused naming the key. */
+static void
+test_wandb_keys(void)
+{
+	struct mls_space *sp;
+	json_t *doc, *meta = NULL, *pr, *cmd;
+
+	mls_space_new(&sp);
+	doc = json_loads("{\"program\": \"train.py\", \"run_cap\": 7, "
+	    "\"project\": \"p\", \"early_terminate\": {\"type\": \"hyperband\", "
+	    "\"max_iter\": 27, \"s\": 2, \"eta\": 3}, \"parameters\": "
+	    "{\"lr\": {\"min\": 0.1, \"max\": 1.0}, \"n\": {\"values\": [1, 2]}}}",
+	    0, NULL);
+	ok(mls_space_load_json(sp, doc, "s.json", &meta) == 0, "wandb keys: %s",
+	    mls_error_last());
+	pr = json_object_get(meta, "prune");
+	ok(strcmp(mls_record_str(pr, "kind"), "asha") == 0 &&
+	    mls_record_int(pr, "min_resource", 0) == 3 &&
+	    mls_record_int(pr, "reduction_factor", 0) == 3,
+	    "hyperband max_iter 27, s 2, eta 3: asha from 3, factor 3");
+	cmd = json_object_get(meta, "command");
+	ok(json_array_size(cmd) == 4 && strcmp(json_string_value(json_array_get(
+	    cmd, 0)), "python") == 0 && strcmp(json_string_value(json_array_get(
+	    cmd, 2)), "--lr={lr}") == 0 && strcmp(json_string_value(
+	    json_array_get(cmd, 3)), "--n={n}") == 0,
+	    "program: python PROGRAM --NAME={NAME}");
+	ok(mls_record_int(meta, "trials", 0) == 7, "run_cap: trials");
+	ok(strcmp(mls_record_str(json_object_get(meta, "env"), "WANDB_PROJECT"),
+	    "p") == 0, "project: WANDB_PROJECT");
+	json_decref(meta);
+	json_decref(doc);
+	mls_space_free(sp);
+
+	ok(doc_starts("{\"parameters\": {\"x\": {\"min\": 0, \"max\": 1}}, "
+	    "\"early_terminate\": {\"type\": \"hyperband\", \"min_iter\": 1, "
+	    "\"strict\": true}}", "s.json: early_terminate: strict: true is not "
+	    "supported"), "strict refused: %s", mls_error_last());
+	ok(doc_starts("{\"parameters\": {\"x\": {\"min\": 0, \"max\": 1}}, "
+	    "\"imports\": []}", "s.json: key 'imports' is not supported"),
+	    "unknown top-level key refused: %s", mls_error_last());
+	ok(doc_starts("{\"parameters\": {\"x\": {\"min\": 0, \"max\": 1, "
+	    "\"mu\": 0}}}", "s.json: parameter 'x': key 'mu' is not supported"),
+	    "unknown parameter key refused: %s", mls_error_last());
 }
 
 static void
@@ -386,6 +447,7 @@ main(void)
 	test_spec_errors();
 	test_files();
 	test_doc_errors();
+	test_wandb_keys();
 	test_from_unit();
 	return done_testing();
 }
