@@ -149,8 +149,12 @@ PY
 		sleep 0.1
 	done
 	# the configured grace (1 s, not the default 10 s) is the one the
-	# job runs under
-	grep -q '"grace_s":1[,}]' "$MLS_DATA_HOME/local/running/$id.json"
+	# job runs under: in the scheduler's entry, or the wrapper's spec
+	if [ "${MLS_LOCAL_EXEC:-}" = wrapper ]; then
+		grep -qx "MLS_GRACE_S='1'" "$STORE/jobs/$id/spec.sh"
+	else
+		grep -q '"grace_s":1[,}]' "$MLS_DATA_HOME/local/running/$id.json"
+	fi
 	run timeout 30 mls-status --cancel "$id"
 	run -1 timeout 60 mls-status --wait "$id"
 	[ "$(json_get state <<<"$output")" = cancelled ]
@@ -221,16 +225,21 @@ PY
 
 @test "the queue is first come, first served, campaigns included" {
 	export MLS_LOCAL_CPUS=1
+	# the trials block until 'release', created once the job is submitted:
+	# trial 0 cannot end (and trial 2 cannot be submitted) before the job
+	rel="$BATS_TEST_TMPDIR/release"
 	mls-search --trials 4 --parallel 2 -p x=uniform:0:1 --format jsonl \
-		--metric-regex 'loss=([0-9.]+)' -- sh -c 'sleep 0.6; echo loss=0.5' \
+		--metric-regex 'loss=([0-9.]+)' -- \
+		sh -c "while [ ! -e '$rel' ]; do sleep 0.05; done; echo loss=0.5" \
 		</dev/null >camp.jsonl 2>/dev/null &
 	pid=$!
-	for i in $(seq 100); do
+	for i in $(seq 600); do
 		[ -n "$(ls "$MLS_DATA_HOME/local/running" 2>/dev/null)" ] && break
 		sleep 0.05
 	done
 	run -0 mls-submit -- true </dev/null
 	x=$(json_get id <<<"$output")
+	touch "$rel"
 	wait "$pid"
 	run -0 timeout 30 mls-status --wait "$x"
 	xs=$(json_get started <<<"$output")
