@@ -23,6 +23,7 @@
 #include "mls_record.h"
 #include "mls_time.h"
 #include "mls_track.h"
+#include "mls_version.h"
 
 int cli_verbosity;
 
@@ -77,10 +78,21 @@ cli_exit_code(int rc)
 	}
 }
 
+/*
+ * The version, then the libraries it runs with, one a line, as `curl -V`
+ * does: what a bug report needs.
+ */
 void
 cli_version(void)
 {
+	char *libs = NULL;
+
 	printf("%s (mls) %s\n", program_invocation_short_name, PACKAGE_VERSION);
+	if (mls_version_libs(&libs) == 0)
+		fputs(libs, stdout);
+	else
+		warnx("%s", mls_error_last());
+	free(libs);
 	exit(cli_close_stdout() == 0 ? EX_OK : EX_IOERR);
 }
 

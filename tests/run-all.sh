@@ -1,8 +1,14 @@
 #!/bin/sh
 # The whole test suite, from a fresh Debian 12 machine: installs the
 # dependencies, builds with -Werror, runs `make check`, runs the tests once
-# more under AddressSanitizer + UBSan, runs `make distcheck`, and ends with
-# one line "N passed, N failed, N skipped".
+# more under AddressSanitizer + UBSan, runs `make distcheck`, builds and
+# tries the Debian package (tests/deb.sh), lists every skipped test with
+# its reason, and ends with one line "N passed, N failed, N skipped".
+#
+# With CI=true a test may skip only for a documented limit of the platform
+# (its reason starts with "platform limit:", see README "Troubleshooting");
+# any other skip (something not installed, not configured, a service that
+# did not start) counts as a failure.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -20,6 +26,24 @@ count() {	# add up the "# PASS:" lines of a test-suite.log
 show_failures() {
 	grep -E '^(FAIL|ERROR):' "$1" 2>/dev/null | head -50
 }
+skips=$(mktemp) || exit 1
+trap 'rm -f "$skips"' EXIT
+note_skips() {	# note_skips LABEL TEST-SUITE-LOG: the skips, and in CI their cost
+	grep '^SKIP: ' "$2" 2>/dev/null | sed 's/^SKIP: //' | while IFS= read -r t; do
+		case $t in
+		*"# SKIP platform limit:"*) echo "skipped ($1): $t" ;;
+		*) if [ "${CI:-}" = true ]; then
+			echo "skipped ($1), a failure in CI: $t"
+		   else
+			echo "skipped ($1): $t"
+		   fi ;;
+		esac
+	done >>"$skips"
+	if [ "${CI:-}" = true ]; then
+		n=$(grep '^SKIP: ' "$2" 2>/dev/null | grep -vc '# SKIP platform limit:')
+		fail=$((fail + n)) skip=$((skip - n))
+	fi
+}
 
 # an in-tree build (the README's main-job command) blocks VPATH builds
 [ -f config.status ] && make distclean >/dev/null 2>&1
@@ -31,6 +55,7 @@ rm -rf _build && mkdir _build
 	{ tail -30 _build/make.out _build/configure.out 2>/dev/null; echo "0 passed, 1 failed"; exit 1; }
 (cd _build && make -j"$jobs" check >check.out 2>&1)
 count _build/test-suite.log
+note_skips build _build/test-suite.log
 show_failures _build/check.out
 
 echo "== the same tests under AddressSanitizer and UBSan"
@@ -39,6 +64,7 @@ if (cd _build-san && ../configure --enable-sanitizers --enable-werror >configure
     make -j"$jobs" >make.out 2>&1); then
 	(cd _build-san && ASAN_OPTIONS=detect_leaks=1 make -j"$jobs" check >check.out 2>&1)
 	count _build-san/test-suite.log
+	note_skips sanitizers _build-san/test-suite.log
 	show_failures _build-san/check.out
 else
 	tail -30 _build-san/make.out; fail=$((fail + 1))
@@ -52,5 +78,24 @@ else
 	tail -30 _build/distcheck.out; fail=$((fail + 1))
 fi
 
+echo "== the Debian package (build, lintian, install in a clean root, run)"
+sh tests/deb.sh >_build/deb.out 2>&1
+case $? in
+0) pass=$((pass + 1)) ;;
+77) why=$(tail -n 1 _build/deb.out)
+    if [ "${CI:-}" = true ]; then
+	echo "skipped (deb), a failure in CI: tests/deb.sh # SKIP $why" >>"$skips"
+	fail=$((fail + 1))
+    else
+	echo "skipped (deb): tests/deb.sh # SKIP $why" >>"$skips"
+	skip=$((skip + 1))
+    fi ;;
+*) tail -30 _build/deb.out; fail=$((fail + 1)) ;;
+esac
+
+if [ -s "$skips" ]; then
+	echo "== skipped tests"
+	cat "$skips"
+fi
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

@@ -150,7 +150,12 @@ EOF2
 	mls-search --trials 6 --parallel 2 -p x=uniform:0:1 --format jsonl \
 		-- sh quadratic.sh </dev/null >out 2>err &
 	pid=$!
-	sleep 2
+	# once a trial is journalled as submitted the driver handles SIGINT
+	# (a background job of a script starts with SIGINT ignored)
+	for i in $(seq 600); do
+		grep -qs '"ev":"submitted"' "$MLS_DATA_HOME"/campaigns/*/journal.jsonl && break
+		sleep 0.1
+	done
 	kill -INT "$pid"
 	status=0
 	wait "$pid" || status=$?

@@ -7,7 +7,9 @@
 # prints the environment to use: CONTAINERS_CONF (runc, cgroupfs, the
 # ulimits this kind of machine allows), CONTAINERS_STORAGE_CONF (the
 # private store), MLS_TEST_IMAGE.  Exits 77 with the reason on stderr when
-# podman cannot run here (the caller skips).
+# podman cannot run here (the caller skips).  A reason that starts with
+# "platform limit:" is a documented limit of the machine (README,
+# "Troubleshooting"), the one kind of skip CI accepts (tests/run-all.sh).
 set -eu
 
 dir=${1:?usage: podman-image.sh DIR}
@@ -16,8 +18,14 @@ mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
 skip() { echo "podman unavailable: $*" >&2; exit 77; }
+limit() { echo "platform limit: $*" >&2; exit 77; }
+# containers/storage (applying a layer) and runc start by making / a
+# private mount (mount(2) MS_REC|MS_PRIVATE on /), which the kernel
+# refuses with EINVAL where / is not a mount point: a plain chroot.
+no_root_mount="podman needs / to be a mount point and it is not here (a chroot without 'mount --bind ROOT ROOT')"
 
 command -v podman >/dev/null 2>&1 || skip "podman not installed"
+command -v mountpoint >/dev/null 2>&1 && ! mountpoint -q / && limit "$no_root_mount"
 bb=$(command -v busybox 2>/dev/null || :)
 [ -n "$bb" ] || bb=/bin/busybox
 [ -x "$bb" ] || skip "busybox-static not installed"
@@ -55,12 +63,19 @@ if ! podman image exists "$image" 2>/dev/null; then
 	echo 'root:x:0:0:root:/:/bin/sh' >"$dir/rootfs/etc/passwd"
 	tar -C "$dir/rootfs" -cf "$dir/rootfs.tar" . ||
 	    skip "cannot pack the rootfs"
-	podman import --change 'ENV PATH=/bin' "$dir/rootfs.tar" "$image" \
-	    >"$dir/import.log" 2>&1 ||
-	    skip "podman import: $(tail -n 1 "$dir/import.log")"
+	if ! podman import --change 'ENV PATH=/bin' "$dir/rootfs.tar" "$image" \
+	    >"$dir/import.log" 2>&1; then
+		grep -q 'remount /, flags: 0x44000: invalid argument' \
+		    "$dir/import.log" && limit "$no_root_mount"
+		skip "podman import: $(tail -n 1 "$dir/import.log")"
+	fi
 fi
 if ! out=$(podman run --rm --network=host "$image" sh -c 'echo ok' 2>&1) ||
     [ "$out" != ok ]; then
+	case $out in
+	*'no cgroup mount found in mountinfo'*)
+		limit "runc finds no cgroup file system under /sys/fs/cgroup (a chroot with a bare sysfs, not 'mount --rbind /sys')" ;;
+	esac
 	skip "podman run: $(printf '%s\n' "$out" | tail -n 1)"
 fi
 printf "CONTAINERS_CONF='%s'; export CONTAINERS_CONF\n" "$CONTAINERS_CONF"
