@@ -130,7 +130,8 @@ pack_upload(const struct mls_config *cfg, struct mls_store *st,
 {
 	struct mls_buf key = MLS_BUF_INIT, id = MLS_BUF_INIT,
 	    tmp = MLS_BUF_INIT;
-	char hex[65], *tmpdir = NULL, *url = NULL;
+	struct mls_pack_result res;
+	char *tmpdir = NULL, *url = NULL;
 	long long size = 0, have = -1;
 	int fd, rc, made = 0, uploaded = 0;
 
@@ -149,10 +150,11 @@ pack_upload(const struct mls_config *cfg, struct mls_store *st,
 	}
 	close(fd);
 	made = 1;
-	if ((rc = mls_pack_create(dir, files, tmp.buf)) < 0 ||
-	    (rc = mls_digest_file(tmp.buf, hex, &size)) < 0)
+	if ((rc = mls_pack_create_ex(dir, files, tmp.buf, NULL, NULL,
+	    &res)) < 0)
 		goto out;
-	mls_buf_addf(&id, "sha256:%s", hex);
+	size = res.size;
+	mls_buf_addf(&id, "sha256:%s", res.sha256);
 	if ((rc = mls_buf_error(&id)) < 0 ||
 	    (rc = mls_store_sandbox_key(id.buf, &key)) < 0)
 		goto out;
