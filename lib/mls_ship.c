@@ -174,6 +174,7 @@ pack_upload(const struct mls_config *cfg, struct mls_store *st,
 	unsigned char tkey[32];
 	char *tmpdir = NULL;
 	long long size = 0, have = -1;
+	double t0, t1;
 	int fd, rc, made = 0, uploaded = 0, keyed = 0;
 
 	if (st == NULL) {
@@ -195,9 +196,11 @@ pack_upload(const struct mls_config *cfg, struct mls_store *st,
 	}
 	close(fd);
 	made = 1;
+	t0 = mls_time_mono();
 	if ((rc = mls_pack_create_ex(dir, files, tmp.buf, on_packed, &pk,
 	    &res)) < 0)
 		goto out;
+	t1 = mls_time_mono();
 	keyed = 0;
 	if ((rc = mls_treekey_final(&pk.key, tkey)) < 0)
 		goto out;
@@ -214,8 +217,9 @@ pack_upload(const struct mls_config *cfg, struct mls_store *st,
 			goto out;
 		uploaded = 1;
 	}
-	mls_debug("ship: %s %s (%lld bytes)", id.buf, uploaded ? "uploaded" :
-	    "already in the store", size);
+	mls_debug("ship: %s %s (%lld bytes); packed in %.0f ms, stored in "
+	    "%.0f ms", id.buf, uploaded ? "uploaded" : "already in the store",
+	    size, (t1 - t0) * 1e3, (mls_time_mono() - t1) * 1e3);
 	if ((rc = describe(st, rec, id.buf, key.buf, size, uploaded)) < 0)
 		goto out;
 	if (cache != NULL &&
