@@ -72,7 +72,7 @@ mls_digest_update(struct mls_digest *d, const void *data, size_t len)
 }
 
 int
-mls_digest_final(struct mls_digest *d, char hex[65])
+mls_digest_final_bin(struct mls_digest *d, unsigned char out[32])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
@@ -83,9 +83,26 @@ mls_digest_final(struct mls_digest *d, char hex[65])
 	if (EVP_DigestFinal_ex(d->ctx, md, &n) != 1 || n != 32)
 		rc = ssl_error("final");
 	else
-		to_hex(md, n, hex);
+		memcpy(out, md, 32);
 	mls_digest_release(d);
 	return rc;
+}
+
+int
+mls_digest_final(struct mls_digest *d, char hex[65])
+{
+	unsigned char md[32];
+	int rc;
+
+	if ((rc = mls_digest_final_bin(d, md)) == 0)
+		to_hex(md, 32, hex);
+	return rc;
+}
+
+void
+mls_digest_hex(const unsigned char md[32], char hex[65])
+{
+	to_hex(md, 32, hex);
 }
 
 void

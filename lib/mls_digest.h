@@ -22,6 +22,10 @@ int	 mls_digest_init(struct mls_digest *d);
 int	 mls_digest_update(struct mls_digest *d, const void *data, size_t len);
 /* Write 64 lowercase hex digits and a NUL into hex; releases d. */
 int	 mls_digest_final(struct mls_digest *d, char hex[65]);
+/* The same as 32 raw bytes; releases d. */
+int	 mls_digest_final_bin(struct mls_digest *d, unsigned char md[32]);
+/* 64 lowercase hex digits and a NUL for 32 raw bytes. */
+void	 mls_digest_hex(const unsigned char md[32], char hex[65]);
 /* Free d without a result (NULL-safe ctx; may follow a failed call). */
 void	 mls_digest_release(struct mls_digest *d);
 

@@ -12,6 +12,8 @@
 #ifndef MLS_PACK_H
 #define MLS_PACK_H
 
+#include <sys/stat.h>
+
 #include <jansson.h>
 
 /* The mtime of every entry: 1980-01-01T00:00:00Z (see mls_pack.c). */
@@ -33,6 +35,37 @@ struct mls_pack_limits {
  */
 int	 mls_pack_create(const char *root, const json_t *files,
 	    const char *archive);
+
+/* One entry as mls_pack_create_ex() packed it, in archive order. */
+struct mls_pack_entry {
+	const char	*path;		/* relative, as in the archive */
+	int		 type;		/* 'f' file, 'l' symlink, 'd' directory */
+	int		 exec;		/* 'f': packed 0755 (else 0644) */
+	long long	 size;		/* 'f': bytes packed */
+	unsigned char	 sha256[32];	/* 'f': SHA-256 of the bytes packed */
+	const char	*target;	/* 'l': the link's target */
+	const struct stat *st;		/* 'f': fstat(2) when it was opened */
+	int		 stable;	/* 'f': its stat was the same after reading */
+};
+
+/* Called for each entry, after it is in the archive; < 0 stops packing. */
+typedef int (*mls_pack_entry_fn)(void *arg, const struct mls_pack_entry *e);
+
+struct mls_pack_result {
+	char		 sha256[65];	/* of the archive file's bytes */
+	long long	 size;		/* of the archive file */
+};
+
+/*
+ * mls_pack_create(), the same bytes, with more: the archive's SHA-256
+ * and size in *res (when not NULL), and fn (when not NULL) called for
+ * each entry.  Compression (zstd, single-threaded as before: the bytes do
+ * not depend on it) runs in a second thread while this one reads the
+ * files, hashes them and writes the tar stream.
+ */
+int	 mls_pack_create_ex(const char *root, const json_t *files,
+	    const char *archive, mls_pack_entry_fn fn, void *arg,
+	    struct mls_pack_result *res);
 
 /*
  * Extract archive into dest (created if missing).  lim NULL: defaults

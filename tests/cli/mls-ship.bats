@@ -247,3 +247,122 @@ print(" ".join(e["path"] for e in r["listing"]))' "$output"
 	zstd -dc "${url#file://}" | tar -xf - -C out
 	diff -r code out
 }
+
+# The id of a ship of $1 with no cache (the cache is dropped first).
+fresh_id() {
+	rm -rf "$MLS_DATA_HOME/shipcache"
+	run -0 mls-ship "$1"
+	field "$output" id
+}
+
+# Age every file of the tree so that the cache trusts it (not racily clean).
+age_tree() {
+	find "$1" -exec touch -h -d '-1 hour' {} +
+	sleep 1.1	# ctimes must be older than the cache by a second too
+}
+
+@test "the cache: an unchanged tree ships without packing, and writes nothing" {
+	age_tree code
+	run -0 mls-ship code
+	id1=$(field "$output" id)
+	cache=$(ls "$MLS_DATA_HOME"/shipcache/*)
+	[ -f "$cache" ]
+	ino=$(stat -c %i "$cache")
+	run -0 --separate-stderr mls-ship -v code
+	[ "$(field "$output" id)" = "$id1" ]
+	[ "$(field "$output" uploaded)" = false ]
+	[[ "$stderr" == *"known from the cache"* ]]
+	[[ "$stderr" != *"pack:"* ]]
+	[[ "$stderr" != *"ship cache: wrote"* ]]
+	[ "$(stat -c %i "$cache")" = "$ino" ]
+	[ -z "$(ls -A "$MLS_DATA_HOME/tmp")" ]
+}
+
+@test "the cache: a changed file (same size, other content) is seen" {
+	age_tree code
+	run -0 mls-ship code
+	id1=$(field "$output" id)
+	printf 'print("TRAIN")\n' > code/train.py
+	run -0 --separate-stderr mls-ship -v code
+	id2=$(field "$output" id)
+	[ "$id2" != "$id1" ]
+	[[ "$stderr" == *"'train.py' changed"* ]]
+	[ "$(fresh_id code)" = "$id2" ]
+}
+
+@test "the cache: a file replaced by a directory, a removed file" {
+	age_tree code
+	run -0 mls-ship code
+	rm code/sub/data.csv
+	mkdir code/sub/data.csv
+	printf 'x\n' > code/sub/data.csv/inner.txt
+	run -0 mls-ship code
+	id2=$(field "$output" id)
+	run archive_paths "$output"
+	assert_output $'sub/data.csv/inner.txt\ntrain.py'
+	[ "$(fresh_id code)" = "$id2" ]
+	rm -r code/sub/data.csv
+	run -0 mls-ship code
+	id3=$(field "$output" id)
+	[ "$id3" != "$id2" ]
+	[ "$(fresh_id code)" = "$id3" ]
+}
+
+@test "the cache: a permission change counts when it changes the archive" {
+	age_tree code
+	run -0 mls-ship code
+	id1=$(field "$output" id)
+	chmod 600 code/train.py		# packed 0644 either way
+	run -0 mls-ship code
+	[ "$(field "$output" id)" = "$id1" ]
+	chmod 755 code/train.py		# packed 0755: another archive
+	run -0 mls-ship code
+	id2=$(field "$output" id)
+	[ "$id2" != "$id1" ]
+	[ "$(fresh_id code)" = "$id2" ]
+	chmod 644 code/train.py
+	run -0 mls-ship code
+	[ "$(field "$output" id)" = "$id1" ]
+}
+
+@test "the cache: an .mlsignore change changes what ships" {
+	age_tree code
+	run -0 mls-ship code
+	id1=$(field "$output" id)
+	printf 'sub/\n' > code/.mlsignore
+	run -0 mls-ship code
+	id2=$(field "$output" id)
+	run archive_paths "$output"
+	assert_output $'.mlsignore\ntrain.py'
+	[ "$(fresh_id code)" = "$id2" ]
+	rm code/.mlsignore
+	run -0 --separate-stderr mls-ship -v code
+	[ "$(field "$output" id)" = "$id1" ]
+}
+
+@test "the cache: a corrupt or foreign cache file is ignored" {
+	age_tree code
+	run -0 mls-ship code
+	id1=$(field "$output" id)
+	cache=$(ls "$MLS_DATA_HOME"/shipcache/*)
+	printf 'not a cache\n' > "$cache"
+	run -0 --separate-stderr mls-ship -v code
+	[ "$(field "$output" id)" = "$id1" ]
+	[[ "$stderr" == *"ship cache '$cache': "*"ignored"* ]]
+	head -c 100 /dev/urandom > "$cache"
+	printf 'changed\n' >> code/train.py
+	run -0 mls-ship code
+	[ "$(fresh_id code)" = "$(field "$output" id)" ]
+}
+
+@test "the cache: a known tree whose archive left the store is packed again" {
+	age_tree code
+	run -0 mls-ship code
+	id1=$(field "$output" id)
+	url=$(field "$output" url)
+	rm "${url#file://}"
+	run -0 mls-ship code
+	[ "$(field "$output" id)" = "$id1" ]
+	[ "$(field "$output" uploaded)" = true ]
+	[ -f "${url#file://}" ]
+}

@@ -15,6 +15,7 @@
 #include <archive_entry.h>
 
 #include "mls_buf.h"
+#include "mls_digest.h"
 #include "mls_error.h"
 #include "tap.h"
 
@@ -129,6 +130,112 @@ try_extract(const struct craft *c, size_t n, const char *dest,
 	if (write_tar(tar, c, n, 0) < 0)
 		return -100;
 	return mls_pack_extract(tar, at(dest), lim);
+}
+
+/*
+ * The archive as mls packed it before the compressor got its own thread:
+ * one libarchive writer, pax restricted + zstd level 3, the same entries.
+ * The sandbox id is the digest of these bytes: they must not change.
+ */
+static int
+reference_pack(const char *dir, const char *const *names, size_t n,
+    const char *out)
+{
+	struct archive *a = archive_write_new();
+	struct archive_entry *e = archive_entry_new();
+	char full[1024], buf[65536], target[1024];
+	struct stat sb;
+	size_t i;
+	ssize_t r;
+	int fd, bad = 0;
+
+	archive_write_set_format_pax_restricted(a);
+	archive_write_add_filter_zstd(a);
+	archive_write_set_filter_option(a, "zstd", "compression-level", "3");
+	if (archive_write_open_filename(a, out) != ARCHIVE_OK)
+		return -1;
+	for (i = 0; i < n; i++) {
+		snprintf(full, sizeof(full), "%s/%s", dir, names[i]);
+		lstat(full, &sb);
+		archive_entry_clear(e);
+		archive_entry_copy_pathname(e, names[i]);
+		archive_entry_set_mtime(e, (time_t)MLS_PACK_MTIME, 0);
+		archive_entry_set_uid(e, 0);
+		archive_entry_set_gid(e, 0);
+		if (S_ISLNK(sb.st_mode)) {
+			r = readlink(full, target, sizeof(target) - 1);
+			target[r < 0 ? 0 : r] = '\0';
+			archive_entry_set_filetype(e, AE_IFLNK);
+			archive_entry_set_perm(e, 0777);
+			archive_entry_copy_symlink(e, target);
+			archive_entry_set_size(e, 0);
+			bad |= archive_write_header(a, e) != ARCHIVE_OK;
+			continue;
+		}
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, (sb.st_mode & 0111) ? 0755 : 0644);
+		archive_entry_set_size(e, (la_int64_t)sb.st_size);
+		bad |= archive_write_header(a, e) != ARCHIVE_OK;
+		fd = open(full, O_RDONLY);
+		while ((r = read(fd, buf, sizeof(buf))) > 0)
+			bad |= archive_write_data(a, buf, (size_t)r) != r;
+		close(fd);
+	}
+	bad |= archive_write_close(a) != ARCHIVE_OK;
+	archive_write_free(a);
+	archive_entry_free(e);
+	return bad ? -1 : 0;
+}
+
+/* Fill path with n bytes: half a pseudo-random stream, half text. */
+static void
+put_big(const char *rel, size_t n, unsigned seed)
+{
+	FILE *fp = fopen(at(rel), "w");
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		fputc(i % 4096 < 2048 ? (int)(seed >> 16) & 0xff :
+		    "import torch\n"[i % 13], fp);
+	}
+	fclose(fp);
+}
+
+struct seen {
+	int		 n, files, links, stable;
+	char		 order[8][64];
+	unsigned char	 md[32];	/* of "alpha\n" */
+};
+
+static int
+on_entry(void *arg, const struct mls_pack_entry *pe)
+{
+	struct seen *s = arg;
+
+	if (s->n < 8)
+		snprintf(s->order[s->n], sizeof(s->order[0]), "%c %s",
+		    pe->type, pe->path);
+	s->n++;
+	if (pe->type == 'f') {
+		s->files++;
+		s->stable += pe->stable && pe->st != NULL &&
+		    pe->st->st_size == pe->size;
+		if (strcmp(pe->path, "a.txt") == 0)
+			memcpy(s->md, pe->sha256, 32);
+	} else if (pe->type == 'l' && strcmp(pe->target, "../a.txt") == 0) {
+		s->links++;
+	}
+	return 0;
+}
+
+static int
+stop_at_b(void *arg, const struct mls_pack_entry *pe)
+{
+	(void)arg;
+	if (strcmp(pe->path, "b.bin") == 0)
+		return mls_error_set(MLS_ERR, "stopped at '%s'", pe->path);
+	return 0;
 }
 
 int
@@ -412,6 +519,47 @@ main(void)
 	    "junk refused: %s", mls_error_last());
 	rc = mls_pack_extract(at("none.tar"), at("none"), NULL);
 	ok(rc == MLS_ENOTFOUND, "missing archive: %s", mls_error_last());
+
+	/* the same bytes as one pax+zstd writer, over many ring chunks */
+	{
+		static const char *const names[] = { "a.txt", "b.bin",
+		    "bin/run.sh", "c.bin", "sub/data.csv", "sub/link" };
+		json_t *l = json_pack("[s,s,s,s,s,s]", "sub/link", "c.bin",
+		    "a.txt", "sub/data.csv", "b.bin", "bin/run.sh");
+		struct mls_pack_result res = { "", -1 };
+		struct seen sn;
+		char hex[65], ahex[65];
+		long long sz = -1;
+
+		memset(&sn, 0, sizeof(sn));
+		put_big("t/b.bin", 3u << 20, 7);	/* > RING_CHUNK * slots */
+		put_big("t/c.bin", 100000, 9);
+		rc = mls_pack_create_ex(at("t"), l, at("ex.tar.zst"), on_entry,
+		    &sn, &res);
+		ok(rc == 0, "pack_create_ex: %s", rc ? mls_error_last() : "");
+		ok(reference_pack(at("t"), names, 6, at("ref.tar.zst")) == 0,
+		    "reference archive");
+		ok(same_file(at("ex.tar.zst"), at("ref.tar.zst")),
+		    "byte-identical to one pax+zstd writer");
+		ok(mls_digest_file(at("ex.tar.zst"), hex, &sz) == 0 &&
+		    strcmp(hex, res.sha256) == 0 && sz == res.size,
+		    "digest and size of the archive reported: %lld", res.size);
+		ok(sn.n == 6 && strcmp(sn.order[0], "f a.txt") == 0 &&
+		    strcmp(sn.order[5], "l sub/link") == 0,
+		    "one call per entry, in archive order");
+		ok(sn.files == 5 && sn.stable == 5 && sn.links == 1,
+		    "files hashed, stable; link target given");
+		ok(mls_digest_buf("alpha\n", 6, ahex) == 0 &&
+		    (mls_digest_hex(sn.md, hex), strcmp(hex, ahex) == 0),
+		    "a file's digest is that of its content");
+		rc = mls_pack_create_ex(at("t"), l, at("stop.tar.zst"),
+		    stop_at_b, NULL, NULL);
+		ok(rc == MLS_ERR && has(mls_error_last(), "stopped at 'b.bin'"),
+		    "the callback stops packing: %s", mls_error_last());
+		json_decref(l);
+		unlink(at("t/b.bin"));
+		unlink(at("t/c.bin"));
+	}
 
 	/* check_name */
 	ok(mls_pack_check_name("a/b") == 0, "plain name");
