@@ -7,6 +7,7 @@ pkgs="build-essential autoconf automake libtool pkg-config
  libgsl-dev libinih-dev libfyaml-dev
  bats bats-assert bats-support mandoc zstd curl git ca-certificates
  python3 python3-sklearn python3-optuna
+ debootstrap
  podman runc busybox-static uidmap nginx openssl
  slurm-wlm slurm-wlm-jwt-plugin slurmrestd munge"
 missing=
