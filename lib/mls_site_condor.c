@@ -1313,7 +1313,10 @@ send_batch(struct mls_site *s, json_t **jobs, size_t n)
 	}
 	if ((rc = index_append(cd, line)) < 0)
 		goto out;
+	/* a remote schedd without a shared file system takes the input */
 	if ((args = cmd_new(cd, "condor_submit")) == NULL ||
+	    (cd->schedd != NULL && cd->transfer &&
+	    json_array_append_new(args, json_string("-spool")) == -1) ||
 	    extend_new(args, json_pack("[s,s]", "-terse",
 	    path.buf)) == -1) {
 		rc = oom();
