@@ -229,8 +229,15 @@ log_event(const char *p, const char *e, json_t *view)
 	if ((code = num_at(&q)) < 0 || strncmp(q, " (", 2) != 0)
 		goto bad;
 	q += 2;
-	if ((c = num_at(&q)) < 0 || *q++ != '.' || (proc = num_at(&q)) < 0 ||
-	    *q++ != '.' || num_at(&q) < 0 || *q++ != ')' || *q++ != ' ')
+	if ((c = num_at(&q)) < 0 || *q++ != '.')
+		goto bad;
+	/* "(004.-01.000)": a cluster's own event (late materialization) */
+	if (*q == '-') {
+		rc = 0;
+		goto out;
+	}
+	if ((proc = num_at(&q)) < 0 || *q++ != '.' || num_at(&q) < 0 ||
+	    *q++ != ')' || *q++ != ' ')
 		goto bad;
 	if ((hl = memchr(q, '\n', (size_t)(e - q))) == NULL)
 		hl = e;
@@ -1163,8 +1170,6 @@ condor_open(struct mls_site *s)
 	if ((rc = mls_buf_error(&sub)) < 0 ||
 	    (rc = mls_config_data_dir(s->cfg, sub.buf, &cd->data)) < 0)
 		goto out;
-	/* the pool's daemons write the event logs here as the job's owner */
-	(void)chmod(cd->data, 0755);
 	if ((v = mls_record_str(s->conf, "token_file")) != NULL &&
 	    (rc = open_token(s, cd, v)) < 0)
 		goto out;
@@ -1281,7 +1286,6 @@ send_batch(struct mls_site *s, json_t **jobs, size_t n)
 	}
 	if ((rc = mls_mkdirs(outdir.buf, 0755)) < 0)
 		goto out;
-	(void)chmod(outdir.buf, 0777);	/* written by the pool as the owner */
 	mls_buf_addf(&path, "%s/%s.items", cd->data, tag.buf);
 	if ((rc = mls_buf_error(&path)) < 0 ||
 	    (rc = mls_write_file_atomic(path.buf, items.buf, items.len, 0644,
@@ -1679,9 +1683,31 @@ condor_poll(struct mls_site *s, json_t **jobs, size_t n)
 	if (json_object_size(asked) > 0 &&
 	    (rc = ask_condor(s, asked, jobs, n, view)) < 0)
 		goto out;
+	/* the clusters HTCondor knows (a throttled one materializes late) */
+	json_object_clear(asked);
+	json_object_foreach(view, sid, ent) {
+		if ((dot = strchr(sid, '.')) != NULL &&
+		    (size_t)(dot - sid) < sizeof(cl)) {
+			memcpy(cl, sid, (size_t)(dot - sid));
+			cl[dot - sid] = '\0';
+			json_object_set_new(asked, cl, json_true());
+		}
+	}
 	for (i = 0; i < n; i++) {
 		sid = mls_record_str(jobs[i], "site_id");
 		ent = sid != NULL ? json_object_get(view, sid) : NULL;
+		if (ent == NULL && cd->throttle > 0 && sid != NULL &&
+		    (dot = strchr(sid, '.')) != NULL &&
+		    (size_t)(dot - sid) < sizeof(cl)) {
+			memcpy(cl, sid, (size_t)(dot - sid));
+			cl[dot - sid] = '\0';
+			if (json_object_get(asked, cl) != NULL) {
+				/* not materialized yet (max_materialize) */
+				json_object_set_new(jobs[i], "state",
+				    json_string("queued"));
+				continue;
+			}
+		}
 		if (ent != NULL && mls_record_int(ent, "status", 0) ==
 		    MLS_CONDOR_HELD && mls_record_num(ent, "since", 0) <= 0) {
 			/* a hold of unknown start: counted from now */

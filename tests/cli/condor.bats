@@ -94,6 +94,19 @@ job_status() {
 	grep -q '^queue MlsId from ' $sub
 }
 
+@test "condor: throttle caps the procs of a cluster in the queue (max_materialize)" {
+	cat >>"$MLS_CONFIG" <<-EOF
+	[site "thin"]
+		type = condor
+		throttle = 2
+	EOF
+	run -0 bash -c "mls-submit -s thin --array 6 --format jsonl -- sh -c 'echo {index} >> $BATS_TEST_TMPDIR/runs' | mls-status --wait --timeout 240 --format jsonl"
+	[ "$(grep -c '"state":"succeeded"' <<<"$output")" -eq 6 ]
+	[ "$(json_get site_id <<<"$output" | cut -d. -f1 | sort -u | wc -l)" -eq 1 ]
+	grep -qx 'max_materialize = 2' "$MLS_DATA_HOME"/condor-thin/*.sub
+	[ "$(sort -u "$BATS_TEST_TMPDIR/runs" | wc -l)" -eq 6 ]
+}
+
 search_on() {	# search_on SITE N PARALLEL
 	mls-search -s "$1" --trials "$2" --parallel "$3" -p x=uniform:0:1 --seed 1 \
 	    --format jsonl -- sh -c 'echo "{id}" >> '"$BATS_TEST_TMPDIR"'/runs; echo "{\"loss\": {x}}" >> $MLS_METRICS'
@@ -168,7 +181,9 @@ EOF
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/runs")" -eq 20 ]
 	[ "$(sort -u "$BATS_TEST_TMPDIR/runs" | wc -l)" -eq 20 ]
 	# HTCondor got each mls job id once
-	[ "$(condor_history -constraint "MlsCampaign == \"$camp\"" -af MlsJobId | sort | uniq -d | wc -l)" -eq 0 ]
+	ids=$(condor_history -constraint "MlsCampaign == \"$camp\"" -af MlsJobId)
+	[ "$(sort -u <<<"$ids" | wc -l)" -eq 20 ]
+	[ "$(wc -l <<<"$ids")" -eq 20 ]
 }
 
 @test "condor: a held job is reported held, then fails after hold_timeout and is removed" {

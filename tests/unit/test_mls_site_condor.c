@@ -19,6 +19,8 @@
 #include "tap.h"
 
 static const char log_text[] =
+    "035 (012.-01.000) 2026-12-07 12:53:42 Cluster submitted from host: <127.0.0.1:40520>\n"
+    "...\n"
     "000 (012.000.000) 2026-12-07 12:53:42 Job submitted from host: <127.0.0.1:40520?addrs=127.0.0.1-40520>\n"
     "...\n"
     "000 (012.001.000) 2026-12-07 12:53:42 Job submitted from host: <127.0.0.1:40520>\n"
