@@ -22,6 +22,7 @@
 #include "mls_jobwrap.h"
 #include "mls_record.h"
 #include "mls_site.h"
+#include "mls_site_condor.h"
 #include "mls_site_local.h"
 #include "mls_site_slurm.h"
 #include "mls_store.h"
@@ -30,6 +31,7 @@
 static const struct mls_site_ops *const drivers[] = {
 	&mls_site_local_ops,
 	&mls_site_slurm_ops,
+	&mls_site_condor_ops,
 };
 
 /* Drivers added by mls_site_register(), looked up after the built-in ones. */
