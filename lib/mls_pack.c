@@ -115,6 +115,7 @@ struct zpipe {
 	size_t		 head, tail, count;	/* queued: tail .. tail+count-1 */
 	size_t		 fill;		/* bytes in buf[head] being filled */
 	int		 eof, stop, failed, threaded;
+	int		 discard;	/* failing: both writers' output dropped */
 	/* the compressor's side */
 	struct archive	*z;
 	struct mls_digest d;
@@ -150,6 +151,8 @@ zout(struct archive *z, void *arg, const void *buf, size_t len)
 	ssize_t n;
 
 	(void)z;
+	if (p->discard)
+		return (la_ssize_t)len;
 	if (mls_digest_update(&p->d, buf, len) < 0)
 		return -1;
 	while (left > 0) {
@@ -266,6 +269,8 @@ tar_out(struct archive *a, void *arg, const void *buf, size_t len)
 	size_t left = len, n;
 
 	(void)a;
+	if (p->discard)
+		return (la_ssize_t)len;
 	while (left > 0) {
 		if (p->fill == 0 && zwait_slot(p))
 			return -1;
@@ -586,8 +591,6 @@ mls_pack_create_ex(const char *root, const json_t *files, const char *path,
 	    p.threaded ? "two threads" : "one thread");
 	rc = 0;
 out:
-	if (rc < 0 && a != NULL)
-		archive_write_fail(a);		/* no more output */
 	if (started) {
 		pthread_mutex_lock(&p.mu);
 		p.stop = 1;
@@ -600,10 +603,18 @@ out:
 		pthread_cond_destroy(&p.data);
 		pthread_mutex_destroy(&p.mu);
 	}
+	/*
+	 * On failure both writers are closed with their output dropped, not
+	 * archive_write_fail()ed: libarchive 3.6 frees the state of an output
+	 * callback in close only, so a failed writer leaks it.
+	 */
+	p.discard = 1;
+	if (rc < 0 && a != NULL)
+		archive_write_close(a);
+	if (!zclosed && p.z != NULL)
+		archive_write_close(p.z);
 	archive_entry_free(e);
 	archive_write_free(a);
-	if (!zclosed && p.z != NULL)
-		archive_write_fail(p.z);	/* no flush of a broken stream */
 	archive_write_free(p.z);
 	mls_digest_release(&p.d);
 	if (p.fd >= 0)

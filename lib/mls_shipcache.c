@@ -18,6 +18,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,12 +74,29 @@ struct mls_shipcache {
 	int		 dirty;
 };
 
+/*
+ * The archive's bytes depend on libarchive's and libzstd's versions, so
+ * they are part of every key.  Not archive_version_details(): libarchive
+ * 3.6 builds that string anew on each call and leaks the one before.
+ */
+static char libs_buf[128];
+static pthread_once_t libs_once = PTHREAD_ONCE_INIT;
+
+static void
+libs_init(void)
+{
+	const char *a = archive_version_string();
+	const char *z = archive_libzstd_version();
+
+	snprintf(libs_buf, sizeof(libs_buf), "%s libzstd/%s",
+	    a != NULL ? a : "libarchive ?", z != NULL ? z : "?");
+}
+
 static const char *
 libs(void)
 {
-	const char *v = archive_version_details();
-
-	return v != NULL ? v : "";
+	pthread_once(&libs_once, libs_init);
+	return libs_buf;
 }
 
 static long long
