@@ -112,3 +112,21 @@ refuse() {
 	ls -A / >"$BATS_TEST_TMPDIR/root.after"
 	diff "$BATS_TEST_TMPDIR/root.before" "$BATS_TEST_TMPDIR/root.after"
 }
+
+@test "configs: over 1 MiB or /dev/zero is 78 naming the file; long lines read whole; cpus = 0 is 78 naming the key" {
+	export MLS_CONFIG=/dev/zero
+	refuse 78 "/dev/zero: " mls-status j-1
+	export MLS_CONFIG="$BATS_TEST_TMPDIR/config"
+	head -c 1100000 /dev/zero | tr '\0' '#' >"$MLS_CONFIG"
+	refuse 78 "$MLS_CONFIG: larger than 1 MiB" mls-status j-1
+	local long
+	long=$(printf '%0300d' 0)
+	printf '# %s\n[mls]\nsite = local\n[site "slow"]\ntype = slurm\npartition = p%s\nbroken\n' \
+		"$long" "$long" >"$MLS_CONFIG"
+	refuse 78 "$MLS_CONFIG:7: syntax error" mls-status j-1
+	sed -i '$d' "$MLS_CONFIG"
+	run -66 --separate-stderr mls-status j-1 </dev/null
+	[[ "$stderr" == *"'j-1'"* ]]
+	printf '[site "local"]\ncpus = 0\n' >"$MLS_CONFIG"
+	refuse 78 "site 'local': cpus '0': expected a count" mls-submit -- true
+}
