@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <ctype.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -494,30 +495,52 @@ cli_stdin_die(int rc)
 }
 
 long
-cli_opt_count(const char *synopsis, const char *opt, const char *s, long min)
+cli_opt_count_max(const char *synopsis, const char *opt, const char *s, long min,
+    long max)
 {
 	char *end;
 	long v;
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min) {
-		warnx("%s: '%s' is not a whole number >= %ld", opt, s, min);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max ||
+	    !isdigit((unsigned char)*s)) {
+		warnx("%s: '%s' is not a whole number >= %ld and <= %ld", opt, s,
+		    min, max);
 		cli_usage(stderr, synopsis, EX_USAGE);
 	}
 	return v;
 }
 
-double
-cli_opt_duration(const char *synopsis, const char *opt, const char *s)
+long
+cli_opt_count(const char *synopsis, const char *opt, const char *s, long min)
+{
+	return cli_opt_count_max(synopsis, opt, s, min, CLI_COUNT_MAX);
+}
+
+static double
+opt_duration(const char *synopsis, const char *opt, const char *s, double min)
 {
 	double d = mls_duration_parse(s);
 
-	if (d <= 0) {
-		warnx("%s: '%s' is not a duration like 90s, 15m or 2h", opt, s);
+	if (d < min) {
+		warnx("%s: '%s' is not a duration like 90s, 15m or 2h, %s 365d",
+		    opt, s, min > 0 ? "above 0 and at most" : "at most");
 		cli_usage(stderr, synopsis, EX_USAGE);
 	}
 	return d;
+}
+
+double
+cli_opt_duration(const char *synopsis, const char *opt, const char *s)
+{
+	return opt_duration(synopsis, opt, s, 1e-9);
+}
+
+double
+cli_opt_duration0(const char *synopsis, const char *opt, const char *s)
+{
+	return opt_duration(synopsis, opt, s, 0);
 }
 
 long long

@@ -136,9 +136,18 @@ void	 cli_stdin_die(int rc) __attribute__((noreturn));
  * Option values shared by the tools.  On a bad value each one prints
  * "OPT: 'VALUE' is not ..." and the synopsis on stderr, and exits 64.
  */
+/* The largest count cli_opt_count takes (trials, members, cpus, ...). */
+#define CLI_COUNT_MAX	1000000L
+/* A whole number, digits only, from min to CLI_COUNT_MAX. */
 long	 cli_opt_count(const char *synopsis, const char *opt, const char *s,
 	    long min);
+/* A whole number, digits only, from min to max. */
+long	 cli_opt_count_max(const char *synopsis, const char *opt, const char *s,
+	    long min, long max);
+/* A duration above 0 and at most 365d (MLS_DURATION_MAX), finite. */
 double	 cli_opt_duration(const char *synopsis, const char *opt, const char *s);
+/* The same, 0 allowed. */
+double	 cli_opt_duration0(const char *synopsis, const char *opt, const char *s);
 /* A memory size in MiB: "4G", "512M"; a bare number is MiB, as in Slurm. */
 long long cli_opt_mem_mb(const char *synopsis, const char *opt, const char *s);
 /*

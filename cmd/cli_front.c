@@ -8,6 +8,7 @@
 
 #include <err.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,7 +200,8 @@ parse_options(struct cli_front *f, int argc, char *argv[])
 		case OPT_RESUME: f->resume = optarg; break;
 		case OPT_SANDBOX: f->sandbox = optarg; break;
 		case OPT_SEED:
-			f->seed = (unsigned long long)cli_opt_count(syn, "--seed", optarg, 0);
+			f->seed = (unsigned long long)cli_opt_count_max(syn,
+			    "--seed", optarg, 0, LONG_MAX);
 			f->have_seed = 1;
 			break;
 		case OPT_TIME: f->time_s = cli_opt_duration(syn, "--time", optarg); break;

@@ -103,7 +103,13 @@ parse_options(int argc, char *argv[], struct opts *o)
 		case 'q': cli_set_verbosity(-1); break;
 		case 'v': cli_set_verbosity(cli_verbosity + 1); break;
 		case 'k': o->keep_going = 1; break;
-		case 'o': o->outdir = optarg; break;
+		case 'o':
+			if (*optarg == '\0') {	/* not "/" + ID, not the cwd */
+				warnx("-o: '' is an empty path");
+				cli_usage(stderr, synopsis, EX_USAGE);
+			}
+			o->outdir = optarg;
+			break;
 		case OPT_NO_EXTRACT: o->no_extract = 1; break;
 		case 'j':
 			errno = 0;

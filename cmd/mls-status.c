@@ -123,10 +123,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 			o->count_set = 1;
 			break;
 		case OPT_TIMEOUT:
-			if ((o->timeout = mls_duration_parse(optarg)) < 0) {
-				warnx("--timeout: '%s' is not a duration like 90s, 15m or 2h", optarg);
-				cli_usage(stderr, synopsis, EX_USAGE);
-			}
+			o->timeout = cli_opt_duration0(synopsis, "--timeout", optarg);
 			break;
 		default:
 			cli_usage(stderr, synopsis, EX_USAGE);

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +14,22 @@
 #include "mls_config.h"
 #include "mls_error.h"
 
+/* The largest config file read: a config is a few hundred bytes. */
+#define CONFIG_MAX	(1 << 20)
+
+/* Keys whose value is a path: empty, they would name the root or the cwd. */
+static const char *const path_keys[] = {
+	"data_home", "token_file", "ca_file", "workdir",
+};
+
 struct parse_ctx {
 	json_t		*sections;
 	const char	*path;
+	const char	*text;		/* the whole text */
+	const char	*next;		/* the rest of it, for the reader */
+	int		 lineno;	/* the line the reader last handed out */
+	int		 bad_line;	/* the first line the handler refused */
+	char		 section[50];	/* the section inih is in */
 	char		 bad[512];
 };
 
@@ -54,6 +68,10 @@ on_ini_value(void *user, const char *section, const char *name,
 		ok = 1;		/* a section header alone */
 		goto out;
 	}
+	if (ctx->bad_line != 0) {
+		ok = 1;		/* inih reports the first error: keep its words */
+		goto out;
+	}
 	if (*section == '\0') {
 		snprintf(ctx->bad, sizeof(ctx->bad), "'%s' outside of any section", name);
 		goto out;
@@ -62,6 +80,12 @@ on_ini_value(void *user, const char *section, const char *name,
 		snprintf(ctx->bad, sizeof(ctx->bad), "bad section name [%s]", section);
 		goto out;
 	}
+	for (size_t i = 0; i < sizeof(path_keys) / sizeof(path_keys[0]); i++)
+		if (*value == '\0' && strcmp(name, path_keys[i]) == 0) {
+			snprintf(ctx->bad, sizeof(ctx->bad), "'%s' is an empty path",
+			    name);
+			goto out;
+		}
 	if (mls_buf_error(&key) < 0)
 		goto out;
 	if ((sec = json_object_get(ctx->sections, key.buf)) == NULL) {
@@ -71,8 +95,98 @@ on_ini_value(void *user, const char *section, const char *name,
 	json_object_set_new(sec, name, json_string(value));
 	ok = 1;
 out:
+	if (!ok && ctx->bad_line == 0)
+		ctx->bad_line = ctx->lineno;
 	mls_buf_release(&key);
 	return ok;
+}
+
+static char *
+rstrip(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+/*
+ * A line too long for inih's buffer (INI_MAX_LINE, 200 in Debian's build,
+ * which does not realloc): parsed here as inih would, "KEY = VALUE" with
+ * '=' or ':' and a ';' comment after a blank, in the section inih is in.
+ */
+static void
+long_line(struct parse_ctx *ctx, const char *line, size_t len)
+{
+	char *l, *sep, *v, *c;
+
+	if ((l = strndup(line, len)) == NULL) {
+		snprintf(ctx->bad, sizeof(ctx->bad), "out of memory");
+		ctx->bad_line = ctx->lineno;
+		return;
+	}
+	rstrip(l);
+	if (*l == ';' || *l == '#' || *l == '\0')
+		goto out;
+	if (*l == '[') {
+		snprintf(ctx->bad, sizeof(ctx->bad), "a section header of %zu "
+		    "characters", len);
+		if (ctx->bad_line == 0)
+			ctx->bad_line = ctx->lineno;
+		goto out;
+	}
+	if ((sep = strpbrk(l, "=:")) == NULL) {
+		if (ctx->bad_line == 0) {
+			snprintf(ctx->bad, sizeof(ctx->bad), "syntax error");
+			ctx->bad_line = ctx->lineno;
+		}
+		goto out;
+	}
+	*sep = '\0';
+	for (v = sep + 1; isspace((unsigned char)*v); v++)
+		;
+	for (c = v; *c != '\0'; c++)
+		if (*c == ';' && c > v && isspace((unsigned char)c[-1])) {
+			*c = '\0';
+			break;
+		}
+	on_ini_value(ctx, ctx->section, rstrip(l), rstrip(v));
+out:
+	free(l);
+}
+
+/*
+ * inih's reader: one whole line of the text per call, so that the handler
+ * knows its line; a line too long for inih is parsed here instead.
+ */
+static char *
+read_line(char *str, int num, void *stream)
+{
+	struct parse_ctx *ctx = stream;
+	const char *nl, *e;
+	size_t len;
+
+	if (*ctx->next == '\0' || num < 2)
+		return NULL;
+	nl = strchr(ctx->next, '\n');
+	len = nl != NULL ? (size_t)(nl - ctx->next) + 1 : strlen(ctx->next);
+	ctx->lineno++;
+	if (len > (size_t)num - 1) {
+		long_line(ctx, ctx->next, nl != NULL ? len - 1 : len);
+		ctx->next += len;
+		str[0] = '\n';
+		str[1] = '\0';
+		return str;
+	}
+	memcpy(str, ctx->next, len);
+	str[len] = '\0';
+	ctx->next += len;
+	/* the section inih enters, cut as inih cuts it (MAX_SECTION 50) */
+	if (str[0] == '[' && (e = strchr(str, ']')) != NULL)
+		snprintf(ctx->section, sizeof(ctx->section), "%.*s",
+		    (int)(e - str - 1), str + 1);
+	return str;
 }
 
 char *
@@ -163,30 +277,41 @@ mls_config_release(struct mls_config *cfg)
 /*
  * The file with each line's leading blanks removed: git config files are
  * tab-indented, and inih would take an indented line for the continuation
- * of the previous value.
+ * of the previous value.  At most CONFIG_MAX bytes, no NUL.
  */
 static int
 read_dedented(const char *path, struct mls_buf *out)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	char chunk[8192];
+	size_t n, total = 0, i;
+	int rc = 0, bol = 1;
 	FILE *fp;
-	int rc = 0;
 
 	if ((fp = fopen(path, "r")) == NULL)
 		return mls_error_set_errno(MLS_ECONFIG, "open '%s'", path);
-	while ((n = getline(&line, &cap, fp)) > 0) {
-		const char *p = line;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		mls_buf_adds(out, p);
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
+		if ((total += n) > CONFIG_MAX) {
+			rc = mls_error_set(MLS_ECONFIG, "%s: larger than 1 MiB; "
+			    "not a config file", path);
+			goto out;
+		}
+		if (memchr(chunk, '\0', n) != NULL) {
+			rc = mls_error_set(MLS_ECONFIG, "%s: a NUL byte; not a "
+			    "config file", path);
+			goto out;
+		}
+		for (i = 0; i < n; i++) {
+			if (bol && (chunk[i] == ' ' || chunk[i] == '\t'))
+				continue;
+			bol = chunk[i] == '\n';
+			mls_buf_addc(out, chunk[i]);
+		}
 	}
 	if (ferror(fp))
 		rc = mls_error_set_errno(MLS_ECONFIG, "read '%s'", path);
 	else
 		rc = mls_buf_error(out);
-	free(line);
+out:
 	fclose(fp);
 	return rc;
 }
@@ -206,15 +331,20 @@ mls_config_load_file(struct mls_config *cfg, const char *path)
 	if (path != NULL && access(path, F_OK) == 0) {
 		ctx.sections = cfg->sections;
 		ctx.path = path;
-		if ((rc = read_dedented(path, &text)) < 0)
+		if ((rc = read_dedented(path, &text)) < 0) {
+			mls_buf_release(&text);
 			return rc;
-		rc = ini_parse_string(text.buf, on_ini_value, &ctx);
+		}
+		ctx.text = ctx.next = text.buf != NULL ? text.buf : "";
+		rc = ini_parse_stream(read_line, &ctx, on_ini_value, &ctx);
 		mls_buf_release(&text);
 		if (rc == -2)
 			return mls_error_set(MLS_ENOMEM, "out of memory");
+		if (ctx.bad_line != 0 && (rc <= 0 || ctx.bad_line < rc))
+			rc = ctx.bad_line;	/* a long line came first */
 		if (rc > 0)
 			return mls_error_set(MLS_ECONFIG, "%s:%d: %s", path, rc,
-			    ctx.bad[0] ? ctx.bad : "syntax error");
+			    rc == ctx.bad_line ? ctx.bad : "syntax error");
 		if ((cfg->path = strdup(path)) == NULL)
 			return mls_error_set(MLS_ENOMEM, "out of memory");
 	}

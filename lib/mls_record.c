@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,14 +301,17 @@ long long
 mls_size_parse(const char *s)
 {
 	long long mult = 1;
+	size_t span;
 	double v;
 	char *end;
 
 	if (s == NULL || *s == '\0')
 		return -1;
+	/* digits and a point: no sign, spaces, nan, inf, exponent or hex */
+	span = strspn(s, "0123456789.");
 	errno = 0;
 	v = strtod(s, &end);
-	if (end == s || errno != 0 || v < 0)
+	if (span == 0 || end != s + span || errno != 0 || !isfinite(v))
 		return -1;
 	switch (toupper((unsigned char)*end)) {
 	case '\0': break;
@@ -321,7 +325,7 @@ mls_size_parse(const char *s)
 		end++;
 	if (*end == 'B' || *end == 'b')
 		end++;
-	if (*end != '\0')
+	if (*end != '\0' || !(v * (double)mult <= (double)MLS_SIZE_MAX))
 		return -1;
 	return (long long)(v * (double)mult);
 }

@@ -83,7 +83,12 @@ enum mls_state	 mls_state_parse(const char *s);
 /* Succeeded, failed, cancelled or lost: the job will not change again. */
 int		 mls_state_final(enum mls_state s);
 
-/* Parse a size: 512, 4k, 100M, 2G (binary units); returns bytes or -1. */
+/* The largest size mls_size_parse accepts: 1 PiB. */
+#define MLS_SIZE_MAX	(1LL << 50)
+/*
+ * Parse a size: 512, 4k, 100M, 2G (binary units), decimal digits only;
+ * returns bytes from 0 to MLS_SIZE_MAX or -1.
+ */
 long long mls_size_parse(const char *s);
 
 #endif

@@ -237,16 +237,17 @@ write_result_if_none(const char *store_url, const char *id, const char *state,
 /* ---- slots -------------------------------------------------------------- */
 
 static int
-parse_count(const char *s, const char *what, const char *site, int *out)
+parse_count(const char *s, const char *what, const char *site, long min,
+    int *out)
 {
 	char *end;
 	long v;
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > 1000000)
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > 1000000)
 		return mls_error_set(MLS_ECONFIG, "site '%s': %s '%s': expected "
-		    "a count", site, what, s);
+		    "a count from %ld to 1000000", site, what, s, min);
 	*out = (int)v;
 	return 0;
 }
@@ -284,10 +285,10 @@ detect_gpus(struct mls_site *s, struct local *l)
 	if (l->ngpus >= 0)
 		return 0;
 	if ((v = mls_record_str(s->conf, "gpus")) != NULL) {
-		if ((rc = parse_count(v, "gpus", s->name, &n)) < 0)
+		if ((rc = parse_count(v, "gpus", s->name, 0, &n)) < 0)
 			return rc;
 	} else if ((v = getenv("MLS_LOCAL_GPUS")) != NULL && *v != '\0') {
-		if ((rc = parse_count(v, "MLS_LOCAL_GPUS", s->name, &n)) < 0)
+		if ((rc = parse_count(v, "MLS_LOCAL_GPUS", s->name, 0, &n)) < 0)
 			return rc;
 	} else if ((v = getenv("CUDA_VISIBLE_DEVICES")) != NULL) {
 		/* the GPUs we were given: hand out these ids */
@@ -366,11 +367,11 @@ local_open(struct mls_site *s)
 	if ((rc = mls_local_data_dir(s->cfg, s->name, &l->data)) < 0)
 		goto out;
 	if ((v = mls_record_str(s->conf, "cpus")) != NULL) {
-		if ((rc = parse_count(v, "cpus", s->name, &l->cpus)) < 0)
+		if ((rc = parse_count(v, "cpus", s->name, 1, &l->cpus)) < 0)
 			goto out;
 	} else if ((v = getenv("MLS_LOCAL_CPUS")) != NULL && *v != '\0') {
 		if ((rc = parse_count(v, "MLS_LOCAL_CPUS", s->name,
-		    &l->cpus)) < 0)
+		    1, &l->cpus)) < 0)
 			goto out;
 	} else {
 		n = sysconf(_SC_NPROCESSORS_ONLN);

@@ -113,6 +113,11 @@ param_problem(const struct mls_param *p)
 		if (is_int_type(p->type) && (p->low != floor(p->low) ||
 		    p->high != floor(p->high)))
 			return "low and high must be integers";
+		/* from 2^53 on neither a double nor the sampler's int64 is exact */
+		if (is_int_type(p->type) && (fabs(p->low) > MLS_PARAM_INT_MAX ||
+		    fabs(p->high) > MLS_PARAM_INT_MAX))
+			return "low and high must be from -9007199254740991 to "
+			    "9007199254740991";
 		if (is_int_type(p->type) ? p->low > p->high : p->low >= p->high)
 			return is_int_type(p->type) ? "low must be <= high" :
 			    "low must be < high";
@@ -124,6 +129,8 @@ param_problem(const struct mls_param *p)
 			return "step must be a positive number";
 		if (is_int_type(p->type) && p->step != floor(p->step))
 			return "step must be an integer";
+		if (is_int_type(p->type) && p->step > MLS_PARAM_INT_MAX)
+			return "step must be at most 9007199254740991";
 		if (p->type == MLS_PARAM_INTLOG && p->step > 1)
 			return "step is not supported for intlog";
 		break;

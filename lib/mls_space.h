@@ -42,6 +42,12 @@
 
 #include <jansson.h>
 
+/*
+ * The largest magnitude of an int or intlog bound or step: 2^53 - 1, below
+ * which every integer is exact in a double (and in the sampler's int64).
+ */
+#define MLS_PARAM_INT_MAX	9007199254740991.0
+
 enum mls_param_type {
 	MLS_PARAM_UNIFORM = 0,
 	MLS_PARAM_LOGUNIFORM,

@@ -3,7 +3,9 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,29 +60,40 @@ mls_time_format(char out[32], double t)
 	snprintf(out + strlen(out), 32 - strlen(out), ".%03dZ", ms % 1000);
 }
 
+/* Two ASCII digits at s as a number, or -1. */
+static int
+two_digits(const char *s)
+{
+	if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]))
+		return -1;
+	return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
 double
 mls_time_parse(const char *s)
 {
 	struct tm tm;
-	double frac = 0;
+	double frac = 0, scale = 0.1;
 	const char *p;
-	char *end;
-	int off = 0;
+	int off = 0, hh, mm;
 
 	if (s == NULL)
 		return -1;
 	memset(&tm, 0, sizeof(tm));
 	if ((p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
 		return -1;
-	if (*p == '.') {
-		frac = strtod(p, &end);
-		p = end;
+	if (*p == '.') {	/* digits only: no exponent, no "nan" */
+		if (!isdigit((unsigned char)*++p))
+			return -1;
+		for (; isdigit((unsigned char)*p); p++, scale /= 10)
+			frac += (*p - '0') * scale;
 	}
 	if (*p == 'Z' || *p == 'z') {
 		p++;
 	} else if (*p == '+' || *p == '-') {
-		int hh, mm;
-		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
+		/* exactly [+-]HH:MM; each byte is checked before the next is read */
+		if ((hh = two_digits(p + 1)) < 0 || hh > 23 || p[3] != ':' ||
+		    (mm = two_digits(p + 4)) < 0 || mm > 59)
 			return -1;
 		off = (hh * 60 + mm) * 60 * (*p == '+' ? 1 : -1);
 		p += 6;
@@ -96,27 +109,33 @@ double
 mls_duration_parse(const char *s)
 {
 	double total = 0, v;
+	size_t span;
 	char *end;
-	int any = 0;
 
 	if (s == NULL || *s == '\0')
 		return -1;
 	while (*s != '\0') {
+		/*
+		 * Digits and a point: strtod alone would also take a sign,
+		 * spaces, nan, inf, exponents and hex.
+		 */
+		span = strspn(s, "0123456789.");
 		errno = 0;
 		v = strtod(s, &end);
-		if (end == s || errno != 0 || v < 0)
+		if (span == 0 || end != s + span || errno != 0 || !isfinite(v))
 			return -1;
 		s = end;
 		switch (*s) {
-		case '\0': total += v; return total;
-		case 's': total += v; break;
-		case 'm': total += v * 60; break;
-		case 'h': total += v * 3600; break;
-		case 'd': total += v * 86400; break;
+		case '\0': break;
+		case 's': s++; break;
+		case 'm': v *= 60; s++; break;
+		case 'h': v *= 3600; s++; break;
+		case 'd': v *= 86400; s++; break;
 		default: return -1;
 		}
-		s++;
-		any = 1;
+		total += v;
+		if (!(total <= MLS_DURATION_MAX))
+			return -1;
 	}
-	return any ? total : -1;
+	return total;
 }

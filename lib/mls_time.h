@@ -19,7 +19,12 @@ double	 mls_time_mono(void);
 void	 mls_time_format(char out[32], double t);
 /* Parse RFC 3339 (Z or offset); returns seconds since the epoch or -1. */
 double	 mls_time_parse(const char *s);
-/* Parse a duration: 90, 90s, 15m, 2h, 1d, 1h30m; returns seconds or -1. */
+/* The longest duration mls_duration_parse accepts: 365 days. */
+#define MLS_DURATION_MAX	(365.0 * 86400)
+/*
+ * Parse a duration: 90, 90s, 15m, 2h, 1d, 1h30m; decimal numbers only (no
+ * sign, nan, inf or hex); returns seconds from 0 to MLS_DURATION_MAX or -1.
+ */
 double	 mls_duration_parse(const char *s);
 
 #endif

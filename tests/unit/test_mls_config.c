@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mls_buf.h"
 #include "mls_config.h"
 #include "mls_error.h"
 #include "tap.h"
@@ -93,6 +94,86 @@ main(void)
 	mls_config_release(&cfg);
 	unlink(path);
 	free(path);
+
+	/* an empty path is a config error naming the file, the line and the key */
+	{
+		static const char *empty[][2] = {
+			{ "[mls]\nsite = a\ndata_home =\n", "data_home" },
+			{ "[store]\nurl = file:///x\n\ntoken_file = \n", "token_file" },
+			{ "[store]\nca_file=\n", "ca_file" },
+			{ "[site \"s\"]\ntype = slurm\nworkdir =\n", "workdir" },
+		};
+		static const int line[] = { 3, 4, 2, 3 };
+		char want[64];
+
+		for (size_t i = 0; i < sizeof(empty) / sizeof(empty[0]); i++) {
+			path = write_tmp(empty[i][0]);
+			snprintf(want, sizeof(want), ":%d: '%s' is an empty path",
+			    line[i], empty[i][1]);
+			ok(mls_config_load_file(&cfg, path) == MLS_ECONFIG &&
+			    strncmp(mls_error_last(), path, strlen(path)) == 0 &&
+			    strstr(mls_error_last(), want) != NULL,
+			    "empty %s: %s", empty[i][1], mls_error_last());
+			mls_config_release(&cfg);
+			unlink(path);
+			free(path);
+		}
+	}
+
+	/* a config over 1 MiB, or endless, is refused naming the file */
+	{
+		char *big = malloc((1 << 20) + 64);
+
+		memset(big, '#', (1 << 20) + 63);
+		big[(1 << 20) + 63] = '\0';
+		path = write_tmp(big);
+		free(big);
+		ok(mls_config_load_file(&cfg, path) == MLS_ECONFIG &&
+		    strstr(mls_error_last(), path) != NULL &&
+		    strstr(mls_error_last(), "1 MiB") != NULL,
+		    "over 1 MiB: %s", mls_error_last());
+		mls_config_release(&cfg);
+		unlink(path);
+		free(path);
+		ok(mls_config_load_file(&cfg, "/dev/zero") == MLS_ECONFIG &&
+		    strstr(mls_error_last(), "/dev/zero") != NULL,
+		    "/dev/zero: %s", mls_error_last());
+		mls_config_release(&cfg);
+	}
+
+	/* lines over inih's 200 characters are read whole, lines still counted */
+	{
+		struct mls_buf t = MLS_BUF_INIT;
+		char longv[1001];
+		const char *v;
+
+		memset(longv, 'v', 1000);
+		longv[1000] = '\0';
+		mls_buf_addf(&t, "# %s\n[site \"s\"]\ntype = slurm\n"
+		    "\tpartition = %s ; a comment\n; %s\nqos: q%s\nbroken\n",
+		    longv, longv, longv, longv);
+		path = write_tmp(t.buf);
+		ok(mls_config_load_file(&cfg, path) == MLS_ECONFIG &&
+		    strstr(mls_error_last(), ":7: syntax error") != NULL,
+		    "a syntax error after long lines names its line: %.80s",
+		    mls_error_last());
+		mls_config_release(&cfg);
+		unlink(path);
+		free(path);
+		t.len -= strlen("broken\n");
+		t.buf[t.len] = '\0';
+		path = write_tmp(t.buf);
+		ok(mls_config_load_file(&cfg, path) == 0 &&
+		    (v = mls_config_get(&cfg, "site", "s", "partition")) != NULL &&
+		    strcmp(v, longv) == 0 &&
+		    (v = mls_config_get(&cfg, "site", "s", "qos")) != NULL &&
+		    strlen(v) == 1001 && *v == 'q',
+		    "long lines: %.60s", mls_error_last());
+		mls_config_release(&cfg);
+		unlink(path);
+		free(path);
+		mls_buf_release(&t);
+	}
 
 	setenv("MLS_DATA_HOME", "/tmp/mls-test-data-home", 1);
 	ok(mls_config_load_file(&cfg, NULL) == 0 && mls_config_data_dir(&cfg, "a/b", &dir) == 0,

@@ -88,6 +88,14 @@ main(void)
 	    mls_size_parse("100M") == 104857600 && mls_size_parse("2GiB") == 2147483648LL,
 	    "sizes");
 	ok(mls_size_parse("12q") < 0, "bad size");
+	{
+		static const char *bad[] = { "nan", "inf", "1e300", "1e300G", "-1",
+		    "-0", "0x10", " 5", "1e3", "2000T", "nanG", "infinity" };
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			ok(mls_size_parse(bad[i]) == -1, "size: '%s' is -1", bad[i]);
+		ok(mls_size_parse("1024T") == 1LL << 50 && mls_size_parse("0.5k") == 512,
+		    "size: 1024T is the most, 0.5k");
+	}
 	ok(mls_state_parse("lost") == MLS_STATE_LOST && mls_state_final(MLS_STATE_LOST) &&
 	    !mls_state_final(MLS_STATE_RUNNING), "states");
 	return done_testing();

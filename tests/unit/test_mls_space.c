@@ -167,6 +167,19 @@ test_spec_errors(void)
 	ok(spec1("n=intlog:0:3") == MLS_EINPUT &&
 	    strstr(mls_error_last(), "low must be > 0 for intlog") != NULL,
 	    "intlog low");
+	/* int bounds beyond 2^53 are not exact in a double nor in an int64 */
+	{
+		static const char *big[] = { "n=int:0:1e300", "n=int:-1e300:0",
+		    "n=int:0:9007199254740992", "n=int:-9223372036854775808:0",
+		    "n=intlog:1:1e19", "n=int:0:10:1e300" };
+		for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++)
+			ok(spec1(big[i]) == MLS_EINPUT &&
+			    strstr(mls_error_last(), "parameter 'n'") != NULL &&
+			    strstr(mls_error_last(), "9007199254740991") != NULL,
+			    "int beyond 2^53: %s", mls_error_last());
+		ok(spec1("n=int:-9007199254740991:9007199254740991") == 0,
+		    "int: +-(2^53 - 1) is the range");
+	}
 	ok(spec1("n=intlog:1:3:2") == MLS_EINPUT, "intlog step");
 	ok(spec1("a=choice:") == MLS_EINPUT, "empty choice");
 	ok(spec1("a=choice:x,,y") == MLS_EINPUT, "empty choice value");

@@ -1,0 +1,132 @@
+#!/usr/bin/env bats
+# Hostile input (issue 16): every refused value exits with its status and
+# names what was wrong; nothing runs away.
+load helpers
+
+setup() { mls_setup; }
+teardown() { mls_teardown; }
+
+# refuse STATUS WHAT TOOL ARGS...: exit STATUS, stderr starts "TOOL: WHAT"
+refuse() {
+	local status=$1 what=$2
+	shift 2
+	run "-$status" --separate-stderr "$@" </dev/null
+	if [[ "$stderr" != "$1: $what"* ]]; then
+		echo "expected '$1: $what...', got: $stderr" >&2
+		return 1
+	fi
+}
+
+@test "durations: nan, inf, 1e300, negative, hex and over 365d are 64 naming the option" {
+	local v
+	for v in nan NaN inf infinity 1e300 1e300s -5 -1s 0x10 366d 31536001 '' ' 5s'; do
+		refuse 64 "--timeout: '$v' is not a duration" \
+			mls-search --trials 2 --timeout "$v" -p x=uniform:0:1 -- true
+		refuse 64 "--time: '$v' is not a duration" \
+			mls-search --time "$v" -p x=uniform:0:1 -- true
+		refuse 64 "--timeout: '$v' is not a duration" \
+			mls-ensemble --members 2 --timeout "$v" -- true
+		refuse 64 "--time: '$v' is not a duration" mls-ensemble --members 2 --time "$v" -- true
+		refuse 64 "--timeout: '$v' is not a duration" mls-submit --wait --timeout "$v" -- true
+		refuse 64 "--time: '$v' is not a duration" mls-submit --time "$v" -- true
+		refuse 64 "--timeout: '$v' is not a duration" mls-status --wait --timeout "$v" j-1
+	done
+}
+
+@test "durations: 365d is the most; 0 is a --timeout of mls-submit and mls-status only" {
+	run -0 mls-submit --dry-run --time 365d -- true </dev/null
+	refuse 64 "--time: '0' is not a duration" mls-submit --time 0 -- true
+	refuse 64 "--timeout: '0' is not a duration" mls-search --timeout 0 -p x=uniform:0:1 -- true
+}
+
+@test "counts: nan, 1e300, negative, huge and signed counts are 64 naming the option" {
+	local v
+	for v in nan 1e300 -1 99999999999999999999 1000001 +3 ' 3' 3x ''; do
+		refuse 64 "--trials: '$v' is not a whole number" \
+			mls-search --trials "$v" -p x=uniform:0:1 -- true
+		refuse 64 "--parallel: '$v' is not a whole number" \
+			mls-search --parallel "$v" -p x=uniform:0:1 -- true
+		refuse 64 "--max-failures: '$v' is not a whole number" \
+			mls-search --max-failures "$v" -p x=uniform:0:1 -- true
+		refuse 64 "--startup: '$v' is not a whole number" \
+			mls-search --startup "$v" -p x=uniform:0:1 -- true
+		refuse 64 "--cpus: '$v' is not a whole number" \
+			mls-search --cpus "$v" -p x=uniform:0:1 -- true
+		refuse 64 "--gpus: '$v' is not a whole number" mls-submit --gpus "$v" -- true
+		refuse 64 "--array: '$v' is not a whole number" mls-submit --array "$v" -- true
+		refuse 64 "--members: '$v' is not a whole number" mls-ensemble --members "$v" -- true
+		refuse 64 "--retries: '$v' is not a whole number" \
+			mls-ensemble --members 2 --retries "$v" -- true
+		refuse 64 "--count: '$v' is not a whole number" mls-status --count "$v" j-1
+		refuse 64 "--best: '$v' is not a whole number" mls-fetch --best "$v" j-1
+	done
+	refuse 64 "--seed: '-1' is not a whole number" mls-search --seed -1 -p x=uniform:0:1 -- true
+	refuse 64 "--seed: 'nan' is not a whole number" mls-ensemble --members 2 --seed nan -- true
+	run -0 mls-submit --dry-run --array 3 --cpus 1000000 -- true </dev/null
+}
+
+@test "sizes: nan, inf, 1e300 and negative memory are 64 naming the option" {
+	local v
+	for v in nan inf 1e300 1e300G -1 0x10 2000T; do
+		refuse 64 "--mem: '$v' is not a size" mls-submit --mem "$v" -- true
+		refuse 64 "--mem: '$v' is not a size" mls-search --mem "$v" -p x=uniform:0:1 -- true
+		refuse 64 "--max-size: '$v' is not a size" mls-ship --max-size "$v" .
+	done
+}
+
+# -p errors are 65 like every other inline space error (mls-search.bats pins it)
+@test "int parameters beyond 2^53 are refused naming the parameter" {
+	local spec
+	for spec in x=int:0:1e300 x=int:-1e300:0 x=int:0:9223372036854775807 \
+		x=intlog:1:1e19 x=int:0:10:1e300; do
+		run -65 --separate-stderr mls-search --trials 1 -p "$spec" -- true </dev/null
+		[[ "$stderr" == "mls-search: -p '$spec': parameter 'x': "* ]]
+	done
+	printf '{"x": {"type": "int", "low": 0, "high": 1e300}}\n' > big.json
+	run -65 --separate-stderr mls-search --trials 1 --space big.json -- true </dev/null
+	[[ "$stderr" == *"big.json"*"parameter 'x'"* ]]
+	printf 'x:\n  type: int\n  low: -1e300\n  high: 0\n' > big.yaml
+	run -65 --separate-stderr mls-search --trials 1 --space big.yaml -- true </dev/null
+	[[ "$stderr" == *"big.yaml"*"parameter 'x'"* ]]
+}
+
+@test "empty paths: mls-fetch -o '' is 64 naming -o; an empty path key is 78 naming file, line and key" {
+	ls -A / >"$BATS_TEST_TMPDIR/root.before"
+	refuse 64 "-o: '' is an empty path" mls-fetch -o '' j-1
+	refuse 64 "-o: '' is an empty path" mls-fetch --output= j-1
+	local key
+	unset MLS_DATA_HOME
+	export MLS_CONFIG="$BATS_TEST_TMPDIR/config"
+	for key in data_home token_file ca_file; do
+		printf '[mls]\nsite = local\n[store]\nurl = file://%s/store\n' \
+			"$BATS_TEST_TMPDIR" >"$MLS_CONFIG"
+		case $key in data_home) sed -i "2a $key =" "$MLS_CONFIG" ;;
+		*) printf '%s =\n' "$key" >>"$MLS_CONFIG" ;; esac
+		local line
+		line=$(grep -n "^$key =" "$MLS_CONFIG" | cut -d: -f1)
+		refuse 78 "$MLS_CONFIG:$line: '$key' is an empty path" mls-status j-1
+		refuse 78 "$MLS_CONFIG:$line: '$key' is an empty path" mls-submit -- true
+	done
+	printf '[site "s"]\ntype = slurm\nworkdir =\n' >"$MLS_CONFIG"
+	refuse 78 "$MLS_CONFIG:3: 'workdir' is an empty path" mls-status j-1
+	ls -A / >"$BATS_TEST_TMPDIR/root.after"
+	diff "$BATS_TEST_TMPDIR/root.before" "$BATS_TEST_TMPDIR/root.after"
+}
+
+@test "configs: over 1 MiB or /dev/zero is 78 naming the file; long lines read whole; cpus = 0 is 78 naming the key" {
+	export MLS_CONFIG=/dev/zero
+	refuse 78 "/dev/zero: " mls-status j-1
+	export MLS_CONFIG="$BATS_TEST_TMPDIR/config"
+	head -c 1100000 /dev/zero | tr '\0' '#' >"$MLS_CONFIG"
+	refuse 78 "$MLS_CONFIG: larger than 1 MiB" mls-status j-1
+	local long
+	long=$(printf '%0300d' 0)
+	printf '# %s\n[mls]\nsite = local\n[site "slow"]\ntype = slurm\npartition = p%s\nbroken\n' \
+		"$long" "$long" >"$MLS_CONFIG"
+	refuse 78 "$MLS_CONFIG:7: syntax error" mls-status j-1
+	sed -i '$d' "$MLS_CONFIG"
+	run -66 --separate-stderr mls-status j-1 </dev/null
+	[[ "$stderr" == *"'j-1'"* ]]
+	printf '[site "local"]\ncpus = 0\n' >"$MLS_CONFIG"
+	refuse 78 "site 'local': cpus '0': expected a count" mls-submit -- true
+}
