@@ -7,6 +7,7 @@
  * that the tests (root) read, and the other way round.  Linux >= 5.12.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -47,8 +48,11 @@ main(int argc, char **argv)
 	if ((pid = fork()) == 0) {
 		close(go[1]);
 		close(ready[0]);
-		if (unshare(CLONE_NEWUSER) == -1)
+		if (unshare(CLONE_NEWUSER) == -1) {
+			c = (char)errno;	/* never 'r' (114, EALREADY) */
+			(void)write(ready[1], &c, 1);
 			_exit(1);
+		}
 		(void)write(ready[1], "r", 1);
 		(void)read(go[0], &c, 1);
 		_exit(0);
@@ -57,6 +61,11 @@ main(int argc, char **argv)
 	close(ready[1]);
 	if (pid < 0 || read(ready[0], &c, 1) != 1) {
 		fprintf(stderr, "condor-idmap-bind: no user namespace\n");
+		return 1;
+	}
+	if (c != 'r') {		/* the child's errno, from unshare */
+		fprintf(stderr, "condor-idmap-bind: no user namespace: "
+		    "unshare(CLONE_NEWUSER): %s\n", strerror((unsigned char)c));
 		return 1;
 	}
 	snprintf(map, sizeof(map), "0 %s 1\n", argv[3]);

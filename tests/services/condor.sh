@@ -202,8 +202,16 @@ cc -O2 -o "$dir/bin/condor-idmap-bind" "$(dirname "$0")/condor-idmap-bind.c" 2>"
 mount -t proc proc "$root/proc" || skip "cannot mount proc in the root"
 mount --bind /dev "$root/dev" || skip "cannot bind /dev in the root"
 mkdir -p "$root$SHARE"
-"$dir/bin/condor-idmap-bind" "$SHARE" "$root$SHARE" "$uid" 2>"$dir/run/idmap.err" ||
-    skip "idmapped bind of '$SHARE' failed: $(tail -1 "$dir/run/idmap.err")"
+if ! "$dir/bin/condor-idmap-bind" "$SHARE" "$root$SHARE" "$uid" 2>"$dir/run/idmap.err"; then
+	# the kernel refuses new user namespaces to a chrooted process
+	# (unshare(2): EPERM "the caller's root directory does not match the
+	# root directory of the mount namespace"): a limit of the platform
+	if grep -q 'unshare(CLONE_NEWUSER): Operation not permitted' "$dir/run/idmap.err" &&
+	    [ "$(stat -c %d:%i /)" != "$(stat -c %d:%i /proc/1/root/. 2>/dev/null)" ]; then
+		skip "platform limit: in a chroot the kernel refuses the user namespace that the idmapped bind of the pool's files needs (unshare(CLONE_NEWUSER): EPERM)"
+	fi
+	skip "idmapped bind of '$SHARE' failed: $(tail -1 "$dir/run/idmap.err")"
+fi
 
 local_dir=/var/lib/mls-condor
 mkdir -p "$root$local_dir/log" "$root$local_dir/spool" "$root$local_dir/execute" \

@@ -239,6 +239,14 @@ munged -F --force --socket="$dir/munge/munge.socket" --key-file="$dir/munge/mung
 echo $! >"$dir/run/munged.pid"
 wait_for 10 test -S "$dir/munge/munge.socket" || skip "munged did not start: $(tail -3 "$dir/log/munged.out")"
 
+# slurmd (22.05) initialises its cgroup plugin even with task/none and
+# proctrack/linuxproc, and fails without a cgroup file system: a chroot
+# with a bare sysfs (the fresh-root tool) has none, so mount cgroup2 there
+if [ -d /sys/fs/cgroup ] && ! grep -q ' /sys/fs/cgroup ' /proc/self/mountinfo; then
+	mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>"$dir/log/cgroup.err" ||
+	    skip "no cgroup file system on /sys/fs/cgroup and mounting one failed: $(tail -1 "$dir/log/cgroup.err")"
+fi
+
 start_ctld
 i=1
 while [ "$i" -le "$NODES" ]; do
