@@ -241,9 +241,23 @@ wait_for 10 test -S "$dir/munge/munge.socket" || skip "munged did not start: $(t
 
 # slurmd (22.05) initialises its cgroup plugin even with task/none and
 # proctrack/linuxproc, and fails without a cgroup file system: a chroot
-# with a bare sysfs (the fresh-root tool) has none, so mount cgroup2 there
+# with a bare sysfs (the fresh-root tool) has none, so mount the
+# machine's hierarchies there as the machine has them (cgroup2 alone, or
+# the v1 controllers on a tmpfs: slurmd refuses cgroup2 on a v1 machine)
+mount_cgroups() {
+	if [ "$(grep -c . /proc/self/cgroup)" -eq 1 ] && grep -q '^0::' /proc/self/cgroup; then
+		mount -t cgroup2 cgroup2 /sys/fs/cgroup
+		return
+	fi
+	mount -t tmpfs -o mode=755 cgroup /sys/fs/cgroup || return
+	for _c in $(sed -n 's/^[0-9]*:\([^:][^:]*\):.*/\1/p' /proc/self/cgroup); do
+		_d=${_c#name=}
+		case $_c in name=*) _o=none,$_c ;; *) _o=$_c ;; esac
+		mkdir -p "/sys/fs/cgroup/$_d" && mount -t cgroup -o "$_o" cgroup "/sys/fs/cgroup/$_d" || return
+	done
+}
 if [ -d /sys/fs/cgroup ] && ! grep -q ' /sys/fs/cgroup ' /proc/self/mountinfo; then
-	mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>"$dir/log/cgroup.err" ||
+	mount_cgroups 2>"$dir/log/cgroup.err" ||
 	    skip "no cgroup file system on /sys/fs/cgroup and mounting one failed: $(tail -1 "$dir/log/cgroup.err")"
 fi
 
