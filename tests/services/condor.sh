@@ -146,6 +146,13 @@ stop_all() {
 			    kill -KILL "$_p" 2>/dev/null || :
 		done
 		umount_under "$_r"
+		# the pool's root (about 400 MB) goes too, once nothing is
+		# mounted under it: each start unpacks a fresh one
+		case $_r in
+		/var/tmp/mls-condor-pool.*/root)
+			grep -q " ${_r%/root}/" /proc/self/mountinfo ||
+			    rm -rf --one-file-system "${_r%/root}" ;;
+		esac
 	fi
 }
 
