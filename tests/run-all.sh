@@ -23,8 +23,20 @@ count() {	# add up the "# PASS:" lines of a test-suite.log
 	s=$(sed -n 's/^# SKIP: *//p' "$1" | head -1)
 	pass=$((pass + ${p:-0})) fail=$((fail + ${f:-0} + ${e:-0})) skip=$((skip + ${s:-0}))
 }
-show_failures() {
-	grep -E '^(FAIL|ERROR):' "$1" 2>/dev/null | head -50
+show_failures() {	# show_failures BUILD-DIR: each failure, and what its test printed
+	grep -E '^(FAIL|ERROR):' "$1/check.out" 2>/dev/null | head -50
+	# the first 5 failing bats tests: their "not ok" block from the .log
+	# (bats prints the failed command, its status and its output there)
+	grep -E '^FAIL: .*\.bats [0-9]+ ' "$1/check.out" 2>/dev/null | head -5 |
+	while read -r _ f n _; do
+		log="$1/${f%.bats}.log"
+		[ -f "$log" ] || continue
+		echo "--- $f $n:"
+		awk -v n="$n" '
+			$1 == "not" && $2 == "ok" && $3 == n { on = 1; print; next }
+			on && /^(not )?ok [0-9]+ / { exit }
+			on { print }' "$log" | head -60
+	done
 }
 skips=$(mktemp) || exit 1
 trap 'rm -f "$skips"' EXIT
@@ -56,7 +68,7 @@ rm -rf _build && mkdir _build
 (cd _build && make -j"$jobs" check >check.out 2>&1)
 count _build/test-suite.log
 note_skips build _build/test-suite.log
-show_failures _build/check.out
+show_failures _build
 
 echo "== the same tests under AddressSanitizer and UBSan"
 rm -rf _build-san && mkdir _build-san
@@ -65,7 +77,7 @@ if (cd _build-san && ../configure --enable-sanitizers --enable-werror >configure
 	(cd _build-san && ASAN_OPTIONS=detect_leaks=1 make -j"$jobs" check >check.out 2>&1)
 	count _build-san/test-suite.log
 	note_skips sanitizers _build-san/test-suite.log
-	show_failures _build-san/check.out
+	show_failures _build-san
 else
 	tail -30 _build-san/make.out; fail=$((fail + 1))
 fi

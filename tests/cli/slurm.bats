@@ -73,6 +73,7 @@ submit_status_fetch_cancel() {
 	local site=$1 id out
 	run -0 bash -c "mls-submit -s $site --format jsonl -- sh -c 'echo out-\$MLS_JOB_ID; echo 7 > \$MLS_OUTPUT_DIR/seven' | mls-status --wait --timeout 60 --format jsonl"
 	out=$output
+	echo "$site: $out"
 	[ "$(json_get state <<<"$out")" = succeeded ]
 	[ "$(json_get site <<<"$out")" = "$site" ]
 	[[ "$(json_get site_id <<<"$out")" =~ ^[0-9]+$ ]]
@@ -85,6 +86,7 @@ submit_status_fetch_cancel() {
 	out=$output
 	run -0 bash -c "echo '$out' | mls-status --format jsonl"
 	run -1 bash -c "echo '$out' | mls-status --cancel --format jsonl >/dev/null; echo '$out' | mls-status --wait --timeout 60 --format jsonl"
+	echo "$site, cancelled: $output"
 	[ "$(json_get state <<<"$output")" = cancelled ]
 }
 
@@ -135,13 +137,21 @@ gpu_job() {
 }
 
 @test "slurm: a job that never reports takes Slurm's state and reason" {
-	# scancel behind mls's back, while pending (held): CANCELLED
-	run -0 mls-submit -s hpc --format jsonl -- sleep 300
+	# scancel behind mls's back, while pending: CANCELLED.  The partition
+	# is down (slurm.sh), so the job cannot have started: a hold after
+	# the submission raced the scheduler on a loaded machine.
+	cat >>"$MLS_CONFIG" <<-EOF
+	[site "parked"]
+		type = slurm
+		partition = parked
+	EOF
+	run -0 mls-submit -s parked --format jsonl -- sleep 300
 	out=$output
 	sid=$(json_get site_id <<<"$out")
-	scontrol hold "$sid"
+	[ "$(squeue -h -j "$sid" -o %T)" = PENDING ]
 	scancel "$sid"
 	run -1 bash -c "echo '$out' | mls-status --wait --timeout 60 --format jsonl"
+	echo "$output"
 	[ "$(json_get state <<<"$output")" = cancelled ]
 	[[ "$(json_get reason <<<"$output")" == CANCELLED* ]]
 }

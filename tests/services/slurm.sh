@@ -222,6 +222,7 @@ SlurmdTimeout=60
 GresTypes=gpu
 NodeName=n[1-$NODES] NodeHostname=localhost NodeAddr=127.0.0.1 Port=[$SPORT-$last] CPUs=$CPUS RealMemory=4000 Gres=gpu:$GPUS State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
+PartitionName=parked Nodes=ALL MaxTime=INFINITE State=DOWN
 EOF
 if [ "$GPUS" -gt 0 ]; then
 	echo "NodeName=n[1-$NODES] Name=gpu File=$dir/dev/gpu[0-$((GPUS - 1))]" >"$dir/etc/gres.conf"
