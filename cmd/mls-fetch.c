@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sysexits.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <jansson.h>
@@ -148,6 +149,21 @@ artifact(const char *job, const char *name, const char *url, const char *path,
 }
 
 /*
+ * The directories fetch makes (DIR/ID, DIR/ID/outputs) must be its own:
+ * a symbolic link planted there would carry the files elsewhere.
+ */
+static int
+no_symlink(const char *path)
+{
+	struct stat sb;
+
+	if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode))
+		return mls_error_set(MLS_EIO, "'%s': a symbolic link; "
+		    "fetch writes only into directories it makes", path);
+	return 0;
+}
+
+/*
  * Fetch one job's files into DIR/<sub>/ (sub NULL: the job id) and emit an
  * artifact record per file.
  */
@@ -163,6 +179,9 @@ fetch_one(struct mls_store *st, const json_t *job, const struct opts *o,
 	size_t i;
 	int rc;
 
+	/* the id becomes a directory name: check it before anything is made */
+	if ((rc = mls_job_check_id(id)) < 0)
+		return rc;
 	enum mls_state s = mls_state_parse(mls_record_str(job, "state"));
 	if (!mls_state_final(s))
 		warnx("%s: job is %s; fetching what is there so far", id,
@@ -171,7 +190,8 @@ fetch_one(struct mls_store *st, const json_t *job, const struct opts *o,
 	while (dir.len > 1 && dir.buf[dir.len - 1] == '/')
 		dir.buf[--dir.len] = '\0';
 	mls_buf_addf(&dir, "/%s", sub != NULL ? sub : id);
-	if ((rc = mls_buf_error(&dir)) < 0 || (rc = mls_mkdirs(dir.buf, 0755)) < 0)
+	if ((rc = mls_buf_error(&dir)) < 0 || (rc = no_symlink(dir.buf)) < 0 ||
+	    (rc = mls_mkdirs(dir.buf, 0755)) < 0)
 		goto out;
 	for (i = 0; i < sizeof(job_files) / sizeof(job_files[0]); i++) {
 		name = mls_job_file_name(job_files[i]);
@@ -205,8 +225,21 @@ fetch_one(struct mls_store *st, const json_t *job, const struct opts *o,
 		if (job_files[i] == MLS_JOB_OUTPUTS) {
 			want = json_string_value(json_object_get(
 			    json_object_get(result, "outputs"), "digest"));
-			if (want != NULL && (strncmp(want, "sha256:", 7) != 0 ||
-			    strcmp(want + 7, hex) != 0)) {
+			if (want == NULL) {
+				/*
+				 * Nothing to verify against (no result.json, a
+				 * malformed one, or one that says there are no
+				 * outputs): unverified bytes are not unpacked.
+				 */
+				unlink(path.buf);
+				rc = mls_error_set(MLS_EPROTO, "%s: outputs.tar.zst: "
+				    "no digest to verify it against (result.json "
+				    "is %s)", id, result == NULL ? "missing or "
+				    "not JSON" : "without outputs.digest");
+				goto out;
+			}
+			if (strncmp(want, "sha256:", 7) != 0 ||
+			    strcmp(want + 7, hex) != 0) {
 				unlink(path.buf);
 				rc = mls_error_set(MLS_EPROTO, "%s: outputs.tar.zst: digest "
 				    "sha256:%s does not match the job's %s", id, hex, want);
@@ -216,6 +249,8 @@ fetch_one(struct mls_store *st, const json_t *job, const struct opts *o,
 				struct mls_buf od = MLS_BUF_INIT;
 				mls_buf_addf(&od, "%s/outputs", dir.buf);
 				rc = mls_buf_error(&od);
+				if (rc == 0)
+					rc = no_symlink(od.buf);
 				if (rc == 0)
 					rc = mls_mkdirs(od.buf, 0755);
 				if (rc == 0)
@@ -296,8 +331,12 @@ fetch_all(struct mls_store *st, const json_t *jobs, const struct opts *o,
 		mls_buf_adds(&dir, o->outdir ? o->outdir : ".");
 		while (dir.len > 1 && dir.buf[dir.len - 1] == '/')
 			dir.buf[--dir.len] = '\0';
+		if ((rc = mls_job_check_id(mls_record_id(
+		    json_array_get(jobs, k)))) < 0)
+			goto out;
 		mls_buf_addf(&dir, "/%s", mls_record_id(json_array_get(jobs, k)));
 		if ((rc = mls_buf_error(&dir)) < 0 ||
+		    (rc = no_symlink(dir.buf)) < 0 ||
 		    (rc = mls_mkdirs(dir.buf, 0755)) < 0)
 			goto out;
 		for (i = 0; i < NFILES; i++, n++) {

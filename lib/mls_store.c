@@ -284,6 +284,56 @@ file_put_buf(struct mls_store *st, const char *key, const void *data,
 	return file_write(st, key, -1, NULL, data, len);
 }
 
+/*
+ * Open key below the store's base one component at a time, following no
+ * symbolic link (a shared store is not trusted: a link planted at
+ * jobs/ID/params.json must not read /etc/shadow), and without blocking on
+ * a FIFO.  -1 with errno set on failure.
+ */
+static int
+file_openat(const struct mls_store *st, const char *key)
+{
+	struct mls_buf c = MLS_BUF_INIT;
+	const char *p = key, *slash;
+	int dfd, fd = -1, e;
+
+	if ((dfd = open(st->base, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	for (;;) {
+		slash = strchr(p, '/');
+		mls_buf_reset(&c);
+		mls_buf_add(&c, p, slash != NULL ? (size_t)(slash - p) :
+		    strlen(p));
+		if (mls_buf_error(&c) < 0) {
+			errno = ENOMEM;
+			break;
+		}
+		if (c.len == 0 || strcmp(c.buf, ".") == 0 ||
+		    strcmp(c.buf, "..") == 0) {
+			errno = EINVAL;
+			break;
+		}
+		if (slash == NULL) {
+			fd = openat(dfd, c.buf, O_RDONLY | O_CLOEXEC |
+			    O_NOFOLLOW | O_NONBLOCK);
+			break;
+		}
+		fd = openat(dfd, c.buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+		    O_NOFOLLOW);
+		if (fd < 0)
+			break;
+		close(dfd);
+		dfd = fd;
+		fd = -1;
+		p = slash + 1;
+	}
+	e = errno;
+	close(dfd);
+	mls_buf_release(&c);
+	errno = e;
+	return fd;
+}
+
 /* Open the object at key for reading; MLS_ENOTFOUND when missing. */
 static int
 file_open_key(struct mls_store *st, const char *key, int *fdp, char **pathp)
@@ -296,12 +346,16 @@ file_open_key(struct mls_store *st, const char *key, int *fdp, char **pathp)
 	*pathp = NULL;
 	if ((p = file_local_path(st, key)) == NULL)
 		return mls_error_set(MLS_ENOMEM, "out of memory");
-	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0) {
+	if ((fd = file_openat(st, key)) < 0) {
 		int e = errno;
 		free(p);
-		if (e == ENOENT || e == ENOTDIR)
+		if (e == ENOENT)
 			return mls_error_set(MLS_ENOTFOUND,
 			    "store '%s': '%s': not found", st->url, key);
+		if (e == ELOOP || e == ENOTDIR)
+			return mls_error_set(MLS_EPROTO, "store '%s': '%s': a "
+			    "symbolic link or not a directory on its path; "
+			    "refused", st->url, key);
 		errno = e;
 		return mls_error_set_errno(MLS_EIO, "store '%s': open '%s'",
 		    st->url, key);

@@ -130,3 +130,76 @@ refuse() {
 	printf '[site "local"]\ncpus = 0\n' >"$MLS_CONFIG"
 	refuse 78 "site 'local': cpus '0': expected a count" mls-submit -- true
 }
+
+@test "a shared store is not trusted: a symlink in it is not followed by mls-fetch" {
+	id=$(mls-submit --wait -- true </dev/null | json_get id)
+	jobdir="$MLS_DATA_HOME/store/jobs/$id"
+	echo secret >"$BATS_TEST_TMPDIR/secret"
+	rm "$jobdir/params.json"
+	ln -s "$BATS_TEST_TMPDIR/secret" "$jobdir/params.json"
+	run -76 --separate-stderr mls-fetch -o out "$id"
+	[[ "$stderr" == *"params.json': a symbolic link"*"refused"* ]]
+	! grep -rq secret out
+	# a link on the way (jobs/ID itself) is refused the same way
+	mv "$jobdir" "$BATS_TEST_TMPDIR/moved"
+	rm "$BATS_TEST_TMPDIR/moved/params.json"
+	ln -s "$BATS_TEST_TMPDIR/moved" "$jobdir"
+	rm -rf out
+	run -76 --separate-stderr mls-fetch -o out "$id"
+	[[ "$stderr" == *"a symbolic link or not a directory on its path"* ]]
+	# a FIFO in the store is not a file there: skipped, not waited on
+	rm "$jobdir"
+	mv "$BATS_TEST_TMPDIR/moved" "$jobdir"
+	mkfifo "$jobdir/params.json"
+	rm -rf out
+	run -0 --separate-stderr timeout 20 mls-fetch -o out "$id"
+	[ -e "out/$id/result.json" ] && [ ! -e "out/$id/params.json" ]
+}
+
+@test "outputs with nothing to verify them against are not unpacked" {
+	id=$(mls-submit --wait -- sh -c 'echo x > "$MLS_OUTPUT_DIR/a"' </dev/null | json_get id)
+	jobdir="$MLS_DATA_HOME/store/jobs/$id"
+	cp "$jobdir/result.json" good.json
+	# no digest in result.json
+	/usr/bin/python3 - "$jobdir/result.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); r["outputs"] = None
+json.dump(r, open(sys.argv[1], "w"))
+PY
+	run -76 --separate-stderr mls-fetch -o out "$id"
+	[[ "$stderr" == *"outputs.tar.zst: no digest to verify it against (result.json is without outputs.digest)"* ]]
+	[ ! -e "out/$id/outputs/a" ] && [ ! -e "out/$id/outputs.tar.zst" ]
+	# no result.json at all
+	rm "$jobdir/result.json"
+	rm -rf out
+	run -76 --separate-stderr mls-fetch -o out "$id"
+	[[ "$stderr" == *"(result.json is missing or not JSON)"* ]]
+	[ ! -e "out/$id/outputs/a" ]
+	# with the job's own result.json back, it is fetched and unpacked
+	cp good.json "$jobdir/result.json"
+	rm -rf out
+	run -0 mls-fetch -o out "$id"
+	[ "$(cat "out/$id/outputs/a")" = x ]
+}
+
+@test "mls-fetch: an id that is a path is 65 and creates nothing; a planted symlink is not followed" {
+	mkdir -p target
+	for bad in '../../../../tmp/x/a/b' 'a/b' '..' '.hidden' "$(printf 'x%.0s' {1..200})"; do
+		rec=$(/usr/bin/python3 -c 'import json,sys; print(json.dumps({"kind":"job","id":sys.argv[1],"site":"local","state":"succeeded"}))' "$bad")
+		run -65 --separate-stderr bash -c "echo '$rec' | mls-fetch -o target/out"
+		[[ "$stderr" == *"field 'id': expected a job id"* ]]
+	done
+	[ -z "$(find target -mindepth 1)" ]
+	[ ! -e /tmp/x/a/b ]
+	# a symlink at OUT/ID/outputs or OUT/ID leads elsewhere: refused
+	id=$(mls-submit --wait -- sh -c 'echo x > "$MLS_OUTPUT_DIR/a"' </dev/null | json_get id)
+	mkdir -p elsewhere "out/$id"
+	ln -s "$PWD/elsewhere" "out/$id/outputs"
+	run -74 --separate-stderr mls-fetch -o out "$id"
+	[[ "$stderr" == *"outputs': a symbolic link; fetch writes only into directories it makes"* ]]
+	[ -z "$(ls elsewhere)" ]
+	rm -rf out && mkdir out
+	ln -s "$PWD/elsewhere" "out/$id"
+	run -74 --separate-stderr mls-fetch -o out "$id"
+	[ -z "$(ls elsewhere)" ]
+}

@@ -138,6 +138,31 @@ main(void)
 	mls_buf_adds(&b, "pre:");
 	ok(mls_store_get_buf(st, "jobs/j-1/result.json", &b, 100) == 0 &&
 	    strcmp(b.buf, "pre:{\"x\":1}") == 0, "get_buf appends: %s", b.buf);
+
+	/* a symbolic link in the store, at the key or on its way, is refused */
+	mls_buf_reset(&b);
+	mls_buf_addf(&b, "%s/s/jobs/j-1/link", root);
+	ok(symlink("result.json", b.buf) == 0, "plant a link at a key");
+	mls_buf_reset(&b);
+	ok(mls_store_get_buf(st, "jobs/j-1/link", &b, 100) == MLS_EPROTO &&
+	    strstr(mls_error_last(), "symbolic link") != NULL && b.len == 0,
+	    "a link at the key is refused: %s", mls_error_last());
+	mls_buf_reset(&b);
+	mls_buf_addf(&b, "%s/s/jobs/j-2", root);
+	ok(symlink("j-1", b.buf) == 0, "plant a link on the way");
+	mls_buf_reset(&b);
+	ok(mls_store_get_buf(st, "jobs/j-2/result.json", &b, 100) == MLS_EPROTO,
+	    "a link on the way is refused: %s", mls_error_last());
+	mls_buf_reset(&b);
+	ok(mls_store_get_buf(st, "jobs/j-3/result.json", &b, 100) ==
+	    MLS_ENOTFOUND, "a missing directory is not found");
+	mls_buf_reset(&b);
+	mls_buf_addf(&b, "%s/s/jobs/j-1/link", root);
+	unlink(b.buf);
+	mls_buf_reset(&b);
+	mls_buf_addf(&b, "%s/s/jobs/j-2", root);
+	unlink(b.buf);
+	mls_buf_reset(&b);
 	mls_buf_reset(&b);
 	rc = mls_store_get_buf(st, "jobs/j-1/result.json", &b, 6);
 	ok(rc == MLS_EINPUT && has_prefix(mls_error_last(), "store '"),
