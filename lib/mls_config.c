@@ -49,10 +49,28 @@ section_key(const char *section, struct mls_buf *key)
 		n--;
 	if ((e = strrchr(q + 1, '"')) == NULL || e[1] != '\0')
 		return -1;
+	/*
+	 * The name becomes a file name (a site's queue, log and lock live
+	 * under DATA/NAME): letters, digits, '.', '_' and '-', starting with
+	 * a letter or a digit.
+	 */
+	if (e == q + 1 || !isalnum((unsigned char)q[1]))
+		return -2;
+	for (const char *c = q + 1; c < e; c++)
+		if (!isalnum((unsigned char)*c) && strchr("._-", *c) == NULL)
+			return -2;
 	mls_buf_add(key, section, n);
 	mls_buf_addc(key, '.');
 	mls_buf_add(key, q + 1, (size_t)(e - q - 1));
 	return 0;
+}
+
+static void
+bad_name(struct parse_ctx *ctx, const char *section)
+{
+	snprintf(ctx->bad, sizeof(ctx->bad), "bad name in [%s]: expected "
+	    "letters, digits, '.', '_' and '-', starting with a letter or a "
+	    "digit", section);
 }
 
 static int
@@ -64,20 +82,24 @@ on_ini_value(void *user, const char *section, const char *name,
 	json_t *sec;
 	int ok = 0;
 
-	if (name == NULL) {
-		ok = 1;		/* a section header alone */
-		goto out;
-	}
 	if (ctx->bad_line != 0) {
 		ok = 1;		/* inih reports the first error: keep its words */
+		goto out;
+	}
+	if (name == NULL) {
+		ok = 1;		/* a section header alone */
 		goto out;
 	}
 	if (*section == '\0') {
 		snprintf(ctx->bad, sizeof(ctx->bad), "'%s' outside of any section", name);
 		goto out;
 	}
-	if (section_key(section, &key) < 0) {
+	switch (section_key(section, &key)) {
+	case -1:
 		snprintf(ctx->bad, sizeof(ctx->bad), "bad section name [%s]", section);
+		goto out;
+	case -2:
+		bad_name(ctx, section);
 		goto out;
 	}
 	for (size_t i = 0; i < sizeof(path_keys) / sizeof(path_keys[0]); i++)
@@ -183,9 +205,18 @@ read_line(char *str, int num, void *stream)
 	str[len] = '\0';
 	ctx->next += len;
 	/* the section inih enters, cut as inih cuts it (MAX_SECTION 50) */
-	if (str[0] == '[' && (e = strchr(str, ']')) != NULL)
+	if (str[0] == '[' && (e = strchr(str, ']')) != NULL) {
+		struct mls_buf key = MLS_BUF_INIT;
+
 		snprintf(ctx->section, sizeof(ctx->section), "%.*s",
 		    (int)(e - str - 1), str + 1);
+		/* a bad name is refused on its own line, keys or none */
+		if (ctx->bad_line == 0 && section_key(ctx->section, &key) == -2) {
+			bad_name(ctx, ctx->section);
+			ctx->bad_line = ctx->lineno;
+		}
+		mls_buf_release(&key);
+	}
 	return str;
 }
 

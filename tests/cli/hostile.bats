@@ -203,3 +203,15 @@ PY
 	run -74 --separate-stderr mls-fetch -o out "$id"
 	[ -z "$(ls elsewhere)" ]
 }
+
+@test "a site name that is a path is 78 naming the file and the header's line; nothing is made outside" {
+	local name
+	for name in '../../x' 'a/b' '' '.hidden' '-x' 'a b'; do
+		printf '[store]\n[site "%s"]\n\ttype = local\n' "$name" >"$HOME/bad.conf"
+		run -78 --separate-stderr env MLS_CONFIG="$HOME/bad.conf" mls-submit -s "x" -- true
+		[[ "$stderr" == "mls-submit: $HOME/bad.conf:2: bad name in [site \"$name\"]"* ]]
+	done
+	printf '[site "ok-1.x_Y"]\n\ttype = local\n' >"$HOME/good.conf"
+	run -0 env MLS_CONFIG="$HOME/good.conf" mls-submit -s ok-1.x_Y --dry-run -- true
+	[ ! -e "$MLS_DATA_HOME/../x" ] && [ ! -e "$(dirname "$MLS_DATA_HOME")/x" ]
+}
