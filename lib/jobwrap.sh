@@ -284,6 +284,27 @@ fi
 
 # ---- the spec, the sandbox, the parameters ------------------------------------
 
+# sandbox_check TAR: the rules of the C executor's extraction (lib/mls_pack.c)
+# that tar does not apply itself: only files, directories and links, no
+# absolute path, no '..'.  Prints why not and fails.
+sandbox_check() {
+	tar -tvf "$1" >"$META/sandbox.list" 2>/dev/null || return 1
+	_bad=$(cut -c1 "$META/sandbox.list" | grep -v '^[-dlh]' | head -1)
+	case $_bad in
+	'') ;;
+	c|b) echo "an entry is a device; refused"; return 1 ;;
+	p) echo "an entry is a fifo; refused"; return 1 ;;
+	*) echo "an entry of type '$_bad'; refused"; return 1 ;;
+	esac
+	tar -tf "$1" >"$META/sandbox.list" 2>/dev/null || return 1
+	_bad=$(grep -E '^/|(^|/)\.\.(/|$)' "$META/sandbox.list" | head -1)
+	if [ -n "$_bad" ]; then
+		echo "entry '$_bad': absolute or with '..'; refused"
+		return 1
+	fi
+	rm -f "$META/sandbox.list"
+}
+
 st_get "$JOBKEY/spec.sh" "$META/spec.sh" || fail "spec.sh: not in store"
 MLS_SANDBOX='' MLS_SANDBOX_KEY='' MLS_IMAGE='' MLS_GRACE_S=10 MLS_TIME_S=''
 MLS_ENV_NAMES=
@@ -300,9 +321,19 @@ if [ -n "$MLS_SANDBOX" ]; then
 	_dg=$(sha256sum "$META/sandbox.tar.zst" | cut -d' ' -f1)
 	[ "sha256:$_dg" = "$MLS_SANDBOX" ] || fail "sandbox digest mismatch"
 	command -v zstd >/dev/null 2>&1 || fail "zstd: not found"
-	(cd "$work" && zstd -q -dc "$META/sandbox.tar.zst" | tar -xf -) ||
+	zstd -q -dc "$META/sandbox.tar.zst" >"$META/sandbox.tar" ||
 	    fail "sandbox '$MLS_SANDBOX': cannot unpack"
 	rm -f "$META/sandbox.tar.zst"
+	_why=$(sandbox_check "$META/sandbox.tar") ||
+	    fail "sandbox '$MLS_SANDBOX': ${_why:-cannot be listed}"
+	(cd "$work" && tar -xof "$META/sandbox.tar") ||
+	    fail "sandbox '$MLS_SANDBOX': cannot unpack"
+	rm -f "$META/sandbox.tar"
+	# no setuid, setgid or sticky bit survives (the C executor's rule);
+	# $TOP is 0700, so nothing could use one in between
+	find "$work" \( -perm -4000 -o -perm -2000 -o -perm -1000 \) \
+	    -exec chmod u-s,g-s,o-t {} + ||
+	    fail "sandbox '$MLS_SANDBOX': cannot clear setuid bits"
 fi
 if st_get "$JOBKEY/params.json" "$work/params.json"; then
 	cp "$work/params.json" "$work/input.json"

@@ -215,3 +215,58 @@ PY
 	run -0 env MLS_CONFIG="$HOME/good.conf" mls-submit -s ok-1.x_Y --dry-run -- true
 	[ ! -e "$MLS_DATA_HOME/../x" ] && [ ! -e "$(dirname "$MLS_DATA_HOME")/x" ]
 }
+
+# sandbox_of KIND: a crafted sandbox in the store; prints its record
+sandbox_of() {
+	/usr/bin/python3 - "$1" "$1.tar" <<'PY'
+import io, sys, tarfile
+kind, path = sys.argv[1], sys.argv[2]
+with tarfile.open(path, "w", format=tarfile.GNU_FORMAT) as t:
+    data = b"#!/bin/sh\necho hi\n"
+    ti = tarfile.TarInfo("./run.sh"); ti.size = len(data); ti.mode = 0o755
+    t.addfile(ti, io.BytesIO(data))
+    if kind == "setuid":
+        ti = tarfile.TarInfo("./suid"); ti.size = len(data); ti.mode = 0o6755
+        t.addfile(ti, io.BytesIO(data))
+        ti = tarfile.TarInfo("./sticky"); ti.type = tarfile.DIRTYPE; ti.mode = 0o1777
+        t.addfile(ti)
+    elif kind == "device":
+        ti = tarfile.TarInfo("./null2"); ti.type = tarfile.CHRTYPE
+        ti.devmajor, ti.devminor, ti.mode = 1, 3, 0o666
+        t.addfile(ti)
+    elif kind == "fifo":
+        ti = tarfile.TarInfo("./pipe"); ti.type = tarfile.FIFOTYPE
+        t.addfile(ti)
+    elif kind == "dotdot":
+        ti = tarfile.TarInfo("../escaped"); ti.size = len(data)
+        t.addfile(ti, io.BytesIO(data))
+PY
+	zstd -q -f "$1.tar"
+	local d dir
+	d=$(sha256sum "$1.tar.zst" | cut -c1-64)
+	dir="$MLS_DATA_HOME/store/sandboxes/sha256/${d:0:2}"
+	mkdir -p "$dir"
+	cp "$1.tar.zst" "$dir/$d.tar.zst"
+	echo "{\"kind\":\"sandbox\",\"id\":\"sha256:$d\",\"url\":\"file://$dir/$d.tar.zst\",\"image\":null}"
+}
+
+@test "both executors unpack a sandbox by the same rules: no setuid, setgid or sticky bit, no device, fifo or '..'" {
+	local ex rec
+	for ex in executor wrapper; do
+		rec=$(sandbox_of setuid)
+		run -0 bash -c "echo '$rec' | MLS_LOCAL_EXEC=$ex mls-submit --wait --format jsonl -- sh -c '[ -x run.sh ] && [ ! -u suid ] && [ ! -g suid ] && [ -d sticky ] && [ ! -k sticky ]'"
+		[ "$(json_get state <<<"$output")" = succeeded ]
+		for k in device fifo dotdot; do
+			rec=$(sandbox_of $k)
+			run -1 bash -c "echo '$rec' | MLS_LOCAL_EXEC=$ex mls-submit --wait --format jsonl -- true"
+			echo "$ex $k: $output"
+			[ "$(json_get state <<<"$output")" = failed ]
+			case $k in
+			device) [[ "$(json_get reason <<<"$output")" == *device*refused* ]] ;;
+			fifo) [[ "$(json_get reason <<<"$output")" == *fifo*refused* ]] ;;
+			dotdot) [[ "$(json_get reason <<<"$output")" == *"'../escaped'"*"'..'"* ]] ;;
+			esac
+		done
+	done
+	[ ! -e "$BATS_TEST_TMPDIR/../escaped" ]
+}
