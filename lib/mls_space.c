@@ -97,6 +97,36 @@ is_int_type(enum mls_param_type t)
 	return t == MLS_PARAM_INT || t == MLS_PARAM_INTLOG;
 }
 
+/*
+ * 1 when the scalars in values are distinct as json_equal() sees them, 0
+ * when one repeats, -1 when out of memory.  A set keyed by each value's
+ * JSON text: linear, where a pairwise check took a minute for 100,000.
+ */
+static int
+choices_distinct(const json_t *values)
+{
+	json_t *seen = json_object();
+	char *k;
+	size_t i;
+	int rc = 1;
+
+	if (seen == NULL)
+		return -1;
+	for (i = 0; i < json_array_size(values) && rc == 1; i++) {
+		k = json_dumps(json_array_get(values, i), JSON_ENCODE_ANY |
+		    JSON_COMPACT);
+		if (k == NULL)
+			rc = -1;
+		else if (json_object_get(seen, k) != NULL)
+			rc = 0;
+		else if (json_object_set_new(seen, k, json_true()) < 0)
+			rc = -1;
+		free(k);
+	}
+	json_decref(seen);
+	return rc;
+}
+
 /* What is wrong with p, or NULL. */
 static const char *
 param_problem(const struct mls_param *p)
@@ -141,8 +171,12 @@ param_problem(const struct mls_param *p)
 			json_t *v = json_array_get(p->values, i);
 			if (json_is_object(v) || json_is_array(v))
 				return "choice values must be numbers, strings or booleans";
-			if (mls_param_choice_index(p, v) != (long)i)
-				return "choice values must be distinct";
+		}
+		switch (choices_distinct(p->values)) {
+		case 0:
+			return "choice values must be distinct";
+		case -1:
+			return "out of memory";
 		}
 		break;
 	case MLS_PARAM_FIXED:
@@ -1104,6 +1138,45 @@ yaml_to_json(struct fy_node *fyn, int depth)
 	}
 }
 
+/*
+ * Count the values of a YAML document as if its aliases were expanded,
+ * stopping at the budget: a 600-byte "billion laughs" would otherwise
+ * expand to gigabytes when the document is resolved.  -1 when over.
+ */
+#define YAML_MAX_VALUES	1000000
+
+static int
+yaml_budget(struct fy_node *fyn, size_t *left, int depth)
+{
+	struct fy_node_pair *pair;
+	struct fy_node *item;
+	void *iter = NULL;
+
+	if (fyn == NULL)
+		return 0;
+	if (*left == 0 || depth > 128)
+		return -1;
+	(*left)--;
+	if (fy_node_is_alias(fyn))
+		return yaml_budget(fy_node_resolve_alias(fyn), left, depth + 1);
+	switch (fy_node_get_type(fyn)) {
+	case FYNT_SEQUENCE:
+		while ((item = fy_node_sequence_iterate(fyn, &iter)) != NULL)
+			if (yaml_budget(item, left, depth + 1) < 0)
+				return -1;
+		break;
+	case FYNT_MAPPING:
+		while ((pair = fy_node_mapping_iterate(fyn, &iter)) != NULL)
+			if (yaml_budget(fy_node_pair_key(pair), left, depth + 1) < 0 ||
+			    yaml_budget(fy_node_pair_value(pair), left, depth + 1) < 0)
+				return -1;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
 /* The JSON of a YAML file, and its document (for lines) in *fydp. */
 static int
 load_yaml(const char *path, json_t **out, struct fy_document **fydp)
@@ -1134,7 +1207,7 @@ load_yaml(const char *path, json_t **out, struct fy_document **fydp)
 	}
 	fy_diag_set_collect_errors(diag, true);
 	memset(&pcfg, 0, sizeof(pcfg));
-	pcfg.flags = FYPCF_QUIET | FYPCF_RESOLVE_DOCUMENT | FYPCF_JSON_NONE;
+	pcfg.flags = FYPCF_QUIET | FYPCF_JSON_NONE;
 	pcfg.diag = diag;
 	fyd = fy_document_build_from_file(&pcfg, path);
 	if (fyd == NULL) {
@@ -1144,6 +1217,28 @@ load_yaml(const char *path, json_t **out, struct fy_document **fydp)
 			    de->line, de->column, de->msg);
 		else
 			rc = mls_error_set(MLS_EINPUT, "%s: not valid YAML", path);
+		goto out;
+	}
+	if ((root = fy_document_root(fyd)) == NULL) {
+		rc = mls_error_set(MLS_EINPUT, "%s: empty document", path);
+		goto out;
+	}
+	/* aliases are resolved only once their expansion is known small */
+	size_t left = YAML_MAX_VALUES;
+	if (yaml_budget(root, &left, 0) < 0) {
+		rc = mls_error_set(MLS_EINPUT, "%s: more than %d values, or "
+		    "nested more than 128 deep, once its aliases are expanded",
+		    path, YAML_MAX_VALUES);
+		goto out;
+	}
+	if (fy_document_resolve(fyd) != 0) {
+		de = fy_diag_errors_iterate(diag, &iter);
+		if (de != NULL)
+			rc = mls_error_set(MLS_EINPUT, "%s:%d:%d: %s", path,
+			    de->line, de->column, de->msg);
+		else
+			rc = mls_error_set(MLS_EINPUT, "%s: an alias cannot be "
+			    "resolved", path);
 		goto out;
 	}
 	if ((root = fy_document_root(fyd)) == NULL) {

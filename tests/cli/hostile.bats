@@ -270,3 +270,32 @@ PY
 	done
 	[ ! -e "$BATS_TEST_TMPDIR/../escaped" ]
 }
+
+@test "spaces: a YAML billion laughs and an alias cycle are 65 at once; merge keys still work" {
+	{
+		echo 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'
+		p=a
+		for n in b c d e f g h i; do
+			echo "$n: &$n [*$p,*$p,*$p,*$p,*$p,*$p,*$p,*$p,*$p]"
+			p=$n
+		done
+	} >laughs.yaml
+	# under 1 GB of address space the expansion could never finish
+	run -65 --separate-stderr bash -c 'ulimit -v 1000000; exec timeout 60 mls-search --space laughs.yaml --trials 1 -- true'
+	[[ "$stderr" == *"laughs.yaml: more than 1000000 values, or nested more than 128 deep, once its aliases are expanded"* ]]
+	printf 'a: &a [*a]\n' >cycle.yaml
+	run -65 --separate-stderr timeout 60 mls-search --space cycle.yaml --trials 1 -- true
+	[[ "$stderr" == *"cycle.yaml: "* ]]
+	printf 'b: &b {type: uniform, low: 0, high: 1}\nx: *b\ny:\n  <<: *b\n  low: 5\n  high: 6\n' >merge.yaml
+	run -0 --separate-stderr mls-search --space merge.yaml --trials 1 --format jsonl -- \
+	    sh -c 'echo "{\"loss\": 1}" >>"$MLS_METRICS"'
+	y=$(grep '"kind":"trial"' <<<"$output" | json_get params.y)
+	/usr/bin/python3 -c "import sys; y=float(sys.argv[1]); sys.exit(not 5 <= y <= 6)" "$y"
+}
+
+@test "spaces: 100,000 choices are checked in linear time; a repeated one is 65 naming the parameter" {
+	/usr/bin/python3 -c 'import json; print(json.dumps({"x": {"type": "choice", "values": list(range(100000)) + [7]}}))' >dup.json
+	# a pairwise check took about a minute here; the set takes milliseconds
+	run -65 --separate-stderr timeout 20 mls-search --space dup.json --trials 1 -- true
+	[[ "$stderr" == *"dup.json: parameter 'x': choice values must be distinct"* ]]
+}
