@@ -319,8 +319,9 @@ fetch_text(struct camp *c, const json_t *job, enum mls_job_file f,
 /*
  * The objective of a succeeded trial: 1 with *val set, 0 when it was not
  * reported (reason in *why), <0 on error: MLS_EINPUT when a file of the
- * trial's is larger than its cap (mls_job_get), the trial's own doing.  Sources in order: --metric-regex
- * on stdout; the metric in MLS_METRICS lines (reduced); phpo's output.json.
+ * trial's is larger than its cap (mls_job_get), the trial's own doing.
+ * Sources in order: --metric-regex on stdout; the metric in MLS_METRICS
+ * lines (reduced); phpo's output.json.
  */
 static int
 objective(struct camp *c, const json_t *job, double *val, struct mls_buf *why)
