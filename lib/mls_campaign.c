@@ -318,8 +318,10 @@ fetch_text(struct camp *c, const json_t *job, enum mls_job_file f,
 
 /*
  * The objective of a succeeded trial: 1 with *val set, 0 when it was not
- * reported (reason in *why), <0 on error.  Sources in order: --metric-regex
- * on stdout; the metric in MLS_METRICS lines (reduced); phpo's output.json.
+ * reported (reason in *why), <0 on error: MLS_EINPUT when a file of the
+ * trial's is larger than its cap (mls_job_get), the trial's own doing.
+ * Sources in order: --metric-regex on stdout; the metric in MLS_METRICS
+ * lines (reduced); phpo's output.json.
  */
 static int
 objective(struct camp *c, const json_t *job, double *val, struct mls_buf *why)
@@ -512,7 +514,7 @@ finish(struct camp *c, long number)
 	enum mls_state s = mls_state_parse(mls_record_str(t->job, "state"));
 	const char *told;
 	double v = NAN;
-	int rc, got = 0;
+	int rc, got = 0, too_large = 0;
 
 	if (t->prune_requested) {
 		json_object_set_new(t->job, "pruned", json_true());
@@ -522,7 +524,16 @@ finish(struct camp *c, long number)
 		if (t->have_last)
 			v = minimised(c, t->last_value);
 	} else if (s == MLS_STATE_SUCCEEDED && c->metric != NULL) {
-		if ((rc = objective(c, t->job, &v, &why)) < 0)
+		rc = objective(c, t->job, &v, &why);
+		if (rc == MLS_EINPUT) {
+			/* a file too large to read: the trial failed, not us */
+			mls_buf_reset(&why);
+			mls_buf_adds(&why, mls_error_last());
+			mls_error_clear();
+			too_large = 1;
+			rc = 0;
+		}
+		if (rc < 0)
 			goto out;
 		got = rc;
 		if (!got) {
@@ -535,7 +546,8 @@ finish(struct camp *c, long number)
 	if (got || t->have_last)
 		c->obj_seen = 1;
 	else if (s == MLS_STATE_SUCCEEDED && c->metric != NULL &&
-	    !t->prune_requested && (rc = note_unseen(c, number, t->job)) < 0)
+	    !t->prune_requested && !too_large &&
+	    (rc = note_unseen(c, number, t->job)) < 0)
 		goto out;
 	if (got)
 		json_object_set_new(t->job, "objective", json_real(v));
@@ -1075,10 +1087,17 @@ check_pruning(struct camp *c, long n)
 	int rc, prune = 0;
 
 	rc = 0;
-	if (c->metric == NULL ||
-	    (rc = fetch_text(c, t->job, MLS_JOB_METRICS, &text)) <= 0 ||
-	    (rc = mls_job_metrics_series(text.buf, text.len, c->metric, &vals,
-	    &steps, &cnt)) < 0)
+	if (c->metric == NULL)
+		goto out;
+	rc = fetch_text(c, t->job, MLS_JOB_METRICS, &text);
+	if (rc == MLS_EINPUT) {
+		/* too large to read: no reports; the trial fails as it ends */
+		mls_debug("%s", mls_error_last());
+		mls_error_clear();
+		rc = 0;
+	}
+	if (rc <= 0 || (rc = mls_job_metrics_series(text.buf, text.len,
+	    c->metric, &vals, &steps, &cnt)) < 0)
 		goto out;
 	for (k = 0; k < cnt && !prune; k++) {
 		if (steps[k] <= t->last_step)

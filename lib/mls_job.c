@@ -121,21 +121,47 @@ cap_of(enum mls_job_file f)
 	}
 }
 
+/* A size as the limits are written in mls(7): "64 MiB", else bytes. */
+static void
+size_words(char *dst, size_t size, size_t n)
+{
+	if (n >= (1u << 20) && n % (1u << 20) == 0)
+		snprintf(dst, size, "%zu MiB", n >> 20);
+	else if (n >= 1024 && n % 1024 == 0)
+		snprintf(dst, size, "%zu KiB", n >> 10);
+	else
+		snprintf(dst, size, "%zu bytes", n);
+}
+
 int
 mls_job_get(struct mls_store *st, const char *id, enum mls_job_file f,
     struct mls_buf *out, size_t max)
 {
 	struct mls_buf key = MLS_BUF_INIT;
+	char words[40];
 	int rc;
 
 	mls_buf_reset(out);
 	if ((rc = mls_job_key(&key, id, f)) < 0)
 		goto out;
-	rc = mls_store_get_buf(st, key.buf, out, max != 0 ? max : cap_of(f));
+	if (max == 0)
+		max = cap_of(f);
+	rc = mls_store_get_buf(st, key.buf, out, max);
 	if (rc == MLS_ENOTFOUND) {
 		mls_error_clear();
 		mls_buf_reset(out);
 		rc = 0;
+		goto out;
+	}
+	/*
+	 * The key is valid, so the store's MLS_EINPUT can only mean "larger
+	 * than max" (mls_store_get_buf): the job's own content, said so.
+	 */
+	if (rc == MLS_EINPUT) {
+		mls_buf_reset(out);
+		size_words(words, sizeof(words), max);
+		rc = mls_error_set(MLS_EINPUT, "%s of job '%s': larger than %s",
+		    file_names[f], id, words);
 		goto out;
 	}
 	if (rc >= 0)
@@ -472,15 +498,22 @@ mls_job_result_get(struct mls_store *st, const char *id,
 	struct mls_buf data = MLS_BUF_INIT;
 	int rc;
 
-	if ((rc = mls_job_get(st, id, MLS_JOB_RESULT, &data, 0)) <= 0)
-		goto out;
-	if (mls_job_result_parse(data.buf, data.len, id, r) < 0) {
-		mls_debug("%s: ignored", mls_error_last());
+	rc = mls_job_get(st, id, MLS_JOB_RESULT, &data, 0);
+	if (rc == 1 && mls_job_result_parse(data.buf, data.len, id, r) == 0)
+		goto out;		/* the job's outcome */
+	if (rc == 1 || rc == MLS_EINPUT) {
+		/*
+		 * Too large or not valid: not the job's outcome, but the job
+		 * has ended (result.json is written last, atomically, once),
+		 * and failed with a reason that names the file.
+		 */
+		if ((rc = mls_job_result_init(r, id, MLS_STATE_FAILED)) < 0)
+			goto out;
+		mls_job_result_set_reason(r, mls_error_last());
+		mls_debug("%s: the job failed", r->reason);
 		mls_error_clear();
-		rc = 0;
-		goto out;
+		rc = 1;
 	}
-	rc = 1;
 out:
 	mls_buf_release(&data);
 	return rc;

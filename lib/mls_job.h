@@ -74,7 +74,11 @@ char	*mls_job_local_path(const struct mls_store *st, const char *id,
 /*
  * Read a job's file into out (reset first), refusing more than max bytes
  * (0: the file's cap above, or 16 MiB): 1 when read, 0 when there is
- * none (out empty, no error set), < 0 on error.
+ * none (out empty, no error set), < 0 on error.  MLS_EINPUT, and only
+ * it, says the file is larger than max ("metrics.jsonl of job 'ID':
+ * larger than 64 MiB"): the job's own content, which a caller reports as
+ * that job's failure, where a store error (MLS_EIO, MLS_ENET, ...) is its
+ * own.
  */
 int	 mls_job_get(struct mls_store *st, const char *id,
 	    enum mls_job_file f, struct mls_buf *out, size_t max);
@@ -149,9 +153,12 @@ int	 mls_job_result_parse(const char *data, size_t len, const char *id,
 int	 mls_job_result_put(struct mls_store *st,
 	    const struct mls_job_result *r, int flags);
 /*
- * Read jobs/ID/result.json into *r: 1 when there is a valid one, 0 when
- * there is none (or one that does not validate: it is not ours; the
- * reason is logged at debug level), < 0 on a store error.
+ * Read jobs/ID/result.json into *r: 1 when there is one, 0 when there is
+ * none, < 0 on a store error.  One that is larger than
+ * MLS_JOB_RESULT_MAX or does not validate is not the job's outcome, but
+ * it says the job ended: *r is then the job failed, exit_code null, with
+ * the reason naming the file ("result.json of job 'ID': larger than
+ * 1 MiB", or the validator's message).
  */
 int	 mls_job_result_get(struct mls_store *st, const char *id,
 	    struct mls_job_result *r);

@@ -20,6 +20,7 @@
 #include "mls_error.h"
 #include "mls_job.h"
 #include "mls_jobwrap.h"
+#include "mls_log.h"
 #include "mls_record.h"
 #include "mls_site.h"
 #include "mls_site_condor.h"
@@ -149,6 +150,36 @@ read_result(struct mls_site *s, json_t *job)
 	return rc < 0 ? rc : 1;
 }
 
+/*
+ * metrics.jsonl is larger than its cap (mls_error_last() says so), the
+ * job's own doing.  While the job runs, the metrics read before stay.
+ * Once it has ended, one that succeeded is failed: its metrics, and so
+ * its objective, cannot be read; the reason says why.  The record gets
+ * "metrics" ({} when none were read), so that it is not read again.
+ */
+static int
+metrics_too_large(json_t *job)
+{
+	enum mls_state st = mls_state_parse(mls_record_str(job, "state"));
+	const char *why = mls_error_last();
+	int rc = 0;
+
+	mls_debug("%s", why);
+	if (!mls_state_final(st))
+		goto out;
+	if (st == MLS_STATE_SUCCEEDED) {
+		rc |= json_object_set_new(job, "state", json_string("failed"));
+		rc |= json_object_set_new(job, "reason", json_string(why));
+	} else if (mls_record_str(job, "reason") == NULL) {
+		rc |= json_object_set_new(job, "reason", json_string(why));
+	}
+	if (!json_is_object(json_object_get(job, "metrics")))
+		rc |= json_object_set_new(job, "metrics", json_object());
+out:
+	mls_error_clear();
+	return rc != 0 ? mls_error_set(MLS_ENOMEM, "out of memory") : 0;
+}
+
 /* "metrics": the last value of every key over metrics.jsonl's objects. */
 static int
 read_metrics(struct mls_site *s, json_t *job)
@@ -157,8 +188,11 @@ read_metrics(struct mls_site *s, json_t *job)
 	json_t *merged = NULL;
 	int rc;
 
-	if ((rc = mls_job_get(s->store, mls_record_id(job), MLS_JOB_METRICS,
-	    &data, 0)) <= 0)
+	rc = mls_job_get(s->store, mls_record_id(job), MLS_JOB_METRICS, &data,
+	    0);
+	if (rc == MLS_EINPUT)
+		rc = metrics_too_large(job);
+	if (rc <= 0)
 		goto out;
 	if ((rc = mls_job_metrics_last(data.buf, data.len, &merged)) < 0)
 		goto out;

@@ -177,12 +177,51 @@ test_result_store(void)
 	    strcmp(got.reason, "the runner died") == 0, "and it reads back");
 	mls_job_result_release(&got);
 	ok(mls_job_put(st, "j-4", MLS_JOB_RESULT, "{\"kind\":\"other\"}",
-	    16) == 0 && mls_job_result_get(st, "j-4", &got) == 0,
-	    "a result that does not validate counts as none");
+	    16) == 0 && mls_job_result_get(st, "j-4", &got) == 1 &&
+	    got.state == MLS_STATE_FAILED && got.exit_code == -1 &&
+	    strcmp(got.id, "j-4") == 0 && strstr(got.reason, "result.json of "
+	    "job 'j-4': field 'kind'") == got.reason && mls_error_code() == 0,
+	    "a result that does not validate: the job failed, naming it (%s)",
+	    got.reason);
+	mls_job_result_release(&got);
 	ok(mls_job_get(st, "j-5", MLS_JOB_STDOUT, &b, 0) == 0 && b.len == 0,
 	    "a missing file is 0, not an error");
 	mls_job_result_release(&r);
 	mls_buf_release(&b);
+}
+
+/* A file over its cap: MLS_EINPUT naming the file and the limit. */
+static void
+test_too_large(void)
+{
+	struct mls_job_result got;
+	struct mls_buf b = MLS_BUF_INIT, big = MLS_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i <= MLS_JOB_RESULT_MAX; i++)
+		mls_buf_addc(&big, ' ');
+	ok(mls_job_put(st, "j-6", MLS_JOB_RESULT, big.buf, big.len) == 0 &&
+	    mls_job_put(st, "j-6", MLS_JOB_STDOUT, "12345", 5) == 0,
+	    "put a result.json of 1 MiB + 1");
+	mls_buf_adds(&b, "left");
+	ok(mls_job_get(st, "j-6", MLS_JOB_RESULT, &b, 0) == MLS_EINPUT &&
+	    b.len == 0 && strcmp(mls_error_last(), "result.json of job 'j-6': "
+	    "larger than 1 MiB") == 0, "mls_job_get: %s", mls_error_last());
+	ok(mls_job_get(st, "j-6", MLS_JOB_STDOUT, &b, 4) == MLS_EINPUT &&
+	    strcmp(mls_error_last(), "stdout of job 'j-6': larger than "
+	    "4 bytes") == 0, "a max given: %s", mls_error_last());
+	ok(mls_job_get(st, "j-6", MLS_JOB_STDOUT, &b, 5) == 1 && b.len == 5,
+	    "exactly max is read");
+	mls_error_clear();
+	ok(mls_job_result_get(st, "j-6", &got) == 1 &&
+	    got.state == MLS_STATE_FAILED && got.exit_code == -1 &&
+	    strcmp(got.reason, "result.json of job 'j-6': larger than "
+	    "1 MiB") == 0 && mls_error_code() == 0,
+	    "mls_job_result_get: the job failed, the reason says why (%s)",
+	    got.reason);
+	mls_job_result_release(&got);
+	mls_buf_release(&b);
+	mls_buf_release(&big);
 }
 
 static int
@@ -264,6 +303,7 @@ main(void)
 	test_result_roundtrip();
 	test_result_validator();
 	test_result_store();
+	test_too_large();
 	test_metrics_rule();
 	test_stop_params();
 	mls_store_free(st);

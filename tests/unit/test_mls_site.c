@@ -23,6 +23,7 @@
 #include "mls_buf.h"
 #include "mls_config.h"
 #include "mls_error.h"
+#include "mls_job.h"
 #include "mls_record.h"
 #include "mls_store.h"
 #include "tap.h"
@@ -272,6 +273,102 @@ test_poll_store(struct mls_site *s)
 	    "metrics: last value per key, bad lines ignored");
 	json_decref(j);
 	mls_buf_release(&key);
+}
+
+/* put FILE of job j from data, or len bytes of metrics lines if data NULL */
+static void
+put_file(const json_t *j, const char *file, const char *data, size_t len)
+{
+	static const char line[] = "{\"step\":1,\"loss\":0.5}\n";
+	struct mls_buf key = MLS_BUF_INIT;
+	char *big = NULL;
+	size_t i;
+
+	if (data == NULL) {
+		if ((big = malloc(len)) == NULL)
+			return;
+		for (i = 0; i < len; i++)
+			big[i] = line[i % (sizeof(line) - 1)];
+		data = big;
+	}
+	mls_buf_addf(&key, "jobs/%s/%s", mls_record_id(j), file);
+	mls_store_put_buf(st, key.buf, data, len);
+	mls_buf_release(&key);
+	free(big);
+}
+
+/*
+ * A job's own bad files fail that job with a reason naming the file and
+ * the limit; the other jobs of the poll are read as usual.
+ */
+static void
+test_poll_oversize(struct mls_site *s)
+{
+	json_t *j[4], *m;
+	struct mls_buf res[4] = { MLS_BUF_INIT, MLS_BUF_INIT, MLS_BUF_INIT,
+	    MLS_BUF_INIT };
+	static const char result[] = "{\"kind\":\"result\",\"id\":\"%s\","
+	    "\"state\":\"%s\",\"exit_code\":%d,\"reason\":\"%s\","
+	    "\"started\":\"2026-01-01T00:00:00.000Z\",\"finished\":"
+	    "\"2026-01-01T00:00:01.000Z\",\"host\":\"h\"}";
+	static const char metrics[] = "{\"step\":1,\"loss\":0.5}\n";
+	char want[200];
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		j[i] = job("local", "true", NULL, NULL, NULL);
+	/* 0: succeeded, metrics one byte over; 1: failed, metrics over */
+	mls_buf_addf(&res[0], result, mls_record_id(j[0]), "succeeded", 0, "");
+	mls_buf_addf(&res[1], result, mls_record_id(j[1]), "failed", 3,
+	    "exit status 3");
+	put_file(j[0], "metrics.jsonl", NULL, MLS_JOB_METRICS_MAX + 1);
+	put_file(j[1], "metrics.jsonl", NULL, MLS_JOB_METRICS_MAX + 1);
+	/* 2: a result.json that does not validate; 3: a good job */
+	mls_buf_adds(&res[2], "{\"kind\":\"other\"}");
+	mls_buf_addf(&res[3], result, mls_record_id(j[3]), "succeeded", 0, "");
+	put_file(j[3], "metrics.jsonl", metrics, strlen(metrics));
+	for (i = 0; i < 4; i++)
+		put_file(j[i], "result.json", res[i].buf, res[i].len);
+	ok(mls_site_poll(s, j, 4) == 0, "poll: bad files are no error of the "
+	    "poll: %s", mls_error_last());
+	snprintf(want, sizeof(want), "metrics.jsonl of job '%s': larger than "
+	    "64 MiB", mls_record_id(j[0]));
+	ok(str_is(j[0], "state", "failed") && str_is(j[0], "reason", want) &&
+	    mls_record_int(j[0], "exit_code", -1) == 0 &&
+	    json_is_object(json_object_get(j[0], "metrics")),
+	    "succeeded with metrics over 64 MiB: failed, the reason says why");
+	ok(str_is(j[1], "state", "failed") && str_is(j[1], "reason",
+	    "exit status 3"), "failed with metrics over 64 MiB: its own reason "
+	    "stays");
+	ok(str_is(j[2], "state", "failed") && mls_record_str(j[2],
+	    "reason") != NULL && strncmp(mls_record_str(j[2], "reason"),
+	    "result.json of job '", 20) == 0 && json_is_null(json_object_get(
+	    j[2], "exit_code")), "a result.json that does not validate: "
+	    "failed, naming it: %s", mls_record_str(j[2], "reason"));
+	m = json_object_get(j[3], "metrics");
+	ok(str_is(j[3], "state", "succeeded") && mls_record_num(m, "loss",
+	    0) == 0.5, "the good job of the same poll: succeeded, metrics read");
+	/* a later poll leaves them as they are */
+	ok(mls_site_poll(s, j, 4) == 0 && str_is(j[0], "state", "failed") &&
+	    str_is(j[0], "reason", want), "a later poll: the same");
+	/* over 1 MiB of result.json */
+	mls_buf_reset(&res[3]);
+	mls_buf_addf(&res[3], "{\"kind\":\"result\",\"id\":\"%s\",\"pad\":\"",
+	    mls_record_id(j[3]));
+	for (i = 0; i < MLS_JOB_RESULT_MAX; i++)
+		mls_buf_addc(&res[3], 'x');
+	mls_buf_adds(&res[3], "\"}");
+	put_file(j[3], "result.json", res[3].buf, res[3].len);
+	json_object_set_new(j[3], "state", json_string("running"));
+	snprintf(want, sizeof(want), "result.json of job '%s': larger than "
+	    "1 MiB", mls_record_id(j[3]));
+	ok(mls_site_poll(s, &j[3], 1) == 0 && str_is(j[3], "state", "failed") &&
+	    str_is(j[3], "reason", want), "result.json over 1 MiB: failed, "
+	    "the reason says so");
+	for (i = 0; i < 4; i++) {
+		json_decref(j[i]);
+		mls_buf_release(&res[i]);
+	}
 }
 
 /* ---- real jobs ------------------------------------------------------------- */
@@ -599,6 +696,7 @@ main(void)
 	if (s == NULL || one == NULL)
 		return done_testing();
 	test_poll_store(s);
+	test_poll_oversize(s);
 	test_basic(s);
 	test_cancel(s, one);
 	test_slots(one);
