@@ -331,8 +331,7 @@ if [ -n "$MLS_SANDBOX" ]; then
 	rm -f "$META/sandbox.tar"
 	# no setuid, setgid or sticky bit survives (the C executor's rule);
 	# $TOP is 0700, so nothing could use one in between
-	find "$work" \( -perm -4000 -o -perm -2000 -o -perm -1000 \) \
-	    -exec chmod u-s,g-s,o-t {} + ||
+	chmod -R u-s,g-s,o-t "$work" ||
 	    fail "sandbox '$MLS_SANDBOX': cannot clear setuid bits"
 fi
 if st_get "$JOBKEY/params.json" "$work/params.json"; then
