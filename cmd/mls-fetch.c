@@ -601,10 +601,22 @@ main(int argc, char *argv[])
 	if (argc == 0 && cli_stdin_has_input()) {
 		mls_jsonl_reader_init(&in, stdin, "<stdin>");
 		while ((more = mls_jsonl_read(&in, &rec)) > 0) {
-			if (mls_track_is_job(rec) && mls_record_check(rec, NULL) == 0)
-				json_array_append_new(jobs, rec);
-			else
+			if (!mls_track_is_job(rec)) {
 				json_decref(rec);	/* other records are not fetched */
+				continue;
+			}
+			/* As mls-status: a bad job record is 65, never skipped quietly. */
+			if ((rc = mls_record_check(rec, NULL)) < 0) {
+				warnx("<stdin>:%lu: %s", in.lineno, mls_error_last());
+				json_decref(rec);
+				if (ex == EX_OK)
+					ex = cli_exit_code(rc);
+				if (o.keep_going)
+					continue;
+				mls_jsonl_reader_release(&in);
+				goto done;
+			}
+			json_array_append_new(jobs, rec);
 		}
 		mls_jsonl_reader_release(&in);
 		if (more < 0) {

@@ -96,6 +96,7 @@ struct camp {
 	size_t				 nfeed, capfeed;
 	const char			*kind;	/* "campaign" or "ensemble" */
 	const char			*id;
+	const char			*want_id;	/* replaying: the journal's */
 	const char			*rkind;	/* "trial" or "member" */
 	struct mls_journal		*j;
 	struct trial			*t;
@@ -616,8 +617,13 @@ replay_start(struct camp *c, const json_t *spec)
 	if (spec == NULL)
 		return mls_error_set(MLS_EINPUT, "journal: start event without a spec");
 	c->have_own = 1;
-	if ((rc = mls_cspec_from_json(&c->own, spec)) < 0)
+	/* A journal is input like any other: its spec is checked as a new one. */
+	if ((rc = mls_cspec_from_json(&c->own, spec)) < 0 ||
+	    (rc = mls_cspec_check_bounds(&c->own)) < 0)
 		return rc;
+	if (c->want_id != NULL && strcmp(c->own.id, c->want_id) != 0)
+		return mls_error_set(MLS_EINPUT, "start event: field 'spec.id': "
+		    "'%.64s' is not this campaign's id '%s'", c->own.id, c->want_id);
 	if ((c->spec = json_deep_copy(spec)) == NULL)
 		return mls_error_set(MLS_ENOMEM, "out of memory");
 	c->cs = &c->own;
@@ -684,6 +690,14 @@ replay_event(json_t *ev, void *arg)
 	}
 	if (n < 0 || c->cs == NULL)
 		return 0;
+	if (strcmp(e, "submit") != 0) {
+		if ((size_t)n >= c->nt)
+			return 0;	/* about a trial never submitted */
+	} else if (n > c->next_number + c->cs->parallel) {
+		/* numbers are handed out in order, a batch at most ahead */
+		return mls_error_set(MLS_EINPUT, "submit event: field 'number': "
+		    "%ld is out of sequence (the next is %ld)", n, c->next_number);
+	}
 	if ((rc = grow(c, n)) < 0)
 		return rc;
 	t = &c->t[n];
@@ -947,6 +961,8 @@ recover_sent(struct camp *c)
 		const char *id = json_string_value(name);
 		if (id == NULL || (n = trial_number(c, id)) < c->next_number)
 			continue;
+		if (n > c->next_number + c->cs->parallel)
+			continue;	/* not one of the last batch: not ours */
 		if (n < (long)c->nt && c->t[n].job != NULL)
 			continue;
 		json_decref(params);
@@ -1657,6 +1673,33 @@ mls_campaign_load_spec(const struct mls_config *cfg, const char *id, json_t **sp
 	return 0;
 }
 
+/*
+ * The exec sampler's directory is the campaign's own, wherever the journal
+ * says it was: a journal never steers where files are written.
+ */
+static int
+own_workdir(struct camp *c)
+{
+	struct mls_buf rel = MLS_BUF_INIT;
+	json_t *smp = json_object_get(c->spec, "sampler");
+	char *wd = NULL;
+	int rc;
+
+	if (c->own.sampler.workdir == NULL)
+		return 0;	/* --ask-tell: none */
+	mls_buf_addf(&rel, "campaigns/%s/exec", c->id);
+	if ((rc = mls_buf_error(&rel)) < 0 ||
+	    (rc = mls_config_data_dir(c->cfg, rel.buf, &wd)) < 0)
+		goto out;
+	free(c->own.sampler.workdir);
+	c->own.sampler.workdir = wd;
+	if (json_is_object(smp))
+		json_object_set_new(smp, "workdir", json_string(wd));
+out:
+	mls_buf_release(&rel);
+	return rc;
+}
+
 int
 mls_campaign_replay_open(struct mls_campaign_replay **out,
     const struct mls_config *cfg, const char *id)
@@ -1672,13 +1715,18 @@ mls_campaign_replay_open(struct mls_campaign_replay **out,
 	r->c.p.best_number = -1;
 	if ((rc = mls_campaign_journal_path(cfg, id, &path)) < 0)
 		goto out;
-	if ((rc = mls_journal_replay(path, replay_event, &r->c)) < 0)
+	r->c.want_id = id;
+	rc = mls_journal_replay(path, replay_event, &r->c);
+	r->c.want_id = NULL;
+	if (rc < 0)
 		goto out;
 	if (r->c.cs == NULL) {
 		rc = mls_error_set(MLS_EINPUT, "campaign '%s': journal has no start "
 		    "event", id);
 		goto out;
 	}
+	if ((rc = own_workdir(&r->c)) < 0)
+		goto out;
 	*out = r;
 	r = NULL;
 	rc = 0;

@@ -640,14 +640,14 @@ mls_cspec_check_ensemble(const struct mls_campaign_spec *s)
 	static const char *const own[] = { "member", "fold", "attempt", "config" };
 	size_t nconf = json_array_size(s->configs);
 
-	if (s->members < 1)
-		return invalid(s, "members", "not a count >= 1");
+	if (s->members < 1 || s->members > MLS_CSPEC_COUNT_MAX)
+		return invalid(s, "members", "not a count from 1 to 1000000");
 	if (s->quorum < 1 || s->quorum > s->members)
 		return invalid(s, "quorum", "not between 1 and the members");
-	if (s->retries < 0)
-		return invalid(s, "retries", "negative");
-	if (s->folds < 1)
-		return invalid(s, "folds", "not a count >= 1");
+	if (s->retries < 0 || s->retries > MLS_CSPEC_COUNT_MAX)
+		return invalid(s, "retries", "not a count from 0 to 1000000");
+	if (s->folds < 1 || s->folds > MLS_CSPEC_COUNT_MAX)
+		return invalid(s, "folds", "not a count from 1 to 1000000");
 	if (s->seed_param != NULL) {
 		if (*s->seed_param == '\0')
 			return invalid(s, "seed_param", "empty");
@@ -660,6 +660,29 @@ mls_cspec_check_ensemble(const struct mls_campaign_spec *s)
 	    (size_t)s->per_config * nconf != (size_t)s->members))
 		return invalid(s, "per_config", "configs x per_config is not the "
 		    "members");
+	return 0;
+}
+
+int
+mls_cspec_check_bounds(const struct mls_campaign_spec *s)
+{
+	if (s->id == NULL || *s->id == '\0')
+		return invalid(s, "id", "missing");
+	if (s->parallel < 1 || s->parallel > MLS_CSPEC_COUNT_MAX)
+		return invalid(s, "parallel", "not a count from 1 to 1000000");
+	if (s->budget.trials < 0 || s->budget.trials > MLS_CSPEC_COUNT_MAX)
+		return invalid(s, "budget.trials", "not a count from 0 to 1000000");
+	if (s->budget.timeout_s < 0 || !isfinite(s->budget.timeout_s))
+		return invalid(s, "budget.timeout_s", "not a duration >= 0");
+	if (s->budget.max_failures < 0 || s->budget.max_failures > MLS_CSPEC_COUNT_MAX)
+		return invalid(s, "budget.max_failures", "not a count from 0 to 1000000");
+	if (s->sampler.parallel < 0 || s->sampler.parallel > MLS_CSPEC_COUNT_MAX)
+		return invalid(s, "sampler.parallel", "not a count from 1 to 1000000");
+	if (s->resources.cpus < 0 || s->resources.gpus < 0 ||
+	    s->resources.mem_mb < 0 || s->resources.time_s < 0)
+		return invalid(s, "resources", "negative");
+	if (s->kind == MLS_CSPEC_ENSEMBLE)
+		return mls_cspec_check_ensemble(s);
 	return 0;
 }
 
@@ -678,14 +701,14 @@ mls_cspec_check(const struct mls_campaign_spec *s)
 			return mls_error_set(MLS_EINPUT, "%s spec: field "
 			    "'sites[%zu].cap': negative", mls_cspec_kind_name(s->kind), i);
 	}
-	if (s->parallel < 1)
-		return invalid(s, "parallel", "not a count >= 1");
-	if (s->budget.trials < 0)
-		return invalid(s, "budget.trials", "negative");
+	if (s->parallel < 1 || s->parallel > MLS_CSPEC_COUNT_MAX)
+		return invalid(s, "parallel", "not a count from 1 to 1000000");
+	if (s->budget.trials < 0 || s->budget.trials > MLS_CSPEC_COUNT_MAX)
+		return invalid(s, "budget.trials", "not a count from 0 to 1000000");
 	if (s->budget.timeout_s < 0 || !isfinite(s->budget.timeout_s))
 		return invalid(s, "budget.timeout_s", "not a duration >= 0");
-	if (s->budget.max_failures < 0)
-		return invalid(s, "budget.max_failures", "negative");
+	if (s->budget.max_failures < 0 || s->budget.max_failures > MLS_CSPEC_COUNT_MAX)
+		return invalid(s, "budget.max_failures", "not a count from 0 to 1000000");
 	if (s->ncommand == 0)
 		return invalid(s, "command", "empty");
 	if (s->objective.metric != NULL && *s->objective.metric == '\0')
@@ -711,7 +734,7 @@ mls_cspec_check(const struct mls_campaign_spec *s)
 		return invalid(s, "prune_opts.min_resource", "negative");
 	if (s->prune_opts.reduction_factor < 0 || s->prune_opts.reduction_factor == 1)
 		return invalid(s, "prune_opts.reduction_factor", "not 0 or >= 2");
-	if (s->sampler.parallel < 1)
-		return invalid(s, "sampler.parallel", "not a count >= 1");
+	if (s->sampler.parallel < 1 || s->sampler.parallel > MLS_CSPEC_COUNT_MAX)
+		return invalid(s, "sampler.parallel", "not a count from 1 to 1000000");
 	return 0;
 }

@@ -16,6 +16,9 @@
 #ifndef MLS_CSPEC_H
 #define MLS_CSPEC_H
 
+/* The most of any count in a spec (trials, parallel, members, retries). */
+#define MLS_CSPEC_COUNT_MAX	1000000L
+
 #include <stddef.h>
 
 #include <jansson.h>
@@ -114,6 +117,11 @@ int	 mls_cspec_to_json(const struct mls_campaign_spec *s, json_t **out);
  * field that is wrong: "campaign spec: field 'sites': empty".
  */
 int	 mls_cspec_check(const struct mls_campaign_spec *s);
+/*
+ * The bounds only, for a spec read back from a journal whose generator is
+ * not the spec's to name: the id, and every count and duration in range.
+ */
+int	 mls_cspec_check_bounds(const struct mls_campaign_spec *s);
 /* The ensemble's own fields only (members, quorum, ...); check calls it. */
 int	 mls_cspec_check_ensemble(const struct mls_campaign_spec *s);
 

@@ -162,6 +162,8 @@ mls_journal_replay(const char *path, int (*fn)(json_t *ev, void *arg), void *arg
 			break;
 		rc = fn(ev, arg);
 		json_decref(ev);
+		if (rc < 0)	/* the event was refused: say where it is */
+			mls_error_prefix("%s:%lu", path, lineno);
 		if (rc != 0)
 			break;
 	}

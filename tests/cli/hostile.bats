@@ -300,3 +300,75 @@ PY
 	run -65 --separate-stderr timeout 20 mls-search --space dup.json --trials 1 -- true
 	[[ "$stderr" == *"dup.json: parameter 'x': choice values must be distinct"* ]]
 }
+
+# A journal is input like any other (defect 9): a replayed event or spec
+# that could not come from a driver is 65 naming the journal's line.
+@test "a tampered journal: a number out of sequence or a foreign id is 65 naming file and line; nothing grows" {
+	run -0 --separate-stderr mls-search --trials 2 -p x=uniform:0:1 --format jsonl \
+		-- sh -c 'echo "{\"loss\": {x}}" >>"$MLS_METRICS"' </dev/null
+	id=$(tail -n 1 <<<"$output" | json_get id)
+	j="$MLS_DATA_HOME/campaigns/$id/journal.jsonl"
+	cp "$j" journal.good
+	local n
+	for n in 30000000 2000000000 9223372036854775807; do
+		cp journal.good "$j"
+		printf '{"ev":"submit","number":%s,"job":{"kind":"trial","id":"j-x"}}\n' "$n" >>"$j"
+		line=$(wc -l <"$j")
+		refuse 65 "$j:$line: submit event: field 'number': $n is out of sequence" \
+			mls-status "$id"
+		refuse 65 "$j:$line: submit event: field 'number'" \
+			mls-search --resume "$id" --trials 3
+	done
+	# events about a number never submitted are ignored, without memory for it
+	cp journal.good "$j"
+	printf '{"ev":"state","number":30000000,"state":"running"}\n' >>"$j"
+	run -0 --separate-stderr mls-status --format jsonl "$id" </dev/null
+	[ "$(tail -n 1 <<<"$output" | json_get counts.total)" = 2 ]
+	# the start event's spec names another campaign, or a budget beyond the limits
+	sed "1s/\"id\":\"$id\"/\"id\":\"..\\/..\\/elsewhere\"/" journal.good >"$j"
+	grep -q 'elsewhere' "$j"
+	refuse 65 "$j:1: start event: field 'spec.id': '../../elsewhere' is not this campaign's id" \
+		mls-search --resume "$id" --trials 3
+	sed '1s/"trials":2,/"trials":2000000000,/' journal.good >"$j"
+	refuse 65 "$j:1: campaign spec: field 'budget.trials': not a count from 0 to 1000000" \
+		mls-status "$id"
+	[ ! -e "$MLS_DATA_HOME/elsewhere" ] && [ ! -e "$BATS_TEST_TMPDIR/elsewhere" ]
+}
+
+@test "a tampered journal cannot steer the exec sampler's files: they stay in the campaign's directory" {
+	cat >steer.sh <<-'EOF2'
+	#!/bin/sh
+	echo '[{"x": 0.5}]' >"$2"
+	EOF2
+	run -0 --separate-stderr mls-search --trials 1 -p x=uniform:0:1 --format jsonl \
+		--algorithm "exec:sh $PWD/steer.sh %IN %OUT" \
+		-- sh -c 'echo "{\"loss\": {x}}" >>"$MLS_METRICS"' </dev/null
+	id=$(tail -n 1 <<<"$output" | json_get id)
+	j="$MLS_DATA_HOME/campaigns/$id/journal.jsonl"
+	grep -q '"workdir":"[^"]*/campaigns/'"$id"'/exec"' "$j"
+	sed -i "1s|\"workdir\":\"[^\"]*\"|\"workdir\":\"$BATS_TEST_TMPDIR/outside\"|" "$j"
+	grep -q outside "$j"
+	run -0 --separate-stderr mls-search --resume "$id" --trials 2 --format jsonl </dev/null
+	[ "$(tail -n 1 <<<"$output" | json_get counts.total)" = 2 ]
+	[ ! -e "$BATS_TEST_TMPDIR/outside" ]
+	[ -d "$MLS_DATA_HOME/campaigns/$id/exec" ]
+}
+
+# mls-fetch reads job records as mls-status does (defect 11).
+@test "mls-fetch: an invalid job record on stdin is 65 naming the line, as mls-status; -k goes on" {
+	id=$(mls-submit --wait -- true </dev/null | json_get id)
+	good=$(mls-status --format jsonl "$id" </dev/null)
+	bad='{"kind":"job","id":"j-1","state":"exploded"}'
+	printf '%s\n%s\n' "$good" "$bad" >recs
+	run -65 --separate-stderr mls-status --format jsonl <recs
+	[[ "$stderr" == "mls-status: <stdin>:2: "* ]]
+	msg=${stderr#mls-status: }
+	run -65 --separate-stderr mls-fetch -o out <recs
+	[ "$stderr" = "mls-fetch: $msg" ]
+	run -65 --separate-stderr mls-fetch -k -o out2 <recs
+	[[ "$stderr" == "mls-fetch: <stdin>:2: "* ]]
+	[ -d "out2/$id" ]
+	# records of other kinds are still passed over
+	printf '{"kind":"sandbox","id":"s-1"}\n%s\n' "$good" | mls-fetch -o out3
+	[ -d "out3/$id" ]
+}

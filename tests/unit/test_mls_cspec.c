@@ -175,16 +175,19 @@ static void no_members(struct mls_campaign_spec *s) { s->members = 0; }
 static void own_key(struct mls_campaign_spec *s) { mls_cspec_set_str(&s->seed_param, "fold"); }
 static void odd_configs(struct mls_campaign_spec *s) { s->per_config = 3; }
 static void no_folds(struct mls_campaign_spec *s) { s->folds = 0; }
+static void huge_parallel(struct mls_campaign_spec *s) { s->parallel = 30000000; }
+static void huge_budget(struct mls_campaign_spec *s) { s->budget.trials = 2000000000; }
+static void huge_members(struct mls_campaign_spec *s) { s->members = s->quorum = 30000000; }
 
 static void
 test_check(void)
 {
 	check_names(search_json, no_id, "campaign spec: field 'id': missing");
 	check_names(search_json, no_sites, "campaign spec: field 'sites': empty");
-	check_names(search_json, zero_parallel, "field 'parallel': not a count >= 1");
+	check_names(search_json, zero_parallel, "field 'parallel': not a count from 1 to 1000000");
 	check_names(search_json, no_command, "field 'command': empty");
 	check_names(search_json, bad_prune, "field 'prune': not one of median, asha");
-	check_names(search_json, neg_budget, "field 'budget.trials': negative");
+	check_names(search_json, neg_budget, "field 'budget.trials': not a count from 0 to 1000000");
 	check_names(search_json, no_cpus, "field 'resources.cpus'");
 	check_names(search_json, no_space, "field 'space': empty");
 	check_names(ensemble_json, high_quorum, "ensemble spec: field 'quorum'");
@@ -193,6 +196,10 @@ test_check(void)
 	    "ensemble's own keys");
 	check_names(ensemble_json, odd_configs, "field 'per_config'");
 	check_names(ensemble_json, no_folds, "field 'folds'");
+	/* a journal is read back as strictly: no count beyond the options' */
+	check_names(search_json, huge_parallel, "field 'parallel': not a count from 1 to 1000000");
+	check_names(search_json, huge_budget, "field 'budget.trials': not a count");
+	check_names(ensemble_json, huge_members, "ensemble spec: field 'members': not a count");
 }
 
 static void
