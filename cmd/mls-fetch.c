@@ -69,6 +69,7 @@ struct opts {
 	const char	*outdir;
 	enum cli_format	 fmt;
 	int		 keep_going, no_extract;
+	struct mls_pack_limits lim;	/* [mls] extract_max_* */
 	long		 best;
 	long		 jobs;		/* parallel downloads (--jobs) */
 	const struct mls_store_get *pre;	/* this job's files, fetched */
@@ -254,7 +255,7 @@ fetch_one(struct mls_store *st, const json_t *job, const struct opts *o,
 				if (rc == 0)
 					rc = mls_mkdirs(od.buf, 0755);
 				if (rc == 0)
-					rc = mls_pack_extract(path.buf, od.buf, NULL);
+					rc = mls_pack_extract(path.buf, od.buf, &o->lim);
 				mls_buf_release(&od);
 				if (rc < 0) {
 					mls_error_prefix("%s: outputs.tar.zst", id);
@@ -556,6 +557,9 @@ main(int argc, char *argv[])
 
 	if ((rc = mls_config_load(&cfg)) < 0)
 		errx(cli_exit_code(rc), "%s", mls_error_last());
+	o.lim.max_bytes = cfg.extract_max_size;
+	o.lim.max_entries = cfg.extract_max_files;
+	o.lim.max_ratio = cfg.extract_max_ratio;
 	if ((rc = mls_store_open(&st, &cfg, NULL)) < 0)
 		errx(cli_exit_code(rc), "%s", mls_error_last());
 	if ((rc = mls_tracker_new(&tr, &cfg, st)) < 0)

@@ -297,6 +297,11 @@ sandbox_check() {
 	*) echo "an entry of type '$_bad'; refused"; return 1 ;;
 	esac
 	tar -tf "$1" >"$META/sandbox.list" 2>/dev/null || return 1
+	_n=$(wc -l <"$META/sandbox.list")
+	if [ "$_n" -gt "$MLS_EXTRACT_MAX_FILES" ]; then
+		echo "more than $MLS_EXTRACT_MAX_FILES entries (extract_max_files); refused"
+		return 1
+	fi
 	_bad=$(grep -E '^/|(^|/)\.\.(/|$)' "$META/sandbox.list" | head -1)
 	if [ -n "$_bad" ]; then
 		echo "entry '$_bad': absolute or with '..'; refused"
@@ -307,6 +312,7 @@ sandbox_check() {
 
 st_get "$JOBKEY/spec.sh" "$META/spec.sh" || fail "spec.sh: not in store"
 MLS_SANDBOX='' MLS_SANDBOX_KEY='' MLS_IMAGE='' MLS_GRACE_S=10 MLS_TIME_S=''
+MLS_EXTRACT_MAX_SIZE=4294967296 MLS_EXTRACT_MAX_FILES=100000 MLS_EXTRACT_MAX_RATIO=1000
 MLS_ENV_NAMES=
 mls_user_env() { :; }
 # shellcheck source=/dev/null
@@ -314,6 +320,9 @@ mls_user_env() { :; }
 [ $# -gt 0 ] || fail "spec.sh: no command"
 case $MLS_GRACE_S in ''|*[!0-9]*) MLS_GRACE_S=10 ;; esac
 case $MLS_TIME_S in *[!0-9]*) MLS_TIME_S= ;; esac
+case $MLS_EXTRACT_MAX_SIZE$MLS_EXTRACT_MAX_FILES$MLS_EXTRACT_MAX_RATIO in
+''|*[!0-9]*) fail "spec.sh: extraction limits are not numbers" ;;
+esac
 
 if [ -n "$MLS_SANDBOX" ]; then
 	st_get "$MLS_SANDBOX_KEY" "$META/sandbox.tar.zst" ||
@@ -321,9 +330,21 @@ if [ -n "$MLS_SANDBOX" ]; then
 	_dg=$(sha256sum "$META/sandbox.tar.zst" | cut -d' ' -f1)
 	[ "sha256:$_dg" = "$MLS_SANDBOX" ] || fail "sandbox digest mismatch"
 	command -v zstd >/dev/null 2>&1 || fail "zstd: not found"
-	zstd -q -dc "$META/sandbox.tar.zst" >"$META/sandbox.tar" ||
-	    fail "sandbox '$MLS_SANDBOX': cannot unpack"
+	# the executor's limits on what unpacking writes: a size, and a
+	# ratio to the archive's own (past 1 MiB), whichever is lower
+	_cap=$MLS_EXTRACT_MAX_SIZE _why="$_cap bytes in all (extract_max_size)"
+	_zs=$(wc -c <"$META/sandbox.tar.zst")
+	if [ "$_zs" -lt $(((_cap - 1048576) / MLS_EXTRACT_MAX_RATIO)) ]; then
+		_cap=$((_zs * MLS_EXTRACT_MAX_RATIO + 1048576))
+		_why="$_cap bytes in all, $MLS_EXTRACT_MAX_RATIO times the archive's size (extract_max_ratio)"
+	fi
+	rm -f "$META/zstd.failed"
+	{ zstd -q -dc "$META/sandbox.tar.zst" 2>/dev/null || : >"$META/zstd.failed"; } |
+	    head -c $((_cap + 1)) >"$META/sandbox.tar"
 	rm -f "$META/sandbox.tar.zst"
+	[ "$(wc -c <"$META/sandbox.tar")" -le "$_cap" ] ||
+	    fail "sandbox '$MLS_SANDBOX': more than $_why; refused"
+	[ ! -e "$META/zstd.failed" ] || fail "sandbox '$MLS_SANDBOX': cannot unpack"
 	_why=$(sandbox_check "$META/sandbox.tar") ||
 	    fail "sandbox '$MLS_SANDBOX': ${_why:-cannot be listed}"
 	(cd "$work" && tar -xof "$META/sandbox.tar") ||

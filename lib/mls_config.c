@@ -13,6 +13,8 @@
 #include "mls_buf.h"
 #include "mls_config.h"
 #include "mls_error.h"
+#include "mls_log.h"
+#include "mls_record.h"
 
 /* The largest config file read: a config is a few hundred bytes. */
 #define CONFIG_MAX	(1 << 20)
@@ -24,6 +26,7 @@ static const char *const path_keys[] = {
 
 struct parse_ctx {
 	json_t		*sections;
+	json_t		*lines;
 	const char	*path;
 	const char	*text;		/* the whole text */
 	const char	*next;		/* the rest of it, for the reader */
@@ -115,6 +118,11 @@ on_ini_value(void *user, const char *section, const char *name,
 		json_object_set_new(ctx->sections, key.buf, sec);
 	}
 	json_object_set_new(sec, name, json_string(value));
+	if ((sec = json_object_get(ctx->lines, key.buf)) == NULL) {
+		sec = json_object();
+		json_object_set_new(ctx->lines, key.buf, sec);
+	}
+	json_object_set_new(sec, name, json_integer(ctx->lineno));
 	ok = 1;
 out:
 	if (!ok && ctx->bad_line == 0)
@@ -302,6 +310,7 @@ mls_config_release(struct mls_config *cfg)
 	free(cfg->store_token_file);
 	free(cfg->store_ca_file);
 	json_decref(cfg->sections);
+	json_decref(cfg->lines);
 	config_init(cfg);
 }
 
@@ -347,6 +356,103 @@ out:
 	return rc;
 }
 
+void
+mls_config_warn_unknown(const struct mls_config *cfg, const char *section,
+    const char *const *known)
+{
+	struct mls_buf names = MLS_BUF_INIT, head = MLS_BUF_INIT;
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	for (i = 0; known[i] != NULL; i++)
+		mls_buf_addf(&names, "%s%s", i ? ", " : "", known[i]);
+	if (strncmp(section, "site.", 5) == 0)
+		mls_buf_addf(&head, "site \"%s\"", section + 5);
+	else
+		mls_buf_adds(&head, section);
+	json_object_foreach(json_object_get(cfg->sections, section), key, v) {
+		for (i = 0; known[i] != NULL && strcmp(known[i], key) != 0; i++)
+			;
+		if (known[i] != NULL)
+			continue;
+		mls_warn("%s:%lld: [%s]: unknown key '%s' is ignored (known: %s)",
+		    cfg->path != NULL ? cfg->path : "config", json_integer_value(
+		    json_object_get(json_object_get(cfg->lines, section), key)),
+		    head.buf != NULL ? head.buf : section, key,
+		    names.buf != NULL ? names.buf : "");
+	}
+	mls_buf_release(&names);
+	mls_buf_release(&head);
+}
+
+/*
+ * An extraction limit: $ENV, else [mls] KEY, else 0 (the default).  A bad
+ * value is MLS_ECONFIG naming the variable, or the file, line and key.
+ */
+static int
+extract_limit(const struct mls_config *cfg, const char *key, const char *env,
+    int is_size, long long *out)
+{
+	const char *v = getenv(env), *where = env;
+	long long n = -1;
+	char *end;
+	int line = 0;
+
+	if (v == NULL || *v == '\0') {
+		if ((v = mls_config_get(cfg, "mls", NULL, key)) == NULL)
+			return 0;
+		where = key;
+		line = (int)json_integer_value(json_object_get(json_object_get(
+		    cfg->lines, "mls"), key));
+	}
+	if (is_size) {
+		n = mls_size_parse(v);
+	} else if (strspn(v, "0123456789") == strlen(v) && strlen(v) <= 12) {
+		n = strtoll(v, &end, 10);
+	}
+	if (n < 1) {
+		if (line > 0)
+			return mls_error_set(MLS_ECONFIG, "%s:%d: '%s' '%s': "
+			    "expected %s", cfg->path, line, where, v, is_size ?
+			    "a size like 4G" : "a whole number >= 1");
+		return mls_error_set(MLS_ECONFIG, "%s '%s': expected %s", where,
+		    v, is_size ? "a size like 4G" : "a whole number >= 1");
+	}
+	*out = n;
+	return 0;
+}
+
+/* [mls] and [store] are checked here, a site's keys when it opens. */
+static void
+warn_unknown_sections(const struct mls_config *cfg)
+{
+	static const char *const mls_keys[] = { "site", "data_home",
+	    "extract_max_size", "extract_max_files", "extract_max_ratio", NULL };
+	static const char *const store_keys[] = { "url", "token_file",
+	    "ca_file", NULL };
+	const char *sec;
+	json_t *v, *first;
+
+	mls_config_warn_unknown(cfg, "mls", mls_keys);
+	mls_config_warn_unknown(cfg, "store", store_keys);
+	json_object_foreach(cfg->lines, sec, v) {
+		const char *k;
+		json_t *line;
+		if (strcmp(sec, "mls") == 0 || strcmp(sec, "store") == 0 ||
+		    strncmp(sec, "site.", 5) == 0)
+			continue;
+		first = NULL;
+		json_object_foreach(v, k, line)
+			if (first == NULL || json_integer_value(line) <
+			    json_integer_value(first))
+				first = line;
+		mls_warn("%s:%lld: unknown section [%s] is ignored (known: "
+		    "[mls], [store], [site \"NAME\"])", cfg->path,
+		    json_integer_value(first), sec);
+	}
+}
+
 int
 mls_config_load_file(struct mls_config *cfg, const char *path)
 {
@@ -357,10 +463,12 @@ mls_config_load_file(struct mls_config *cfg, const char *path)
 	int rc;
 
 	config_init(cfg);
-	if ((cfg->sections = json_object()) == NULL)
+	if ((cfg->sections = json_object()) == NULL ||
+	    (cfg->lines = json_object()) == NULL)
 		return mls_error_set(MLS_ENOMEM, "out of memory");
 	if (path != NULL && access(path, F_OK) == 0) {
 		ctx.sections = cfg->sections;
+		ctx.lines = cfg->lines;
 		ctx.path = path;
 		if ((rc = read_dedented(path, &text)) < 0) {
 			mls_buf_release(&text);
@@ -378,6 +486,7 @@ mls_config_load_file(struct mls_config *cfg, const char *path)
 			    rc == ctx.bad_line ? ctx.bad : "syntax error");
 		if ((cfg->path = strdup(path)) == NULL)
 			return mls_error_set(MLS_ENOMEM, "out of memory");
+		warn_unknown_sections(cfg);
 	}
 
 	/* data home: MLS_DATA_HOME, [mls] data_home, $XDG_DATA_HOME/mls */
@@ -425,6 +534,13 @@ mls_config_load_file(struct mls_config *cfg, const char *path)
 		cfg->store_ca_file = e;
 	else if ((rc = set_str(&cfg->store_ca_file,
 	    mls_config_get(cfg, "store", NULL, "ca_file"))) < 0)
+		return rc;
+	if ((rc = extract_limit(cfg, "extract_max_size", "MLS_EXTRACT_MAX_SIZE",
+	    1, &cfg->extract_max_size)) < 0 ||
+	    (rc = extract_limit(cfg, "extract_max_files", "MLS_EXTRACT_MAX_FILES",
+	    0, &cfg->extract_max_files)) < 0 ||
+	    (rc = extract_limit(cfg, "extract_max_ratio", "MLS_EXTRACT_MAX_RATIO",
+	    0, &cfg->extract_max_ratio)) < 0)
 		return rc;
 	return 0;
 }

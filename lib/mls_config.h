@@ -22,6 +22,9 @@ struct mls_config {
 	char	*store_token_file;
 	char	*store_ca_file;
 	json_t	*sections;	/* {"mls":{k:v}, "store":{...}, "site.NAME":{...}} */
+	json_t	*lines;		/* the same keys: {"store":{"url":3}, ...} */
+	/* [mls] extract_max_size, _files, _ratio (0: the default) */
+	long long extract_max_size, extract_max_files, extract_max_ratio;
 };
 
 /* Load the configuration; cfg is always initialised (free with release). */
@@ -41,6 +44,13 @@ int		 mls_config_site(const struct mls_config *cfg, const char *name,
 		    json_t **out);
 /* Names of all sites, "local" first (new reference: an array of strings). */
 json_t		*mls_config_site_names(const struct mls_config *cfg);
+/*
+ * Warn (mls_warn) of each key of a section ("store", "site.NAME") that is
+ * not in known (NULL-terminated), naming the file, its line and the key:
+ * a misspelt key would otherwise be ignored without a word.
+ */
+void		 mls_config_warn_unknown(const struct mls_config *cfg,
+		    const char *section, const char *const *known);
 /* Expand a leading "~/" (new string, free()). */
 char		*mls_config_expand(const char *path);
 /* DATA_HOME/SUB, created (mode 0700) with its parents; new string. */

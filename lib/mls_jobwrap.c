@@ -48,7 +48,8 @@ assign(struct mls_buf *out, const char *name, const char *value)
 }
 
 int
-mls_jobwrap_spec(const json_t *job, int grace_s, struct mls_buf *out)
+mls_jobwrap_spec(const json_t *job, int grace_s,
+    const struct mls_pack_limits *lim, struct mls_buf *out)
 {
 	struct mls_buf key = MLS_BUF_INIT, names = MLS_BUF_INIT;
 	const char *id = mls_record_id(job), *sandbox, *k;
@@ -99,6 +100,16 @@ mls_jobwrap_spec(const json_t *job, int grace_s, struct mls_buf *out)
 		snprintf(num, sizeof(num), "%lld",
 		    (long long)(json_number_value(v) + 0.999));
 	assign(out, "MLS_TIME_S", num);
+	/* the executor's extraction limits (mls_pack_extract), for tar */
+	snprintf(num, sizeof(num), "%lld", lim != NULL && lim->max_bytes > 0 ?
+	    lim->max_bytes : MLS_PACK_DEFAULT_MAX_BYTES);
+	assign(out, "MLS_EXTRACT_MAX_SIZE", num);
+	snprintf(num, sizeof(num), "%lld", lim != NULL && lim->max_entries > 0 ?
+	    lim->max_entries : MLS_PACK_DEFAULT_MAX_ENTRIES);
+	assign(out, "MLS_EXTRACT_MAX_FILES", num);
+	snprintf(num, sizeof(num), "%lld", lim != NULL && lim->max_ratio > 0 ?
+	    lim->max_ratio : MLS_PACK_DEFAULT_MAX_RATIO);
+	assign(out, "MLS_EXTRACT_MAX_RATIO", num);
 	mls_buf_adds(out, "mls_user_env() {\n\t:\n");
 	json_object_foreach((json_t *)env, k, v) {
 		mls_buf_adds(out, "\texport ");

@@ -14,17 +14,20 @@
 #include <jansson.h>
 
 #include "mls_buf.h"
+#include "mls_pack.h"
 
 /* The wrapper script's text (generated from lib/jobwrap.sh). */
 extern const char mls_jobwrap_sh[];
 
 /*
  * Append the spec.sh of job (a "job" record: id, sandbox, image, command,
- * env, resources.time_s) to out.  grace_s is the stop grace period.
+ * env, resources.time_s) to out.  grace_s is the stop grace period; lim
+ * (NULL: the defaults) what unpacking the sandbox may write.
  * MLS_EINPUT names a bad field: an empty command, a non-string argument,
  * an environment name that is not [A-Za-z_][A-Za-z0-9_]*.
  */
-int	 mls_jobwrap_spec(const json_t *job, int grace_s, struct mls_buf *out);
+int	 mls_jobwrap_spec(const json_t *job, int grace_s,
+	    const struct mls_pack_limits *lim, struct mls_buf *out);
 
 /* 1 if name is a valid environment variable name, else 0. */
 int	 mls_jobwrap_env_name_ok(const char *name);

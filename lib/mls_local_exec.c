@@ -439,7 +439,7 @@ rm_old_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 /* Verify and unpack the sandbox id (archive at path) into DATA/sandboxes/HEX. */
 static int
 unpack_once(const char *dir, const char *final, const char *id,
-    const char *archive)
+    const char *archive, const struct mls_pack_limits *lim)
 {
 	char hex[65], *tmp = NULL;
 	long long size;
@@ -459,7 +459,7 @@ unpack_once(const char *dir, const char *final, const char *id,
 		return mls_error_set(MLS_ENOMEM, "out of memory");
 	rm_tree(tmp);
 	if ((rc = mls_mkdirs(tmp, 0700)) < 0 ||
-	    (rc = mls_pack_extract(archive, tmp, NULL)) < 0) {
+	    (rc = mls_pack_extract(archive, tmp, lim)) < 0) {
 		mls_error_prefix("sandbox '%s': cannot unpack", id);
 		goto out;
 	}
@@ -489,7 +489,8 @@ sandbox_hex(const json_t *job)
 
 /* The tree of sandbox id, unpacked if need be; NULL on error. */
 static struct sb_tree *
-sandbox_tree(const char *data, struct mls_store *st, const char *id)
+sandbox_tree(const char *data, struct mls_store *st, const char *id,
+    const struct mls_pack_limits *lim)
 {
 	struct mls_buf key = MLS_BUF_INIT;
 	struct sb_tree *t = NULL, *slot = &memo[0];
@@ -530,7 +531,7 @@ sandbox_tree(const char *data, struct mls_store *st, const char *id)
 			    "store", id);
 			goto out;
 		}
-		if (unpack_once(dir, final, id, archive) < 0)
+		if (unpack_once(dir, final, id, archive, lim) < 0)
 			goto out;
 	} else
 		(void)utimensat(AT_FDCWD, final, NULL, 0);	/* in use */
@@ -604,6 +605,12 @@ copy_new(const char *src, const char *dst, mode_t mode)
 static int
 sandbox(struct xjob *x, const char *data)
 {
+	const json_t *ex = json_object_get(x->job, "extract");
+	const struct mls_pack_limits lim = {
+		mls_record_int(ex, "max_size", 0),
+		mls_record_int(ex, "max_files", 0),
+		mls_record_int(ex, "max_ratio", 0),
+	};
 	const char *id = mls_record_str(x->job, "sandbox");
 	struct sb_tree *t;
 	struct mls_buf src = MLS_BUF_INIT, dst = MLS_BUF_INIT;
@@ -616,7 +623,7 @@ sandbox(struct xjob *x, const char *data)
 		return MLS_EINPUT;
 	mls_buf_reset(&src);
 again:
-	if ((t = sandbox_tree(data, x->st, id)) == NULL)
+	if ((t = sandbox_tree(data, x->st, id, &lim)) == NULL)
 		return mls_error_code();
 	for (i = 0; i < t->n && rc == 0; i++) {
 		const struct sb_entry *e = &t->e[i];

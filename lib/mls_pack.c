@@ -646,10 +646,27 @@ skip_dot(const char *name)
 	return name;
 }
 
+/* The most an extraction writes, and which limit that is. */
+struct cap {
+	long long	 bytes;
+	long long	 ratio;		/* 0: the size limit is the lower */
+};
+
+static int
+too_big(const char *archive, const char *name, const struct cap *max)
+{
+	if (max->ratio > 0)
+		return mls_error_set(MLS_EINPUT, "archive '%s': entry '%s': "
+		    "more than %lld bytes in all, %lld times the archive's size "
+		    "(extract_max_ratio)", archive, name, max->bytes, max->ratio);
+	return mls_error_set(MLS_EINPUT, "archive '%s': entry '%s': more than "
+	    "%lld bytes in all (extract_max_size)", archive, name, max->bytes);
+}
+
 /* Copy the current entry's data from r to w, counting bytes. */
 static int
 copy_entry(struct archive *r, struct archive *w, const char *archive,
-    const char *name, long long *total, long long max)
+    const char *name, long long *total, const struct cap *max)
 {
 	const void *buf;
 	size_t len;
@@ -663,9 +680,8 @@ copy_entry(struct archive *r, struct archive *w, const char *archive,
 		if (st < ARCHIVE_WARN)
 			return arch_error(r, MLS_EINPUT, "archive", archive);
 		*total += (long long)len;
-		if (*total > max)
-			return mls_error_set(MLS_EINPUT, "archive '%s': entry "
-			    "'%s': more than %lld bytes in all", archive, name, max);
+		if (*total > max->bytes)
+			return too_big(archive, name, max);
 		if (archive_write_data_block(w, buf, len, off) < ARCHIVE_WARN)
 			return arch_error(w, MLS_EIO, "extract", name);
 	}
@@ -680,6 +696,9 @@ mls_pack_extract(const char *archive, const char *dest,
 	struct mls_buf full = MLS_BUF_INIT, rel = MLS_BUF_INIT;
 	long long max_bytes = MLS_PACK_DEFAULT_MAX_BYTES;
 	long long max_entries = MLS_PACK_DEFAULT_MAX_ENTRIES;
+	long long max_ratio = MLS_PACK_DEFAULT_MAX_RATIO;
+	struct cap cap;
+	struct stat sb;
 	long long total = 0, declared = 0, count = 0;
 	char *root = NULL;
 	const char *name, *link;
@@ -690,9 +709,18 @@ mls_pack_extract(const char *archive, const char *dest,
 		max_bytes = lim->max_bytes;
 	if (lim != NULL && lim->max_entries > 0)
 		max_entries = lim->max_entries;
-	if (access(archive, R_OK) == -1)
+	if (lim != NULL && lim->max_ratio > 0)
+		max_ratio = lim->max_ratio;
+	if (access(archive, R_OK) == -1 || stat(archive, &sb) == -1)
 		return mls_error_set_errno(errno == ENOENT ? MLS_ENOTFOUND :
 		    MLS_EIO, "archive '%s'", archive);
+	/* a bomb (1 GiB of zeros is 100 KB of zstd) stops at the ratio */
+	cap.bytes = max_bytes;
+	cap.ratio = 0;
+	if ((long long)sb.st_size < (max_bytes - MLS_PACK_RATIO_SLACK) / max_ratio) {
+		cap.bytes = (long long)sb.st_size * max_ratio + MLS_PACK_RATIO_SLACK;
+		cap.ratio = max_ratio;
+	}
 	if ((rc = mls_mkdirs(dest, 0755)) < 0)
 		return rc;
 	/*
@@ -731,7 +759,8 @@ mls_pack_extract(const char *archive, const char *dest,
 		}
 		if (++count > max_entries) {
 			rc = mls_error_set(MLS_EINPUT, "archive '%s': entry '%s': "
-			    "more than %lld entries", archive, name, max_entries);
+			    "more than %lld entries (extract_max_files)", archive,
+			    name, max_entries);
 			goto out;
 		}
 		/* "./" or ".": the root itself, which dest already is */
@@ -788,10 +817,8 @@ mls_pack_extract(const char *archive, const char *dest,
 		}
 		if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0) {
 			declared += archive_entry_size(e);
-			if (declared > max_bytes) {
-				rc = mls_error_set(MLS_EINPUT, "archive '%s': entry "
-				    "'%s': more than %lld bytes in all", archive,
-				    name, max_bytes);
+			if (declared > cap.bytes) {
+				rc = too_big(archive, name, &cap);
 				goto out;
 			}
 		}
@@ -816,7 +843,7 @@ mls_pack_extract(const char *archive, const char *dest,
 			goto out;
 		}
 		if (archive_entry_size(e) > 0 && (rc = copy_entry(r, w, archive,
-		    name, &total, max_bytes)) < 0)
+		    name, &total, &cap)) < 0)
 			goto out;
 		if (archive_write_finish_entry(w) < ARCHIVE_WARN) {
 			rc = arch_error(w, MLS_EIO, "extract", name);

@@ -19,12 +19,21 @@
 /* The mtime of every entry: 1980-01-01T00:00:00Z (see mls_pack.c). */
 #define MLS_PACK_MTIME		315532800LL
 
+/*
+ * What an extraction may write ([mls] extract_max_size, extract_max_files,
+ * extract_max_ratio in the configuration, see mls(7)).
+ */
 struct mls_pack_limits {
 	long long	max_bytes;	/* total uncompressed bytes; <= 0: default */
 	long long	max_entries;	/* entries of any type; <= 0: default */
+	/* uncompressed bytes per byte of archive (past 1 MiB); <= 0: default */
+	long long	max_ratio;
 };
-#define MLS_PACK_DEFAULT_MAX_BYTES	(10LL << 30)
-#define MLS_PACK_DEFAULT_MAX_ENTRIES	1000000LL
+#define MLS_PACK_DEFAULT_MAX_BYTES	(4LL << 30)
+#define MLS_PACK_DEFAULT_MAX_ENTRIES	100000LL
+#define MLS_PACK_DEFAULT_MAX_RATIO	1000LL
+/* The slack the ratio allows any archive, however small. */
+#define MLS_PACK_RATIO_SLACK		(1LL << 20)
 
 /*
  * Write the files under root named by files (an array of relative paths,
@@ -69,7 +78,7 @@ int	 mls_pack_create_ex(const char *root, const json_t *files,
 
 /*
  * Extract archive into dest (created if missing).  lim NULL: defaults
- * (10 GiB, 1,000,000 entries).  Refused with MLS_EINPUT naming the entry,
+ * (4 GiB, 100,000 entries, 1000 times the archive's size + 1 MiB).  Refused with MLS_EINPUT naming the entry,
  * before anything of it is written: absolute paths, ".." components,
  * symlinks or hard links whose target leaves dest (absolute targets
  * included), devices, fifos and sockets, going over a limit.  Entries

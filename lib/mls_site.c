@@ -54,6 +54,27 @@ mls_site_register(const struct mls_site_ops *ops)
 	return 0;
 }
 
+/* A misspelt key is named, not ignored without a word. */
+static void
+warn_unknown_keys(const struct mls_config *cfg, const char *name,
+    const struct mls_site_ops *ops)
+{
+	const char *known[64];
+	struct mls_buf sec = MLS_BUF_INIT;
+	size_t n = 0;
+
+	known[n++] = "type";
+	known[n++] = "grace";
+	for (size_t i = 0; ops->keys != NULL && ops->keys[i] != NULL &&
+	    n < sizeof(known) / sizeof(known[0]) - 1; i++)
+		known[n++] = ops->keys[i];
+	known[n] = NULL;
+	mls_buf_addf(&sec, "site.%s", name);
+	if (mls_buf_error(&sec) == 0)
+		mls_config_warn_unknown(cfg, sec.buf, known);
+	mls_buf_release(&sec);
+}
+
 int
 mls_site_open(struct mls_site **out, const struct mls_config *cfg,
     struct mls_store *st, const char *name)
@@ -94,6 +115,7 @@ mls_site_open(struct mls_site **out, const struct mls_config *cfg,
 		    "a duration (e.g. 30s, 2m)", name, grace);
 		goto out;
 	}
+	warn_unknown_keys(cfg, name, ops);
 	s->ops = ops;
 	s->conf = conf;
 	conf = NULL;
@@ -220,6 +242,8 @@ mls_site_submit(struct mls_site *s, json_t **jobs, size_t n)
 	size_t i, nt = 0, nd = 0;
 	char now[32];
 	int rc = 0, in_batch = 0;
+	const struct mls_pack_limits lim = { s->cfg->extract_max_size,
+	    s->cfg->extract_max_files, s->cfg->extract_max_ratio };
 
 	if (n == 0)
 		return 0;
@@ -234,7 +258,7 @@ mls_site_submit(struct mls_site *s, json_t **jobs, size_t n)
 	for (i = 0; i < n; i++) {
 		mls_buf_reset(&spec);
 		if ((rc = mls_job_check_id(mls_record_id(jobs[i]))) < 0 ||
-		    (rc = mls_jobwrap_spec(jobs[i], (int)s->grace_s, &spec)) < 0)
+		    (rc = mls_jobwrap_spec(jobs[i], (int)s->grace_s, &lim, &spec)) < 0)
 			goto out;
 		if ((specs[i] = mls_buf_detach(&spec)) == NULL) {
 			rc = mls_error_set(MLS_ENOMEM, "out of memory");

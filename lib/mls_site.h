@@ -25,6 +25,11 @@ struct mls_site;
 
 struct mls_site_ops {
 	const char	*type;
+	/*
+	 * The keys of its [site "NAME"] section besides type and grace,
+	 * NULL-terminated: any other is warned of when the site opens.
+	 */
+	const char *const *keys;
 	int	(*open)(struct mls_site *s);
 	/* Start n jobs whose spec is already in the store. */
 	int	(*submit)(struct mls_site *s, json_t **jobs, size_t n);

@@ -1768,8 +1768,16 @@ condor_cancel(struct mls_site *s, json_t *job)
 	return 0;
 }
 
+/* Its keys in [site "NAME"], documented in mls(7). */
+static const char *const condor_keys[] = {
+	"schedd", "pool", "universe", "requirements", "rank",
+	"accounting_group", "extra", "workdir", "transfer", "throttle",
+	"token_file", "hold_timeout", "retry", NULL
+};
+
 const struct mls_site_ops mls_site_condor_ops = {
 	.type = "condor",
+	.keys = condor_keys,
 	.open = condor_open,
 	.submit = condor_submit,
 	.poll = condor_poll,

@@ -711,6 +711,11 @@ queue_job(struct mls_site *s, const json_t *job, json_t *q)
 	    (json_int_t)s->grace_s);
 	if (x == NULL)
 		return mls_error_set(MLS_ENOMEM, "out of memory");
+	/* what unpacking its sandbox may write, as the wrapper is told */
+	json_object_set_new(x, "extract", json_pack("{s:I,s:I,s:I}", "max_size",
+	    (json_int_t)s->cfg->extract_max_size, "max_files",
+	    (json_int_t)s->cfg->extract_max_files, "max_ratio",
+	    (json_int_t)s->cfg->extract_max_ratio));
 	json_object_set_new(q, "job", x);
 	if (how != NULL && strcmp(how, "wrapper") == 0)
 		json_object_set_new(q, "exec", json_string("wrapper"));
@@ -1046,8 +1051,14 @@ local_drain(struct mls_site *s, json_t *ids)
 	}
 }
 
+/* Its keys in [site "NAME"], documented in mls(7). */
+static const char *const local_keys[] = {
+	"cpus", "gpus", "exec", NULL
+};
+
 const struct mls_site_ops mls_site_local_ops = {
 	.type = "local",
+	.keys = local_keys,
 	.open = local_open,
 	.submit = local_submit,
 	.poll = local_poll,

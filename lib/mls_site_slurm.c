@@ -987,8 +987,16 @@ slurm_cancel(struct mls_site *s, json_t *job)
 	return rc;
 }
 
+/* Its keys in [site "NAME"], documented in mls(7). */
+static const char *const slurm_keys[] = {
+	"mode", "url", "user", "token_file", "token_cmd", "partition",
+	"account", "qos", "extra", "workdir", "throttle", "max_array", "retry",
+	NULL
+};
+
 const struct mls_site_ops mls_site_slurm_ops = {
 	.type = "slurm",
+	.keys = slurm_keys,
 	.open = slurm_open,
 	.submit = slurm_submit,
 	.poll = slurm_poll,

@@ -49,7 +49,7 @@ teardown() {
 
 @test "an image without podman on the worker fails with a clear reason" {
 	mkdir -p "$BATS_TEST_TMPDIR/bin"
-	for t in sh cat cp mv mkdir rm tar zstd sha256sum cut wc tr sed date uname sleep awk setsid chmod kill grep tail; do
+	for t in sh cat cp mv mkdir rm tar zstd sha256sum cut wc tr sed date uname sleep awk setsid chmod kill grep head tail; do
 		p=$(command -v "$t") && ln -sf "$p" "$BATS_TEST_TMPDIR/bin/$t"
 	done
 	submit=$(command -v mls-submit)

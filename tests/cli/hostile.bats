@@ -237,6 +237,16 @@ with tarfile.open(path, "w", format=tarfile.GNU_FORMAT) as t:
     elif kind == "fifo":
         ti = tarfile.TarInfo("./pipe"); ti.type = tarfile.FIFOTYPE
         t.addfile(ti)
+    elif kind == "bomb":	# 64 MiB of zeros: a few KB of zstd
+        ti = tarfile.TarInfo("./zeros"); ti.size = 64 << 20
+        t.addfile(ti, io.BytesIO(bytes(ti.size)))
+    elif kind == "many":
+        for i in range(30):
+            ti = tarfile.TarInfo("./f%d" % i); ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+    elif kind == "random":
+        ti = tarfile.TarInfo("./noise"); ti.size = 100 << 10
+        t.addfile(ti, io.BytesIO(open("/dev/urandom", "rb").read(ti.size)))
     elif kind == "dotdot":
         ti = tarfile.TarInfo("../escaped"); ti.size = len(data)
         t.addfile(ti, io.BytesIO(data))
@@ -371,4 +381,68 @@ PY
 	# records of other kinds are still passed over
 	printf '{"kind":"sandbox","id":"s-1"}\n%s\n' "$good" | mls-fetch -o out3
 	[ -d "out3/$id" ]
+}
+
+# Config (defect 12): a misspelt key is named, not ignored without a word.
+@test "configs: an unknown key or section is a warning naming file, line and key; the tool goes on" {
+	export MLS_CONFIG="$BATS_TEST_TMPDIR/config"
+	cat >"$MLS_CONFIG" <<-'EOF2'
+	[mls]
+	siet = elsewhere
+	[store]
+	tokenfile = /x
+	[stor]
+	url = file:///nowhere
+	[site "local"]
+	cpu = 3
+	[site "hpc"]
+	type = slurm
+	partiton = gpu
+	EOF2
+	run -0 --separate-stderr mls-submit --dry-run -- true </dev/null
+	[[ "$stderr" == *"mls-submit: $MLS_CONFIG:2: [mls]: unknown key 'siet' is ignored (known: site, data_home, extract_max_size, "* ]]
+	[[ "$stderr" == *"mls-submit: $MLS_CONFIG:4: [store]: unknown key 'tokenfile' is ignored"* ]]
+	[[ "$stderr" == *"mls-submit: $MLS_CONFIG:6: unknown section [stor] is ignored"* ]]
+	[[ "$stderr" == *"mls-submit: $MLS_CONFIG:8: [site \"local\"]: unknown key 'cpu' is ignored (known: type, grace, cpus, gpus, exec)"* ]]
+	[[ "$stderr" != *"partiton"* ]]	# hpc is not used
+	[ "$(json_get site <<<"$output")" = local ]
+	run -0 --separate-stderr mls-submit --site hpc --dry-run -- true </dev/null
+	[[ "$stderr" == *"$MLS_CONFIG:11: [site \"hpc\"]: unknown key 'partiton' is ignored (known: "*"partition"* ]]
+	# a known key is not warned of
+	printf '[mls]\nsite = local\n[site "local"]\ncpus = 2\ngrace = 5s\n' >"$MLS_CONFIG"
+	run -0 --separate-stderr mls-submit --dry-run -- true </dev/null
+	[ -z "$stderr" ]
+}
+
+# Extraction caps (issue 16): tighter defaults, configurable, on both paths.
+@test "extraction caps: a zstd bomb, too many files or too many bytes fail the job naming the limit, on both executors" {
+	local ex rec
+	export MLS_CONFIG="$BATS_TEST_TMPDIR/config"
+	for ex in executor wrapper; do
+		: >"$MLS_CONFIG"
+		rec=$(sandbox_of bomb)
+		run -1 bash -c "echo '$rec' | MLS_LOCAL_EXEC=$ex mls-submit --wait --format jsonl -- true"
+		echo "$ex bomb: $output"
+		[[ "$(json_get reason <<<"$output")" == *"1000 times the archive's size (extract_max_ratio)"* ]]
+		# refused first: the executor keeps what it unpacked once
+		rec=$(sandbox_of many)
+		run -1 bash -c "echo '$rec' | MLS_EXTRACT_MAX_FILES=10 MLS_LOCAL_EXEC=$ex mls-submit --wait --format jsonl -- true"
+		echo "$ex many: $output"
+		[[ "$(json_get reason <<<"$output")" == *"more than 10 entries (extract_max_files)"* ]]
+		run -0 bash -c "echo '$rec' | MLS_LOCAL_EXEC=$ex mls-submit --wait --format jsonl -- true"
+		rec=$(sandbox_of random)
+		printf '[mls]\nextract_max_size = 50K\n' >"$MLS_CONFIG"
+		run -1 bash -c "echo '$rec' | MLS_LOCAL_EXEC=$ex mls-submit --wait --format jsonl -- true"
+		echo "$ex random: $output"
+		[[ "$(json_get reason <<<"$output")" == *"more than 51200 bytes in all (extract_max_size)"* ]]
+		: >"$MLS_CONFIG"
+		run -0 bash -c "echo '$rec' | MLS_LOCAL_EXEC=$ex mls-submit --wait --format jsonl -- true"
+		rm -rf "$MLS_DATA_HOME/local/sandboxes"
+	done
+	printf '[mls]\nextract_max_ratio = -3\n' >"$MLS_CONFIG"
+	refuse 78 "$MLS_CONFIG:2: 'extract_max_ratio' '-3': expected a whole number >= 1" \
+		mls-submit -- true
+	: >"$MLS_CONFIG"
+	MLS_EXTRACT_MAX_SIZE=nan refuse 78 "MLS_EXTRACT_MAX_SIZE 'nan': expected a size like 4G" \
+		mls-fetch j-1
 }

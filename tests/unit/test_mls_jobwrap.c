@@ -60,7 +60,7 @@ roundtrip(const char *sh, const char *dir)
 	job = json_pack("{s:s,s:s,s:o,s:s,s:{s:s,s:s},s:{s:i}}", "kind", "job",
 	    "id", "j-1", "command", argv, "image", "img 'x'", "env",
 	    "FOO", "a'b $c", "BAR_2", "", "resources", "time_s", 90);
-	rc = mls_jobwrap_spec(job, 7, &spec);
+	rc = mls_jobwrap_spec(job, 7, NULL, &spec);
 	ok(rc == 0, "%s: spec built", sh);
 	mls_buf_addf(&path, "%s/spec.sh", dir);
 	fp = fopen(path.buf, "w");
@@ -107,20 +107,20 @@ main(void)
 	    "env names are checked");
 
 	job = json_pack("{s:s,s:[]}", "id", "j-2", "command");
-	rc = mls_jobwrap_spec(job, 10, &spec);
+	rc = mls_jobwrap_spec(job, 10, NULL, &spec);
 	ok(rc == MLS_EINPUT && strstr(mls_error_last(), "'command'") != NULL,
 	    "empty command refused: %s", mls_error_last());
 	json_decref(job);
 	job = json_pack("{s:s,s:[s],s:{s:s}}", "id", "j-3", "command", "x",
 	    "env", "BAD NAME", "v");
-	rc = mls_jobwrap_spec(job, 10, &spec);
+	rc = mls_jobwrap_spec(job, 10, NULL, &spec);
 	ok(rc == MLS_EINPUT && strcmp(mls_error_last(),
 	    "job 'j-3': env 'BAD NAME': not a valid variable name") == 0,
 	    "bad env name refused: %s", mls_error_last());
 	json_decref(job);
 	job = json_pack("{s:s,s:[s],s:s}", "id", "j-4", "command", "x",
 	    "sandbox", "sha256:nothex");
-	rc = mls_jobwrap_spec(job, 10, &spec);
+	rc = mls_jobwrap_spec(job, 10, NULL, &spec);
 	ok(rc == MLS_EINPUT && strstr(mls_error_last(), "sandbox") != NULL,
 	    "bad sandbox id refused: %s", mls_error_last());
 	json_decref(job);

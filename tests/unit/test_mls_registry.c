@@ -50,7 +50,7 @@ test_lookup(struct mls_config *cfg, const char *dir)
 	    "{\"ev\":\"submit\",\"number\":1,\"job\":{\"kind\":\"trial\",\"id\":\"" T1 "\","
 	    "\"site\":\"local\",\"number\":1}}\n");
 	write_file(dir, ENS,
-	    "{\"ev\":\"start\",\"spec\":{\"kind\":\"ensemble\",\"id\":\"" ENS "\","
+	    "{\"ev\":\"start\",\"spec\":{\"kind\":\"ensemble\",\"id\":\"" ENS "\",\"members\":1,"
 	    "\"command\":[\"true\"],\"sites\":[{\"name\":\"local\"}]}}\n"
 	    "{\"ev\":\"submit\",\"number\":0,\"job\":{\"kind\":\"member\",\"id\":\"" M0 "\","
 	    "\"site\":\"local\",\"number\":0}}\n");
