@@ -224,8 +224,11 @@ main(int argc, char *argv[])
 		mls_jsonl_reader_init(&in, stdin, "<stdin>");
 		while ((more = mls_jsonl_read(&in, &rec)) > 0) {
 			const char *kind = mls_record_kind(rec);
-			if (kind != NULL && strcmp(kind, "sandbox") == 0 &&
-			    mls_record_check(rec, "sandbox") == 0) {
+			if (kind != NULL && strcmp(kind, "sandbox") == 0) {
+				/* what is wrong with it, where */
+				if ((rc = mls_record_check(rec, "sandbox")) < 0)
+					cli_stdin_die(mls_error_prefix("<stdin>:%lu",
+					    in.lineno));
 				json_decref(sandbox);
 				sandbox = rec;
 			} else if (kind != NULL && strcmp(kind, "params") == 0) {

@@ -318,6 +318,44 @@ fetch_text(struct camp *c, const json_t *job, enum mls_job_file f,
 }
 
 /*
+ * 1 with the reason in why when a metrics line has the objective's key
+ * with a value that is not a number ("loss": "low"), 0 when none has.
+ */
+static int
+metric_not_number(struct camp *c, const json_t *job, struct mls_buf *why)
+{
+	struct mls_buf text = MLS_BUF_INIT;
+	const char *p, *nl;
+	unsigned long line = 0;
+	int found = 0;
+
+	if (fetch_text(c, job, MLS_JOB_METRICS, &text) != 1 || text.buf == NULL)
+		goto out;
+	for (p = text.buf; !found && p < text.buf + text.len; p = nl + 1) {
+		json_t *o, *v;
+		line++;
+		if ((nl = memchr(p, '\n', (size_t)(text.buf + text.len - p))) == NULL)
+			nl = text.buf + text.len;
+		o = json_loadb(p, (size_t)(nl - p), 0, NULL);
+		v = json_object_get(o, c->metric);
+		if (v != NULL && !json_is_number(v)) {
+			char *s = json_dumps(v, JSON_ENCODE_ANY);
+			mls_buf_addf(why, "objective '%s' of trial %lld (job %s) is "
+			    "not a number: line %lu of its metrics has '%s': %.40s%s",
+			    c->metric, mls_record_int(job, "number", -1),
+			    mls_record_id(job), line, c->metric, s ? s : "?",
+			    s && strlen(s) > 40 ? "..." : "");
+			free(s);
+			found = 1;
+		}
+		json_decref(o);
+	}
+out:
+	mls_buf_release(&text);
+	return found;
+}
+
+/*
  * The objective of a succeeded trial: 1 with *val set, 0 when it was not
  * reported (reason in *why), <0 on error: MLS_EINPUT when a file of the
  * trial's is larger than its cap (mls_job_get), the trial's own doing.
@@ -407,6 +445,10 @@ objective(struct camp *c, const json_t *job, double *val, struct mls_buf *why)
 			goto out;
 		}
 		json_decref(o);
+	}
+	if (metric_not_number(c, job, why) != 0) {
+		rc = 0;
+		goto out;
 	}
 	mls_buf_addf(why, "objective '%s' was not reported by trial %lld (job %s): "
 	    "no MLS_METRICS line has '%s'%s", c->metric,

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "mls_error.h"
+#include "mls_job.h"
 #include "mls_record.h"
 
 void
@@ -287,6 +288,15 @@ mls_record_check(const json_t *rec, const char *kind)
 			return mls_error_set(MLS_EINPUT,
 			    "%s record: field '%s': expected %s", k, f->name,
 			    type_name(f->type));
+	}
+	if ((strcmp(k, "job") == 0 || strcmp(k, "trial") == 0 ||
+	    strcmp(k, "member") == 0) && mls_job_check_id(json_string_value(
+	    json_object_get(rec, "id"))) < 0) {
+		const char *id = json_string_value(json_object_get(rec, "id"));
+		return mls_error_set(MLS_EINPUT, "%s record: field 'id': expected "
+		    "a job id (1 to 127 characters, no '/', space or control "
+		    "character, not starting with '.'), got '%.40s%s' (%zu "
+		    "characters)", k, id, strlen(id) > 40 ? "..." : "", strlen(id));
 	}
 	if ((v = json_object_get(rec, "state")) != NULL && !json_is_null(v) &&
 	    mls_state_parse(json_string_value(v)) == MLS_STATE_UNKNOWN &&

@@ -41,8 +41,8 @@ mls_registry_put(const struct mls_config *cfg, const json_t *rec)
 	int rc;
 
 	if (!valid_id(id))
-		return mls_error_set(MLS_EINPUT, "job id '%s': not a valid id",
-		    id ? id : "(none)");
+		return mls_error_set(MLS_EINPUT, "job id '%.40s%s': not a valid id",
+		    id ? id : "(none)", id && strlen(id) > 40 ? "..." : "");
 	if ((rc = mls_config_data_dir(cfg, "registry/jobs", &dir)) < 0)
 		return rc;
 	mls_buf_addf(&path, "%s/%s.json", dir, id);
@@ -445,7 +445,9 @@ want_init(struct want *w, unsigned kinds, const char *prefix)
 	w->kinds = w->named = kinds;
 	w->has_kind = 0;
 	if (w->plen == 0 || !valid_id(prefix))
-		return mls_error_set(MLS_EINPUT, "'%s': not a valid id", prefix);
+		return mls_error_set(MLS_EINPUT, "'%.40s%s': not a valid id (%zu "
+		    "characters; an id is at most 128 letters, digits, '-' and '_')",
+		    prefix, w->plen > 40 ? "..." : "", w->plen);
 	if (prefix[0] != '\0' && prefix[1] == '-') {
 		enum mls_id_kind k = kind_of(prefix);
 		/* "j-" names jobs, "c-" campaigns, "e-" ensembles */

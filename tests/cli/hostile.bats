@@ -446,3 +446,24 @@ PY
 	MLS_EXTRACT_MAX_SIZE=nan refuse 78 "MLS_EXTRACT_MAX_SIZE 'nan': expected a size like 4G" \
 		mls-fetch j-1
 }
+
+# Messages (defect 13): say what was wrong, where, and stay short.
+@test "messages: a record's missing field, a 5000-character id and a metric that is not a number are named" {
+	local sb long
+	sb=$(printf '{"kind":"sandbox","id":"sha256:%064d"}' 0)
+	run -65 --separate-stderr mls-submit -- true <<<"$sb"
+	[[ "$stderr" == "mls-submit: <stdin>:1: sandbox record: field 'url': missing"* ]]
+	long=j-$(printf '%05000d' 7)
+	refuse 65 "'${long:0:40}...': not a valid id (5002 characters" mls-status "$long"
+	refuse 65 "'${long:0:40}...': not a valid id (5002 characters" mls-fetch "$long"
+	[ "${#stderr}" -lt 300 ]
+	rec=$(printf '{"kind":"job","id":"%s","site":"local"}' "$long")
+	run -65 --separate-stderr mls-status <<<"$rec"
+	[[ "$stderr" == "mls-status: <stdin>:1: job record: field 'id': expected a job id "*"(5002 characters)" ]]
+	run -65 --separate-stderr mls-fetch -o out <<<"$rec"
+	[[ "$stderr" == "mls-fetch: <stdin>:1: job record: field 'id': expected a job id "*"(5002 characters)" ]]
+	[ ! -e out ]
+	run -1 --separate-stderr mls-search --trials 1 -p x=uniform:0:1 --format jsonl \
+		-- sh -c 'echo "{\"step\":0,\"loss\":\"low\"}" >>"$MLS_METRICS"' </dev/null
+	[[ "$stderr" == *"objective 'loss' of trial 0 (job j-"*") is not a number: line 1 of its metrics has 'loss': \"low\""* ]]
+}
