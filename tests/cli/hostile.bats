@@ -3,8 +3,23 @@
 # names what was wrong; nothing runs away.
 load helpers
 
-setup() { mls_setup; }
-teardown() { mls_teardown; }
+# Nothing is created outside the test's own directory: the root, the
+# directory of this file's tests and the run's directory are listed
+# before and after each test (they change only when bats starts a test).
+outside_listing() {
+	ls -A / "$BATS_RUN_TMPDIR" "$(dirname "$BATS_TEST_TMPDIR")"
+}
+setup() {
+	mls_setup
+	export TMPDIR="$BATS_TEST_TMPDIR/tmp"
+	mkdir -p "$TMPDIR"
+	outside_listing >"$BATS_TEST_TMPDIR/outside.before"
+}
+teardown() {
+	mls_teardown
+	outside_listing >"$BATS_TEST_TMPDIR/outside.after"
+	diff "$BATS_TEST_TMPDIR/outside.before" "$BATS_TEST_TMPDIR/outside.after"
+}
 
 # refuse STATUS WHAT TOOL ARGS...: exit STATUS, stderr starts "TOOL: WHAT"
 refuse() {
