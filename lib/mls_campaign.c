@@ -1363,16 +1363,35 @@ camp_release(struct camp *c)
 		mls_cspec_release(&c->own);
 }
 
+/*
+ * The one place a campaign's or ensemble's id becomes a path under the
+ * data directory: the id's grammar is checked here, so that no id read
+ * from a record, a journal or the command line names another directory.
+ */
+static int
+campaign_path(const struct mls_config *cfg, const char *id, const char *file,
+    char **out)
+{
+	struct mls_buf b = MLS_BUF_INIT;
+	size_t n = id != NULL ? strlen(id) : 0;
+
+	*out = NULL;
+	if (n == 0 || n > 128 || id[strspn(id, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")] != '\0')
+		return mls_error_set(MLS_EINPUT, "campaign id '%.40s%s': not a "
+		    "valid id (at most 128 letters, digits, '-' and '_')",
+		    id != NULL ? id : "", n > 40 ? "..." : "");
+	mls_buf_addf(&b, "%s/campaigns/%s%s", cfg->data_home, id, file);
+	if (mls_buf_error(&b) < 0)
+		return mls_error_set(MLS_ENOMEM, "out of memory");
+	*out = mls_buf_detach(&b);
+	return 0;
+}
+
 int
 mls_campaign_journal_path(const struct mls_config *cfg, const char *id, char **out)
 {
-	struct mls_buf b = MLS_BUF_INIT;
-
-	mls_buf_addf(&b, "%s/campaigns/%s/journal.jsonl", cfg->data_home, id);
-	if (mls_buf_error(&b) < 0)
-		return MLS_ENOMEM;
-	*out = mls_buf_detach(&b);
-	return 0;
+	return campaign_path(cfg, id, "/journal.jsonl", out);
 }
 
 /* Cancel every trial in flight (journalled first); failures are warnings. */
@@ -1843,27 +1862,16 @@ mls_campaign_load(const struct mls_config *cfg, const char *id, json_t **campaig
 int
 mls_campaign_dir(const struct mls_config *cfg, const char *id, char **out)
 {
-	struct mls_buf b = MLS_BUF_INIT;
-
-	*out = NULL;
-	mls_buf_addf(&b, "%s/campaigns/%s", cfg->data_home, id);
-	if (mls_buf_error(&b) < 0)
-		return mls_error_set(MLS_ENOMEM, "out of memory");
-	*out = mls_buf_detach(&b);
-	return 0;
+	return campaign_path(cfg, id, "", out);
 }
 
 static char *
 control_path(const struct mls_config *cfg, const char *id)
 {
-	struct mls_buf b = MLS_BUF_INIT;
+	char *p = NULL;
 
-	mls_buf_addf(&b, "%s/campaigns/%s/control", cfg->data_home, id);
-	if (mls_buf_error(&b) < 0) {
-		mls_error_set(MLS_ENOMEM, "out of memory");
-		return NULL;
-	}
-	return mls_buf_detach(&b);
+	(void)campaign_path(cfg, id, "/control", &p);
+	return p;
 }
 
 const char *
@@ -1886,7 +1894,7 @@ mls_campaign_control_set(const struct mls_config *cfg, const char *id,
 	int rc;
 
 	if (path == NULL)
-		return MLS_ENOMEM;
+		return mls_error_code();	/* a bad id, or no memory */
 	mls_time_format(ts, mls_time_now());
 	if ((j = json_pack("{s:s,s:s}", "action", mls_campaign_ctl_name(ctl),
 	    "at", ts)) == NULL || (text = json_dumps(j, JSON_COMPACT)) == NULL) {
@@ -1910,7 +1918,7 @@ mls_campaign_control_get(const struct mls_config *cfg, const char *id,
 	json_t *j;
 
 	if (path == NULL)
-		return MLS_ENOMEM;
+		return mls_error_code();	/* a bad id, or no memory */
 	*out = MLS_CAMPAIGN_RUN;
 	j = json_load_file(path, 0, NULL);	/* none, or torn: nothing asked */
 	free(path);
@@ -1930,7 +1938,7 @@ mls_campaign_control_clear(const struct mls_config *cfg, const char *id)
 	int rc = 0;
 
 	if (path == NULL)
-		return MLS_ENOMEM;
+		return mls_error_code();	/* a bad id, or no memory */
 	if (unlink(path) == -1 && errno != ENOENT)
 		rc = mls_error_set_errno(MLS_EIO, "remove '%s'", path);
 	free(path);

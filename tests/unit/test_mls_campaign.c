@@ -1484,6 +1484,25 @@ main(void)
 	ok(mls_config_load_file(&cfg, path) == 0, "config");
 	ok(mls_store_open(&st, &cfg, NULL) == 0, "store");
 	world_reset();
+	{
+		/* the one place a campaign id becomes a path checks it */
+		static const char *const bad[] = { "c-\\n", "c-a/b", "", ".",
+		    "c-\n", NULL };
+		char *p = NULL;
+		int all = 1;
+		for (size_t i = 0; bad[i] != NULL; i++)
+			if (mls_campaign_dir(&cfg, bad[i], &p) != MLS_EINPUT ||
+			    p != NULL || mls_campaign_journal_path(&cfg, bad[i],
+			    &p) != MLS_EINPUT || p != NULL ||
+			    mls_campaign_control_clear(&cfg, bad[i]) != MLS_EINPUT)
+				all = 0;
+		ok(all && strstr(mls_error_last(), "not a valid id") != NULL,
+		    "campaign ids that are paths are refused: %s", mls_error_last());
+		ok(mls_campaign_dir(&cfg, "c-01m99fqabtasazf438mdxw7mbm", &p) == 0 &&
+		    strstr(p, "/campaigns/c-01m99fqabtasazf438mdxw7mbm") != NULL,
+		    "a campaign id is a directory under campaigns/");
+		free(p);
+	}
 
 	test_budget_parallel();
 	test_trial_ids();
