@@ -1486,8 +1486,8 @@ main(void)
 	world_reset();
 	{
 		/* the one place a campaign id becomes a path checks it */
-		static const char *const bad[] = { "c-\\n", "c-a/b", "", ".",
-		    "c-\n", NULL };
+		static const char *const bad[] = { "c-\n", "c-a/b", "", ".",
+		    "../../x", NULL };
 		char *p = NULL;
 		int all = 1;
 		for (size_t i = 0; bad[i] != NULL; i++)
