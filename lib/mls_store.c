@@ -235,17 +235,93 @@ file_local_path(const struct mls_store *st, const char *key)
 	return mls_buf_detach(&b);
 }
 
+/*
+ * The directory that will hold key, opened from the store's base one
+ * component at a time without following a symbolic link, and created
+ * (mode 0700) where missing: a link planted in a shared store, such as
+ * sandboxes/sha256/ab -> /elsewhere, cannot send a write outside it.
+ * *dfd and the key's last component in *last; -1 with errno on failure.
+ */
+static int
+file_dirat(const struct mls_store *st, const char *key, int *dfd,
+    const char **last)
+{
+	struct mls_buf c = MLS_BUF_INIT;
+	const char *p = key, *slash;
+	int d, fd, e = 0;
+
+	if ((d = open(st->base, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	while ((slash = strchr(p, '/')) != NULL) {
+		mls_buf_reset(&c);
+		mls_buf_add(&c, p, (size_t)(slash - p));
+		if (mls_buf_error(&c) < 0 || c.len == 0 ||
+		    strcmp(c.buf, ".") == 0 || strcmp(c.buf, "..") == 0) {
+			e = c.len == 0 || c.buf[0] == '.' ? EINVAL : ENOMEM;
+			break;
+		}
+		fd = openat(d, c.buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+		    O_NOFOLLOW);
+		if (fd < 0 && errno == ENOENT && (mkdirat(d, c.buf, 0700) == 0 ||
+		    errno == EEXIST))
+			fd = openat(d, c.buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+			    O_NOFOLLOW);
+		if (fd < 0) {
+			e = errno;
+			break;
+		}
+		close(d);
+		d = fd;
+		p = slash + 1;
+	}
+	mls_buf_release(&c);
+	if (e != 0 || *p == '\0' || strcmp(p, ".") == 0 || strcmp(p, "..") == 0) {
+		close(d);
+		errno = e != 0 ? e : EINVAL;
+		return -1;
+	}
+	*dfd = d;
+	*last = p;
+	return 0;
+}
+
 static int
 file_write(struct mls_store *st, const char *key, int srcfd,
     const char *srcname, const void *data, size_t len)
 {
 	struct mls_tempfile t = MLS_TEMPFILE_INIT;
+	struct mls_buf at = MLS_BUF_INIT;
+	const char *last, *final;
 	char *dest;
-	int rc;
+	int rc, dfd = -1;
 
 	if ((dest = file_local_path(st, key)) == NULL)
 		return mls_error_set(MLS_ENOMEM, "out of memory");
-	if ((rc = atomic_open(&t, dest, 0700)) < 0)
+	if (file_dirat(st, key, &dfd, &last) < 0) {
+		if (errno == ELOOP || errno == ENOTDIR)
+			rc = mls_error_set(MLS_EPROTO, "store: '%s': a directory "
+			    "on its path is a symbolic link or not a directory; "
+			    "refused", dest);
+		else
+			rc = mls_error_set_errno(MLS_EIO, "store: '%s'", dest);
+		goto out;
+	}
+	/*
+	 * Written through the directory just opened (/proc/self/fd names it,
+	 * whatever its path now resolves to); without /proc, by its path.
+	 */
+	mls_buf_addf(&at, "/proc/self/fd/%d", dfd);
+	if (mls_buf_error(&at) == 0 && access(at.buf, X_OK) == 0) {
+		mls_buf_addf(&at, "/%s", last);
+		if ((rc = mls_buf_error(&at)) < 0)
+			goto out;
+		final = at.buf;
+		rc = mls_tempfile_open(&t, final);
+	} else {
+		final = dest;
+		rc = atomic_open(&t, dest, 0700);
+	}
+	if (rc < 0)
 		goto out;
 	if (srcfd >= 0)
 		rc = copy_fd(srcfd, srcname, t.fd, t.path);
@@ -253,13 +329,16 @@ file_write(struct mls_store *st, const char *key, int srcfd,
 		rc = mls_tempfile_write(&t, data, len);
 	if (rc < 0)
 		goto out;
-	rc = atomic_commit(&t, dest, st->batch == 0);
+	rc = atomic_commit(&t, final, st->batch == 0);
 	if (rc == 0 && st->batch > 0)
 		st->unsynced++;
 	if (rc == 0)
 		mls_debug("store: put '%s'", dest);
 out:
 	mls_tempfile_abort(&t);
+	if (dfd >= 0)
+		close(dfd);
+	mls_buf_release(&at);
 	free(dest);
 	return rc;
 }

@@ -482,3 +482,20 @@ PY
 		-- sh -c 'echo "{\"step\":0,\"loss\":\"low\"}" >>"$MLS_METRICS"' </dev/null
 	[[ "$stderr" == *"objective 'loss' of trial 0 (job j-"*") is not a number: line 1 of its metrics has 'loss': \"low\""* ]]
 }
+
+# The store is shared: a write into it goes through the directories it
+# opened, never through a link someone planted (issue 16, confinement).
+@test "a shared store is not trusted: a write does not follow a planted symlink out of it" {
+	mkdir code && echo hi >code/a
+	d=$(MLS_DATA_HOME="$BATS_TEST_TMPDIR/scratch" mls-ship code </dev/null | json_get id)
+	hex=${d#sha256:}
+	mkdir -p "$MLS_DATA_HOME/store/sandboxes/sha256" "$BATS_TEST_TMPDIR/outside"
+	ln -s "$BATS_TEST_TMPDIR/outside" "$MLS_DATA_HOME/store/sandboxes/sha256/${hex:0:2}"
+	refuse 76 "store: '$MLS_DATA_HOME/store/sandboxes/sha256/${hex:0:2}/$hex.tar.zst': a directory on its path is a symbolic link" \
+		mls-ship code
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/outside")" ]
+	# the same tree ships once the link is gone
+	rm "$MLS_DATA_HOME/store/sandboxes/sha256/${hex:0:2}"
+	run -0 mls-ship code </dev/null
+	[ "$(json_get id <<<"$output")" = "$d" ]
+}
