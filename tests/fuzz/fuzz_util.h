@@ -1,7 +1,9 @@
 /*
  * fuzz_util.h - what the fuzz targets share: a private temp directory
- * (under /dev/shm when it exists, removed at exit), writing the input to a
- * file in it, and removing a tree.  Header-only: each target is one file.
+ * (under $FUZZ_TMPDIR, else /dev/shm when it exists, else /tmp; removed at
+ * exit, and with $FUZZ_TMPDIR by run.sh after a crash), writing the input
+ * to a file in it, and removing a tree.  Header-only: each target is one
+ * file.
  */
 #ifndef FUZZ_UTIL_H
 #define FUZZ_UTIL_H
@@ -51,8 +53,10 @@ fuzz_tmpdir(void)
 
 	if (fuzz_dir[0] != '\0')
 		return fuzz_dir;
-	base = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) &&
-	    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+	base = getenv("FUZZ_TMPDIR");	/* run.sh's, removed after the run */
+	if (base == NULL || *base == '\0')
+		base = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) &&
+		    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
 	snprintf(fuzz_dir, sizeof(fuzz_dir), "%s/mls-fuzz-XXXXXX", base);
 	if (mkdtemp(fuzz_dir) == NULL)
 		abort();

@@ -29,6 +29,8 @@ for t in $targets; do
 	exe=$bin/fuzz_$t
 	work=$(mktemp -d "${TMPDIR:-/tmp}/mls-fuzz-$t.XXXXXX") || exit 1
 	mkdir "$work/corpus"
+	# the target's own files (on /dev/shm: fast), gone even after a crash
+	shm=$(mktemp -d /dev/shm/mls-fuzz-run.XXXXXX 2>/dev/null) || shm=$work
 	[ -d "$here/corpus/$t" ] && cp "$here/corpus/$t"/* "$work/corpus/" 2>/dev/null
 	dict= maxlen=
 	case $t in
@@ -44,15 +46,15 @@ for t in $targets; do
 		rc=1
 	else
 		# shellcheck disable=SC2086
-		(cd "$work" && "$exe" -max_total_time="$secs" -timeout=10 \
-			-rss_limit_mb=2048 -print_final_stats=1 -jobs=1 \
+		(cd "$work" && FUZZ_TMPDIR=$shm "$exe" -max_total_time="$secs" -timeout=10 \
+			-rss_limit_mb=2048 -print_final_stats=1 \
 			${dict:+-dict="$here/$dict"} $maxlen \
 			-artifact_prefix="$bin/artifacts/$t-" ${FUZZ_ARGS:-} corpus) \
 			>"$bin/$t.log" 2>&1
 		rc=$?
 	fi
 	end=$(date +%s)
-	rm -rf "$work"
+	rm -rf "$work" "$shm"
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$bin/$t.log" | tail -1)
 	[ -n "$execs" ] || execs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$bin/$t.log" | tail -1)
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$bin/$t.log" | tail -1)
