@@ -8,7 +8,11 @@
 
 #include "mls_campaign.h"
 #include "mls_config.h"
+#include "mls_error.h"
 #include "mls_journal.h"
+
+/* the campaign of tests/fuzz/corpus/journal/campaign.jsonl */
+#define ID	"c-01m99d92qeg2debwkxfxs6yxvc"
 
 static struct mls_config cfg;
 static char jpath[512];
@@ -34,7 +38,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	setenv("MLS_DATA_HOME", fuzz_tmpdir(), 1);
 	if (mls_config_load_file(&cfg, NULL) < 0)
 		abort();
-	snprintf(dir, sizeof(dir), "%s/campaigns/c-fuzz", fuzz_tmpdir());
+	snprintf(dir, sizeof(dir), "%s/campaigns/%s", fuzz_tmpdir(), ID);
 	if (mls_mkdirs(dir, 0700) < 0)
 		abort();
 	snprintf(jpath, sizeof(jpath), "%s/journal.jsonl", dir);
@@ -67,9 +71,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fclose(fp) != 0)
 		abort();
 	(void)mls_journal_replay(jpath, each, &n);
-	if (mls_campaign_load(&cfg, "c-fuzz", &campaign, &trials) == 0) {
+	if (mls_campaign_load(&cfg, ID, &campaign, &trials) == 0) {
 		json_decref(campaign);
 		json_decref(trials);
+	} else if (getenv("FUZZ_DEBUG") != NULL) {
+		fprintf(stderr, "mls_campaign_load: %s\n", mls_error_last());
 	}
 	return 0;
 }
