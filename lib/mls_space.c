@@ -627,6 +627,7 @@ out:
 struct src {
 	const char	*name;
 	struct fy_node	*root;		/* a YAML document's, else NULL */
+	int		 canonical;	/* mls_space_to_json's: no wrapper */
 };
 
 /*
@@ -1000,7 +1001,10 @@ load_doc(struct mls_space *sp, const json_t *doc, const struct src *src,
 		    prefix.buf);
 		goto out;
 	}
-	if (json_is_object(json_object_get(doc, "parameters")))
+	/* canonical: a parameter may be called "parameters" (or "method") */
+	if (src->canonical)
+		params = doc;
+	else if (json_is_object(json_object_get(doc, "parameters")))
 		params = json_object_get(doc, "parameters");	/* W&B, ours */
 	else if (json_is_object(json_object_get(doc, "search_space")))
 		params = json_object_get(doc, "search_space");	/* hpogrid config */
@@ -1412,7 +1416,9 @@ fail:
 int
 mls_space_from_json(struct mls_space *sp, const json_t *j)
 {
-	return mls_space_load_json(sp, j, "space", NULL);
+	struct src src = { .name = "space", .root = NULL, .canonical = 1 };
+
+	return load_doc(sp, j, &src, NULL);
 }
 
 /* ---- values --------------------------------------------------------------- */

@@ -509,6 +509,42 @@ test_yaml_utf8(void)
 	unlink(path);
 }
 
+/*
+ * The canonical form reads back whatever the parameters are called: one
+ * called "parameters" or "search_space", or "method" next to "dimension",
+ * was taken for a wrapper of the other dialects (found by
+ * tests/fuzz/fuzz_space_spec; mls-search --resume reads it).
+ */
+static void
+test_canonical_names(void)
+{
+	static const char *const specs[][2] = {
+		{ "parameters=int:1:2", NULL },
+		{ "search_space=int:1:2", NULL },
+		{ "method=fixed:x", "dimension=uniform:0:1" },
+	};
+	struct mls_space *sp, *back;
+	json_t *j, *j2;
+
+	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+		mls_space_new(&sp);
+		mls_space_new(&back);
+		ok(mls_space_add_spec(sp, specs[i][0]) == 0 && (specs[i][1] ==
+		    NULL || mls_space_add_spec(sp, specs[i][1]) == 0),
+		    "spec %s", specs[i][0]);
+		j = mls_space_to_json(sp);
+		ok(mls_space_from_json(back, j) == 0 &&
+		    mls_space_size(back) == mls_space_size(sp),
+		    "'%s' reads back: %s", specs[i][0], mls_error_last());
+		j2 = mls_space_to_json(back);
+		ok(json_equal(j, j2), "'%s' reads back the same", specs[i][0]);
+		json_decref(j);
+		json_decref(j2);
+		mls_space_free(sp);
+		mls_space_free(back);
+	}
+}
+
 int
 main(void)
 {
@@ -522,5 +558,6 @@ main(void)
 	test_wandb_keys();
 	test_from_unit();
 	test_yaml_utf8();
+	test_canonical_names();
 	return done_testing();
 }
