@@ -6,7 +6,8 @@
 # Each target starts from a fresh working corpus copied from its seeds
 # (tests/fuzz/corpus/TARGET, and tests/data/spaces for the space files),
 # with its dictionary, and runs for SECONDS (-max_total_time) with
-# -timeout=10 -rss_limit_mb=2048.  Prints one JSON line per target:
+# -timeout=10 -rss_limit_mb=2048, and the leak suppressions of lsan.supp
+# (a leak inside Debian 12's libfyaml).  Prints one JSON line per target:
 #   {"target":"record","execs":N,"seconds":S,"exec_per_s":R,"crashes":0}
 # and exits 1 if any target reported a crash, a hang (timeout), a leak,
 # going over the memory limit or a sanitizer error; the reproducer is
@@ -46,7 +47,8 @@ for t in $targets; do
 		rc=1
 	else
 		# shellcheck disable=SC2086
-		(cd "$work" && FUZZ_TMPDIR=$shm "$exe" -max_total_time="$secs" -timeout=10 \
+		(cd "$work" && FUZZ_TMPDIR=$shm \
+			LSAN_OPTIONS="suppressions=$here/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" "$exe" -max_total_time="$secs" -timeout=10 \
 			-rss_limit_mb=2048 -print_final_stats=1 \
 			${dict:+-dict="$here/$dict"} $maxlen \
 			-artifact_prefix="$bin/artifacts/$t-" ${FUZZ_ARGS:-} corpus) \
