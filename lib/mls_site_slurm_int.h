@@ -136,6 +136,15 @@ int	 mls_slurm_parse_key(const char *s, const char *end, long long *job,
 int	 mls_slurm_split4(const char *p, const char *e, const char **b1,
 	    const char **b2, const char **b3);
 
+/*
+ * The message of a slurmrestd error body ("errors": [...]) or its first
+ * 200 bytes, in msg; 1 if the body is JSON with a non-empty "errors"
+ * list (what the REST transport does with a reply; for tests/fuzz).
+ */
+void	 mls_slurm_rest_message(const char *text, size_t len,
+	    struct mls_buf *msg);
+int	 mls_slurm_rest_has_errors(const char *text, size_t len);
+
 /* name -> "A" (the Slurm job id of that name) over a listing. */
 json_t	*mls_slurm_names_of(const json_t *list);
 

@@ -590,3 +590,28 @@ const struct mls_slurm_transport mls_slurm_rest = {
 	.cancel = rest_cancel,
 	.max_array = NULL,	/* 1000, the default */
 };
+
+/* For tests/fuzz: rest_message and rest_has_errors on a body. */
+void
+mls_slurm_rest_message(const char *text, size_t len, struct mls_buf *msg)
+{
+	struct mls_buf body = MLS_BUF_INIT;
+
+	mls_buf_add(&body, text, len);
+	if (!body.err)
+		rest_message(&body, msg);
+	mls_buf_release(&body);
+}
+
+int
+mls_slurm_rest_has_errors(const char *text, size_t len)
+{
+	struct mls_buf body = MLS_BUF_INIT;
+	int r = 0;
+
+	mls_buf_add(&body, text, len);
+	if (!body.err)
+		r = rest_has_errors(&body);
+	mls_buf_release(&body);
+	return r;
+}

@@ -627,6 +627,7 @@ out:
 struct src {
 	const char	*name;
 	struct fy_node	*root;		/* a YAML document's, else NULL */
+	int		 canonical;	/* mls_space_to_json's: no wrapper */
 };
 
 /*
@@ -1000,7 +1001,10 @@ load_doc(struct mls_space *sp, const json_t *doc, const struct src *src,
 		    prefix.buf);
 		goto out;
 	}
-	if (json_is_object(json_object_get(doc, "parameters")))
+	/* canonical: a parameter may be called "parameters" (or "method") */
+	if (src->canonical)
+		params = doc;
+	else if (json_is_object(json_object_get(doc, "parameters")))
 		params = json_object_get(doc, "parameters");	/* W&B, ours */
 	else if (json_is_object(json_object_get(doc, "search_space")))
 		params = json_object_get(doc, "search_space");	/* hpogrid config */
@@ -1178,6 +1182,60 @@ yaml_budget(struct fy_node *fyn, size_t *left, int depth)
 }
 
 /* The JSON of a YAML file, and its document (for lines) in *fydp. */
+/*
+ * Check that the file at fp is UTF-8 (YAML's encoding here); the line and
+ * column (from 1, in bytes) of the first bad character in *line, *col.  Before
+ * libfyaml sees it: libfyaml 0.7.12 loops for ever on a directive holding
+ * a bad byte ("%\xc3").  0 or -1.
+ */
+static int
+utf8_check(FILE *fp, unsigned long *line, unsigned long *col)
+{
+	unsigned long ln = 1, cl = 0, start = 0;
+	unsigned char lo = 0x80, hi = 0xbf;
+	int c, need = 0;
+
+	while ((c = getc(fp)) != EOF) {
+		cl++;
+		if (need > 0) {
+			if (c < lo || c > hi) {
+				cl = start;
+				goto bad;
+			}
+			need--;
+			lo = 0x80, hi = 0xbf;
+			continue;
+		}
+		if (c == '\n') {
+			ln++, cl = 0;
+			continue;
+		}
+		if (c < 0x80)
+			continue;
+		start = cl;
+		if (c >= 0xc2 && c <= 0xdf) {
+			need = 1;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			need = 2;
+			lo = c == 0xe0 ? 0xa0 : 0x80;	/* no overlong */
+			hi = c == 0xed ? 0x9f : 0xbf;	/* no surrogate */
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3;
+			lo = c == 0xf0 ? 0x90 : 0x80;
+			hi = c == 0xf4 ? 0x8f : 0xbf;	/* up to U+10FFFF */
+		} else {
+			goto bad;
+		}
+	}
+	if (need == 0)
+		return 0;
+	cl = start;
+bad:
+	*line = ln;
+	*col = cl;
+	return -1;
+}
+
 static int
 load_yaml(const char *path, json_t **out, struct fy_document **fydp)
 {
@@ -1188,6 +1246,7 @@ load_yaml(const char *path, json_t **out, struct fy_document **fydp)
 	struct fy_diag_error *de;
 	struct fy_node *root;
 	void *iter = NULL;
+	unsigned long line, col;
 	json_t *j;
 	FILE *fp;
 	int rc;
@@ -1196,6 +1255,11 @@ load_yaml(const char *path, json_t **out, struct fy_document **fydp)
 	if ((fp = fopen(path, "r")) == NULL)
 		return mls_error_set_errno(errno == ENOENT ? MLS_ENOTFOUND : MLS_EIO,
 		    "open '%s'", path);
+	if (utf8_check(fp, &line, &col) < 0) {
+		fclose(fp);
+		return mls_error_set(MLS_EINPUT, "%s:%lu:%lu: not valid UTF-8",
+		    path, line, col);
+	}
 	fclose(fp);
 	memset(&dcfg, 0, sizeof(dcfg));
 	dcfg.output_fn = diag_quiet;
@@ -1352,7 +1416,9 @@ fail:
 int
 mls_space_from_json(struct mls_space *sp, const json_t *j)
 {
-	return mls_space_load_json(sp, j, "space", NULL);
+	struct src src = { .name = "space", .root = NULL, .canonical = 1 };
+
+	return load_doc(sp, j, &src, NULL);
 }
 
 /* ---- values --------------------------------------------------------------- */

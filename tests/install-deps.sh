@@ -4,6 +4,7 @@
 #
 #   sh tests/install-deps.sh         everything the tests use: the build set,
 #                                    bats, mandoc, zsh, fish, podman, nginx,
+#                                    clang with its fuzzer runtime (tests/fuzz),
 #                                    Slurm (with its JWT plugin), munge, and
 #                                    the Debian packaging tools
 #   sh tests/install-deps.sh --run   the light set to build mls and run the
@@ -18,7 +19,8 @@ run="build-essential autoconf automake libtool pkg-config
 tests="bats bats-assert bats-support mandoc zsh fish python3-optuna
  podman runc busybox-static uidmap nginx openssl
  slurm-wlm slurm-wlm-jwt-plugin slurmrestd munge
- debhelper dpkg-dev lintian debootstrap fakeroot"
+ debhelper dpkg-dev lintian debootstrap fakeroot
+ clang libclang-rt-14-dev"
 case "${1:-}" in
 --run) pkgs=$run ;;
 '') pkgs="$run $tests" ;;

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The whole test suite, from a fresh Debian 12 machine: installs the
 # dependencies, builds with -Werror, runs `make check`, runs the tests once
-# more under AddressSanitizer + UBSan, runs `make distcheck`, builds and
+# more under AddressSanitizer + UBSan, runs every libFuzzer target of
+# tests/fuzz for about a minute in all, runs `make distcheck`, builds and
 # tries the Debian package (tests/deb.sh), lists every skipped test with
 # its reason, and ends with one line "N passed, N failed, N skipped".
 #
@@ -81,6 +82,28 @@ if (cd _build-san && ../configure --enable-sanitizers --enable-werror >configure
 else
 	tail -30 _build-san/make.out; fail=$((fail + 1))
 fi
+
+echo "== the fuzz targets (tests/fuzz), about a minute in all"
+# one test per target: passed when it ran clean, failed when it crashed,
+# hung, leaked or tripped a sanitizer (or did not build)
+rm -rf _build-fuzz
+sh tests/fuzz/build.sh _build-fuzz >_build/fuzz-build.out 2>&1
+case $? in
+0)  nt=$(ls tests/fuzz/fuzz_*.c | wc -l)
+    sh tests/fuzz/run.sh _build-fuzz $((60 / nt > 1 ? 60 / nt : 1)) >_build/fuzz.out 2>&1
+    p=$(grep -c '"crashes":0}$' _build/fuzz.out)
+    pass=$((pass + p)) fail=$((fail + nt - p))
+    [ "$p" -eq "$nt" ] || tail -40 _build/fuzz.out ;;
+77) why=$(tail -n 1 _build/fuzz-build.out)
+    if [ "${CI:-}" = true ]; then
+	echo "skipped (fuzz), a failure in CI: tests/fuzz # SKIP $why" >>"$skips"
+	fail=$((fail + 1))
+    else
+	echo "skipped (fuzz): tests/fuzz # SKIP $why" >>"$skips"
+	skip=$((skip + 1))
+    fi ;;
+*)  tail -30 _build/fuzz-build.out; fail=$((fail + 1)) ;;
+esac
 
 echo "== make distcheck (unit tests only inside it)"
 units=$(cd _build && ls tests/unit/ 2>/dev/null | grep -E '^test_mls_[a-z_]+$' | sed 's|^|tests/unit/|' | tr '\n' ' ')

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -450,6 +451,100 @@ test_from_unit(void)
 	mls_space_free(sp);
 }
 
+/* write text to a new temp file NAME.yaml; its path in buf */
+static void
+tmp_yaml(const char *text, size_t len, char *buf, size_t cap)
+{
+	const char *t = getenv("TMPDIR");
+	FILE *fp;
+	int fd;
+
+	snprintf(buf, cap, "%s/test_mls_space-XXXXXX.yaml", t ? t : "/tmp");
+	if ((fd = mkstemps(buf, 5)) < 0 || (fp = fdopen(fd, "w")) == NULL) {
+		perror(buf);
+		exit(1);
+	}
+	fwrite(text, 1, len, fp);
+	fclose(fp);
+}
+
+/*
+ * YAML that is not UTF-8 is refused naming the byte, before libfyaml
+ * reads it: a directive holding a bad byte made libfyaml 0.7.12 loop for
+ * ever (found by tests/fuzz/fuzz_space_yaml).
+ */
+static void
+test_yaml_utf8(void)
+{
+	static const struct {
+		const char *text;
+		size_t len;
+		const char *where;
+	} bad[] = {
+		{ "%\xc3", 2, ":1:2: not valid UTF-8" },
+		{ "a:\n%  \0\0\x7f\\j\xab\xc3\xc0" "0\n", 15, ":2:9: not valid UTF-8" },
+		{ "a: \xc0\x80\n", 6, ":1:4: not valid UTF-8" },	/* overlong */
+		{ "a: \xed\xa0\x80\n", 7, ":1:4: not valid UTF-8" },	/* surrogate */
+		{ "a: \xe2\x82", 5, ":1:4: not valid UTF-8" },	/* cut short */
+	};
+	struct mls_space *sp;
+	char path[4096], expect[4200];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		tmp_yaml(bad[i].text, bad[i].len, path, sizeof(path));
+		mls_space_new(&sp);
+		snprintf(expect, sizeof(expect), "%s%s", path, bad[i].where);
+		ok(mls_space_load_file(sp, path, NULL) == MLS_EINPUT &&
+		    strcmp(mls_error_last(), expect) == 0,
+		    "yaml not UTF-8 (%zu): %s", i, mls_error_last());
+		mls_space_free(sp);
+		unlink(path);
+	}
+	tmp_yaml("act: {type: choice, values: [\"\xc3\xa9t\xc3\xa9\", \"\xf0\x9f\x98\x80\"]}\n",
+	    47, path, sizeof(path));
+	mls_space_new(&sp);
+	ok(mls_space_load_file(sp, path, NULL) == 0 && mls_space_size(sp) == 1,
+	    "yaml in UTF-8 loads: %s", mls_error_last());
+	mls_space_free(sp);
+	unlink(path);
+}
+
+/*
+ * The canonical form reads back whatever the parameters are called: one
+ * called "parameters" or "search_space", or "method" next to "dimension",
+ * was taken for a wrapper of the other dialects (found by
+ * tests/fuzz/fuzz_space_spec; mls-search --resume reads it).
+ */
+static void
+test_canonical_names(void)
+{
+	static const char *const specs[][2] = {
+		{ "parameters=int:1:2", NULL },
+		{ "search_space=int:1:2", NULL },
+		{ "method=fixed:x", "dimension=uniform:0:1" },
+	};
+	struct mls_space *sp, *back;
+	json_t *j, *j2;
+
+	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+		mls_space_new(&sp);
+		mls_space_new(&back);
+		ok(mls_space_add_spec(sp, specs[i][0]) == 0 && (specs[i][1] ==
+		    NULL || mls_space_add_spec(sp, specs[i][1]) == 0),
+		    "spec %s", specs[i][0]);
+		j = mls_space_to_json(sp);
+		ok(mls_space_from_json(back, j) == 0 &&
+		    mls_space_size(back) == mls_space_size(sp),
+		    "'%s' reads back: %s", specs[i][0], mls_error_last());
+		j2 = mls_space_to_json(back);
+		ok(json_equal(j, j2), "'%s' reads back the same", specs[i][0]);
+		json_decref(j);
+		json_decref(j2);
+		mls_space_free(sp);
+		mls_space_free(back);
+	}
+}
+
 int
 main(void)
 {
@@ -462,5 +557,7 @@ main(void)
 	test_doc_errors();
 	test_wandb_keys();
 	test_from_unit();
+	test_yaml_utf8();
+	test_canonical_names();
 	return done_testing();
 }
