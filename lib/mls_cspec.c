@@ -219,7 +219,8 @@ get_long(const json_t *o, const char *key, const char *path, long long *out)
 		*out = 0;
 	else if (json_is_integer(v))
 		*out = (long long)json_integer_value(v);
-	else if (json_is_real(v) && json_real_value(v) == floor(json_real_value(v)))
+	else if (json_is_real(v) && json_real_value(v) == floor(json_real_value(v)) &&
+	    fabs(json_real_value(v)) < 9e18)	/* beyond, the cast is UB */
 		*out = (long long)json_real_value(v);
 	else
 		return bad(path, "not an integer");

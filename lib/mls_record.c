@@ -149,7 +149,9 @@ mls_record_int(const json_t *rec, const char *key, long long def)
 
 	if (json_is_integer(v))
 		return json_integer_value(v);
-	if (json_is_real(v))
+	/* a real beyond long long (1e300, nan) is no integer: converting it is UB */
+	if (json_is_real(v) && json_real_value(v) >= -9223372036854775808.0 &&
+	    json_real_value(v) < 9223372036854775808.0)
 		return (long long)json_real_value(v);
 	return def;
 }

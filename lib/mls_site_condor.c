@@ -581,7 +581,8 @@ res_int(const json_t *job, const char *key, long long def, long long *out)
 		*out = json_integer_value(v);
 		return 0;
 	}
-	if (json_is_real(v) && json_real_value(v) >= 0) {
+	if (json_is_real(v) && json_real_value(v) >= 0 &&
+	    json_real_value(v) < 9e18) {	/* beyond, the cast is UB */
 		*out = (long long)json_real_value(v);
 		if ((double)*out < json_real_value(v))
 			(*out)++;

@@ -131,6 +131,9 @@ test_from_json_errors(void)
 {
 	bad_json("{\"budget\":{\"trials\":\"ten\"}}",
 	    "campaign spec: field 'budget.trials': not an integer");
+	/* a whole real beyond long long: converting it would be UB */
+	bad_json("{\"budget\":{\"trials\":1e300}}",
+	    "campaign spec: field 'budget.trials': not an integer");
 	bad_json("{\"objective\":{\"goal\":\"up\"}}",
 	    "field 'objective.goal': not min or max");
 	bad_json("{\"objective\":{\"reduce\":\"max\"}}",

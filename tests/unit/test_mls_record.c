@@ -41,6 +41,18 @@ main(void)
 	ok(rc == 1 && r.lineno == 4, "blank lines skipped, line %lu", r.lineno);
 	ok(mls_record_num(rec, "lr", 0) == 0.1, "number member");
 	json_decref(rec);
+	{
+		/* found by fuzz_record: a real beyond long long is no integer */
+		json_t *o = json_loads("{\"a\":2.51e307,\"b\":-1e19,\"c\":"
+		    "9.3e18,\"d\":-9.2e18,\"e\":42.9}", 0, NULL);
+		ok(o != NULL && mls_record_int(o, "a", -1) == -1 &&
+		    mls_record_int(o, "b", -1) == -1 &&
+		    mls_record_int(o, "c", -1) == -1 &&
+		    mls_record_int(o, "d", -1) == -9200000000000000000LL &&
+		    mls_record_int(o, "e", -1) == 42,
+		    "reals: in range truncated, beyond long long the default");
+		json_decref(o);
+	}
 	rc = mls_jsonl_read(&r, &rec);
 	ok(rc == MLS_EINPUT && rec == NULL, "malformed line refused");
 	ok(strncmp(mls_error_last(), "<stdin>:5:", 10) == 0, "message names line: %s",
